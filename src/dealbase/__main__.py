@@ -1,0 +1,3 @@
+from dealbase.cli.main import main
+
+main()

@@ -1,0 +1,181 @@
+"""Companies (tenants), their users' API tokens, and authentication.
+
+Secrets are random, shown once (returned by ``create_company``), stored only as
+SHA-256 hashes and compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from .domain.customfields import CustomField
+from .domain.errors import Unauthenticated, ValidationError
+from .domain.registry import Schema
+from .domain.spec import Option
+from .service import Context, Records, utcnow
+
+DEFAULT_STAGES = ("Qualified", "Contact Made", "Demo Scheduled", "Proposal Made",
+                  "Negotiations Started")
+_ALNUM = string.ascii_uppercase + string.digits
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewCompany:
+    """What ``create_company`` returns: the only time the secrets are visible."""
+
+    company_id: int
+    space_id: str
+    user_id: int
+    api_token: str
+    pipeliner_api_token: str
+    pipeliner_api_password: str
+
+
+@dataclass(frozen=True)
+class Company:
+    id: int
+    name: str
+    space_id: str
+
+
+class Accounts:
+    """Create companies and users' tokens; turn a presented token into a Context."""
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self.db = records.db
+        tables = records.metadata.tables
+        self.companies, self.tokens, self.fields = (
+            tables["companies"], tables["api_tokens"], tables["custom_fields"]
+        )
+        self._schemas: dict[int, tuple[int, Schema]] = {}
+
+    def create_company(self, name: str, admin_email: str, admin_name: str | None = None
+                       ) -> NewCompany:
+        name = name.strip()
+        if not name or len(name) > 255:
+            raise ValidationError("Company name must be 1 to 255 characters")
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+", admin_email):
+            raise ValidationError("Admin email is not a valid email address")
+        slug = re.sub(r"[^A-Za-z0-9]", "", name)[:24] or "Space"
+        space_id = f"db_{slug}{secrets.token_hex(3)}"
+        api_token = secrets.token_hex(20)
+        pl_token = f"{space_id}_{''.join(secrets.choice(_ALNUM) for _ in range(16))}"
+        pl_password = "".join(secrets.choice(string.ascii_letters + string.digits)
+                              for _ in range(16))
+        now = utcnow()
+        with self.db.write() as conn:
+            company_id = int(conn.execute(insert(self.companies).values(
+                name=name, space_id=space_id, fields_version=0, created_at=now,
+            ).returning(self.companies.c.id)).scalar_one())
+            ctx = Context(company_id, None, self.records.registry.base, is_admin=True)
+            user_id = self.records._create(conn, ctx, "user", {
+                "name": admin_name or admin_email.split("@")[0], "email": admin_email,
+                "is_admin": True,
+            })
+            ctx = Context(company_id, user_id, ctx.schema, is_admin=True)
+            pipeline_id = self.records._create(conn, ctx, "pipeline", {"name": "Pipeline"})
+            for order, stage in enumerate(DEFAULT_STAGES, start=1):
+                self.records._create(conn, ctx, "stage", {
+                    "name": stage, "pipeline_id": pipeline_id, "order_nr": order,
+                    "deal_probability": 100,
+                })
+            conn.execute(insert(self.tokens), [
+                {"company_id": company_id, "user_id": user_id, "kind": "pipedrive",
+                 "token_hash": hash_secret(api_token), "secret_hash": None, "created_at": now},
+                {"company_id": company_id, "user_id": user_id, "kind": "pipeliner",
+                 "token_hash": hash_secret(pl_token), "secret_hash": hash_secret(pl_password),
+                 "created_at": now},
+            ])
+        return NewCompany(company_id, space_id, user_id, api_token, pl_token, pl_password)
+
+    def issue_token(self, ctx: Context, user_id: int) -> str:
+        """A new Pipedrive API token for a user; the user's previous token stops working."""
+        self.records.get(ctx, "user", user_id)
+        token = secrets.token_hex(20)
+        with self.db.write() as conn:
+            conn.execute(self.tokens.delete().where(
+                self.tokens.c.company_id == ctx.company_id, self.tokens.c.user_id == user_id,
+                self.tokens.c.kind == "pipedrive"))
+            conn.execute(insert(self.tokens).values(
+                company_id=ctx.company_id, user_id=user_id, kind="pipedrive",
+                token_hash=hash_secret(token), created_at=utcnow()))
+        return token
+
+    def authenticate(self, token: str, kind: str = "pipedrive", secret: str | None = None
+                     ) -> Context:
+        if not token or len(token) > 200:
+            raise Unauthenticated("You need to be authorized to make this request.")
+        users = self.records.tables["user"]
+        t = self.tokens
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(t.c.company_id, t.c.user_id, t.c.token_hash, t.c.secret_hash,
+                       users.c.is_admin, users.c.is_active, users.c.is_deleted,
+                       self.companies.c.fields_version)
+                .join(self.companies, self.companies.c.id == t.c.company_id)
+                .outerjoin(users, (users.c.id == t.c.user_id)
+                           & (users.c.company_id == t.c.company_id))
+                .where(t.c.token_hash == hash_secret(token), t.c.kind == kind)
+            ).mappings().first()
+        ok = row is not None and hmac.compare_digest(row["token_hash"], hash_secret(token))
+        if ok and row is not None and kind == "pipeliner":
+            ok = secret is not None and row["secret_hash"] is not None and hmac.compare_digest(
+                row["secret_hash"], hash_secret(secret))
+        if not ok or row is None or row["is_deleted"] or not row["is_active"]:
+            raise Unauthenticated("You need to be authorized to make this request.")
+        schema = self.schema(row["company_id"], row["fields_version"])
+        return Context(row["company_id"], row["user_id"], schema, bool(row["is_admin"]))
+
+    def company(self, ctx: Context) -> Company:
+        with self.db.read() as conn:
+            row = conn.execute(select(self.companies).where(
+                self.companies.c.id == ctx.company_id)).mappings().one()
+        return Company(row["id"], row["name"], row["space_id"])
+
+    def schema(self, company_id: int, version: int | None = None) -> Schema:
+        """The company's schema, cached per fields_version (bumped on every field change)."""
+        if version is None:
+            with self.db.read() as conn:
+                version = conn.execute(select(self.companies.c.fields_version).where(
+                    self.companies.c.id == company_id)).scalar_one()
+        cached = self._schemas.get(company_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self.db.read() as conn:
+            rows = conn.execute(select(self.fields).where(
+                self.fields.c.company_id == company_id, self.fields.c.is_deleted.is_(False)
+            ).order_by(self.fields.c.order_nr, self.fields.c.id)).mappings().all()
+        schema = self.records.registry.schema(custom_field(r) for r in rows)
+        self._schemas[company_id] = (version, schema)
+        return schema
+
+    def refresh(self, ctx: Context) -> Context:
+        """The same caller with the company's current schema (after a field change)."""
+        return Context(ctx.company_id, ctx.user_id, self.schema(ctx.company_id), ctx.is_admin)
+
+
+def custom_field(row: Any) -> CustomField:
+    return CustomField(
+        id=row["id"], entity=row["entity"], key=row["key"], name=row["name"],
+        field_type=row["field_type"],
+        options=tuple(Option(o["id"], o["label"]) for o in row["options"]),
+        order_nr=row["order_nr"], settings=dict(row["settings"]), creator_id=row["creator_id"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+        is_deleted=bool(row["is_deleted"]),
+    )
+
+
+__all__ = ["Accounts", "Company", "NewCompany", "custom_field", "hash_secret", "update"]

@@ -1,0 +1,1 @@
+"""HTTP: the ASGI app and the dialect adapters."""

@@ -1,0 +1,359 @@
+"""dealFields, personFields and organizationFields (v1 by numeric id, v2 by field_code).
+
+System fields come from the registry (read-only, ``edit_flag: false``); custom
+fields from the company's definitions via the CustomFields service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from ...domain.customfields import FIELD_TYPES, CustomField
+from ...domain.errors import NotFound
+from ...query.ast import Sort
+from ...query.cursor import decode_cursor, encode_cursor
+from ...service import Context
+from . import params, render
+from .mapping import VIEWS, View
+from .render import v1_time, v2_time
+from .routes import PREFIXES, Api, _routes, record_id
+
+RESOURCES = {"dealFields": "deals", "personFields": "persons",
+             "organizationFields": "organizations"}
+SYSTEM_ID_BASE = 9_000_000  # system field ids sit far above custom field row ids
+V1_FLAGS = ("index_visible_flag", "details_visible_flag", "important_flag", "bulk_edit_allowed",
+            "searchable_flag", "filtering_allowed", "sortable_flag")
+_POSITION = (Sort("position"),)
+
+
+def _system(view: View, ordinal: int) -> list[dict[str, Any]]:
+    """The entity's built-in fields as (id, key, name, field_type) descriptors."""
+    from .mapping import SPECS
+
+    spec = SPECS[view.entity]
+    out = []
+    for n, attr in enumerate(a for a in view.attrs if a.field is not None):
+        f = spec[attr.field or ""]
+        out.append({"id": SYSTEM_ID_BASE + ordinal * 1000 + n, "key": attr.key,
+                    "name": f.label or attr.key.replace("_", " ").capitalize(),
+                    "field_type": f.field_type, "writable": attr.writable and not f.readonly})
+    return out
+
+
+class FieldHandlers:
+    def __init__(self, api: Api, resource: str, ordinal: int) -> None:
+        self.api = api
+        self.v1_view = VIEWS["v1"][RESOURCES[resource]]
+        self.entity = self.v1_view.entity
+        self.system = _system(self.v1_view, ordinal)
+
+    # ---- v1 ----------------------------------------------------------------------------
+
+    def _v1_system(self, d: dict[str, Any]) -> dict[str, Any]:
+        return {"id": d["id"], "key": d["key"], "name": d["name"], "order_nr": d["id"] % 1000,
+                "field_type": d["field_type"], "add_time": "2020-01-01 00:00:00",
+                "update_time": None, "last_updated_by_user_id": None, "created_by_user_id": None,
+                "active_flag": True, "edit_flag": False, "add_visible_flag": d["writable"],
+                "mandatory_flag": d["key"] in ("title", "name"),
+                **dict.fromkeys(V1_FLAGS, True), "options": None, "options_deleted": [],
+                "is_subfield": False, "subfields": []}
+
+    def _v1_custom(self, f: CustomField) -> dict[str, Any]:
+        suffixes = [s for s, _ in FIELD_TYPES[f.field_type][2]]
+        return {"id": f.id, "key": f.key, "name": f.name, "order_nr": 1000 + f.order_nr,
+                "field_type": f.field_type, "add_time": v1_time(f.created_at),
+                "update_time": v1_time(f.updated_at), "last_updated_by_user_id": f.creator_id,
+                "created_by_user_id": f.creator_id, "active_flag": True, "edit_flag": True,
+                "add_visible_flag": bool(f.settings.get("add_visible_flag", True)),
+                "mandatory_flag": False, **dict.fromkeys(V1_FLAGS, True),
+                "options": [{"id": o.id, "label": o.label} for o in f.options] or None,
+                "options_deleted": [], "is_subfield": False,
+                "subfields": [{"key": f"{f.key}_{s}", "name": f"{f.name} {s}",
+                               "field_type": f.field_type} for s in suffixes]}
+
+    def _v1_all(self, ctx: Context) -> list[dict[str, Any]]:
+        return ([self._v1_system(d) for d in self.system]
+                + [self._v1_custom(f) for f in self.api.fields.list(ctx, self.entity)])
+
+    async def v1_list(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        q = request.query_params
+        start = params.integer(q, "start", 0, 0, 10**9)
+        limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
+                               self.api.settings.max_page_size)
+        everything = await run_in_threadpool(self._v1_all, ctx)
+        page = everything[start:start + limit]
+        return render.success(page, additional_data=render.v1_pagination(
+            start, limit, start + limit < len(everything)))
+
+    async def v1_get(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        field_id = record_id(request)
+        for item in await run_in_threadpool(self._v1_all, ctx):
+            if item["id"] == field_id:
+                return render.success(item)
+        raise NotFound("Field not found")
+
+    async def v1_create(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        body = await self.api.body(request)
+        self._known(body, {"name", "field_type", "options", "add_visible_flag"})
+        settings = self._flags(body, ("add_visible_flag",))
+        created = await run_in_threadpool(self.api.fields.create, ctx, self.entity,
+                                          body.get("name"), body.get("field_type"),
+                                          body.get("options"), settings)
+        return render.success(self._v1_custom(created))
+
+    async def v1_update(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        field_id = record_id(request)
+        body = await self.api.body(request)
+        self._known(body, {"name", "options", "add_visible_flag"})
+        self._not_system(field_id=field_id)
+        options = body.get("options")
+        if isinstance(options, str):
+            options = params.json_body(options.encode(), 1 << 20)
+        updated = await run_in_threadpool(
+            lambda: self.api.fields.update(ctx, self.entity, field_id, name=body.get("name"),
+                                           options=options,
+                                           settings=self._flags(body, ("add_visible_flag",))
+                                           or None))
+        return render.success(self._v1_custom(updated))
+
+    async def v1_delete(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        field_id = record_id(request)
+        self._not_system(field_id=field_id)
+        await run_in_threadpool(self.api.fields.delete, ctx, self.entity, [field_id])
+        return render.success({"id": field_id})
+
+    async def v1_bulk_delete(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        raw = request.query_params.get("ids") or ""
+        ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18) for p in raw.split(",") if p.strip()]
+        if not ids:
+            raise params.bad("ids", "Parameter 'ids' is required")
+        for field_id in ids:
+            self._not_system(field_id=field_id)
+        deleted = await run_in_threadpool(self.api.fields.delete, ctx, self.entity, ids)
+        return render.success({"id": deleted})
+
+    # ---- v2 ----------------------------------------------------------------------------
+
+    def _v2_system(self, d: dict[str, Any], include: set[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {"field_name": d["name"], "field_code": d["key"], "description": "",
+                               "field_type": d["field_type"], "options": None, "subfields": None,
+                               "is_custom_field": False, "is_optional_response_field": False}
+        return self._v2_blocks(out, include, {})
+
+    def _v2_custom(self, f: CustomField, include: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+        suffixes = [s for s, _ in FIELD_TYPES[f.field_type][2]]
+        out: dict[str, Any] = {
+            "field_name": f.name, "field_code": f.key,
+            "description": str(f.settings.get("description") or ""),
+            "field_type": f.field_type,
+            "options": [{"id": o.id, "label": o.label, "color": None,
+                         "add_time": v2_time(f.created_at), "update_time": v2_time(f.updated_at)}
+                        for o in f.options] or None,
+            "subfields": [{"field_code": f"{f.key}_{s}", "field_name": f"{f.name} {s}",
+                           "field_type": f.field_type} for s in suffixes] or None,
+            "is_custom_field": True, "is_optional_response_field": False,
+        }
+        if self.entity != "deal":
+            out.pop("description")
+        return self._v2_blocks(out, include, f.settings)
+
+    def _v2_blocks(self, out: dict[str, Any], include: set[str], settings: dict[str, Any]
+                   ) -> dict[str, Any]:
+        if "ui_visibility" in include:
+            out["ui_visibility"] = {
+                "add_visible_flag": bool(settings.get("add_visible_flag", False)),
+                "details_visible_flag": bool(settings.get("details_visible_flag", True)),
+                **dict(settings.get("ui_visibility") or {}),
+            }
+        if "important_fields" in include:
+            out["important_fields"] = dict(settings.get("important_fields")
+                                           or {"enabled": False, "stage_ids": []})
+        if "required_fields" in include:
+            out["required_fields"] = dict(settings.get("required_fields") or {"enabled": False})
+        return out
+
+    def _include(self, request: Request) -> set[str]:
+        include = set(params.csv(request.query_params, "include_fields"))
+        unknown = include - {"ui_visibility", "important_fields", "required_fields"}
+        if unknown:
+            raise params.bad("include_fields", f"Unknown include_fields: {sorted(unknown)}")
+        return include
+
+    async def v2_list(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        include = self._include(request)
+        q = request.query_params
+        limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
+                               self.api.settings.max_page_size)
+        start = 0
+        if q.get("cursor"):
+            (raw,) = decode_cursor(q["cursor"], _POSITION)
+            if not isinstance(raw, int) or raw < 0:
+                raise params.bad("cursor", "Invalid cursor")
+            start = raw
+        everything = [self._v2_system(d, include) for d in self.system] + [
+            self._v2_custom(f, include)
+            for f in await run_in_threadpool(self.api.fields.list, ctx, self.entity)]
+        more = start + limit < len(everything)
+        return render.success(everything[start:start + limit], additional_data={
+            "next_cursor": encode_cursor(_POSITION, (start + limit,)) if more else None})
+
+    async def _code(self, request: Request, ctx: Context) -> CustomField:
+        code = request.path_params["field_code"]
+        return await run_in_threadpool(lambda: self.api.fields.get(ctx, self.entity, key=code))
+
+    async def v2_get(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        include = self._include(request)
+        code = request.path_params["field_code"]
+        for d in self.system:
+            if d["key"] == code:
+                return render.success(self._v2_system(d, include))
+        return render.success(self._v2_custom(await self._code(request, ctx), include))
+
+    async def v2_create(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        body = await self.api.body(request)
+        self._known(body, {"field_name", "field_type", "options", "ui_visibility",
+                           "important_fields", "required_fields", "description"})
+        created = await run_in_threadpool(self.api.fields.create, ctx, self.entity,
+                                          body.get("field_name"), body.get("field_type"),
+                                          body.get("options"), self._v2_settings(body))
+        return render.success(self._v2_custom(created))
+
+    async def v2_update(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        body = await self.api.body(request)
+        self._known(body, {"field_name", "ui_visibility", "important_fields", "required_fields",
+                           "description"})
+        self._not_system(key=request.path_params["field_code"])
+        current = await self._code(request, ctx)
+        updated = await run_in_threadpool(
+            lambda: self.api.fields.update(ctx, self.entity, current.id,
+                                           name=body.get("field_name"),
+                                           settings=self._v2_settings(body) or None))
+        return render.success(self._v2_custom(updated))
+
+    async def v2_delete(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        self._not_system(key=request.path_params["field_code"])
+        current = await self._code(request, ctx)
+        await run_in_threadpool(self.api.fields.delete, ctx, self.entity, [current.id])
+        return render.success(self._v2_custom(current))
+
+    async def _options(self, request: Request, needs: tuple[str, ...]) -> tuple[Context, list[Any]]:
+        ctx = await self.api.context(request)
+        self._not_system(key=request.path_params["field_code"])
+        body = await self.api.body(request)
+        if not isinstance(body, list) or not body or len(body) > 1000:
+            raise params.bad("body", "The body must be a non-empty JSON array (at most 1000)")
+        for item in body:
+            if not isinstance(item, dict) or set(item) - {"id", "label"} or any(
+                    k not in item for k in needs):
+                raise params.bad("body", f"Every item must be an object with {', '.join(needs)}")
+            if "id" in item and (not isinstance(item["id"], int) or isinstance(item["id"], bool)):
+                raise params.bad("id", "Option ids are integers")
+        return ctx, body
+
+    def _option_list(self, f: CustomField, ids: set[int] | None = None) -> Response:
+        data = [{"id": o.id, "label": o.label} for o in f.options
+                if ids is None or o.id in ids]
+        return render.success(data, additional_data={})
+
+    async def v2_add_options(self, request: Request) -> Response:
+        ctx, body = await self._options(request, ("label",))
+        code = request.path_params["field_code"]
+        before = {o.id for o in (await self._code(request, ctx)).options}
+        updated = await run_in_threadpool(self.api.fields.add_options, ctx, self.entity, code,
+                                          [i["label"] for i in body])
+        return self._option_list(updated, {o.id for o in updated.options} - before)
+
+    async def v2_update_options(self, request: Request) -> Response:
+        ctx, body = await self._options(request, ("id", "label"))
+        code = request.path_params["field_code"]
+        updated = await run_in_threadpool(self.api.fields.relabel_options, ctx, self.entity,
+                                          code, {i["id"]: i["label"] for i in body})
+        return self._option_list(updated, {i["id"] for i in body})
+
+    async def v2_delete_options(self, request: Request) -> Response:
+        ctx, body = await self._options(request, ("id",))
+        code = request.path_params["field_code"]
+        current = await self._code(request, ctx)
+        ids = [i["id"] for i in body]
+        await run_in_threadpool(self.api.fields.remove_options, ctx, self.entity, code, ids)
+        return render.success([{"id": o.id, "label": o.label} for o in current.options
+                               if o.id in ids], additional_data={})
+
+    # ---- shared ------------------------------------------------------------------------
+
+    def _known(self, body: Any, allowed: set[str]) -> None:
+        if not isinstance(body, dict):
+            raise params.bad("body", "The request body must be a JSON object")
+        unknown = set(body) - allowed
+        if unknown:
+            raise params.bad("body", f"Unknown field(s): {', '.join(sorted(unknown))}")
+
+    def _flags(self, body: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+        out = {}
+        for name in names:
+            if name in body:
+                value = body[name]
+                if value in (0, 1, "0", "1") and not isinstance(value, bool):
+                    value = bool(int(value))
+                if not isinstance(value, bool):
+                    raise params.bad(name, f"{name} must be a boolean")
+                out[name] = value
+        return out
+
+    def _v2_settings(self, body: dict[str, Any]) -> dict[str, Any]:
+        settings: dict[str, Any] = {}
+        for block in ("ui_visibility", "important_fields", "required_fields"):
+            if block in body:
+                if not isinstance(body[block], dict):
+                    raise params.bad(block, f"{block} must be an object")
+                settings[block] = body[block]
+        if "description" in body:
+            if body["description"] is not None and not isinstance(body["description"], str):
+                raise params.bad("description", "description must be a string")
+            settings["description"] = body["description"]
+        return settings
+
+    def _not_system(self, field_id: int | None = None, key: str | None = None) -> None:
+        for d in self.system:
+            if d["id"] == field_id or d["key"] == key:
+                raise params.bad("field", "System fields cannot be changed or deleted")
+
+
+def field_routes(api: Api) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for ordinal, resource in enumerate(RESOURCES):
+        h = FieldHandlers(api, resource, ordinal)
+        v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
+        routes += _routes(v1, f"/{resource}", h.v1_list, ["GET"])
+        routes += _routes(v1, f"/{resource}", h.v1_create, ["POST"])
+        routes += _routes(v1, f"/{resource}", h.v1_bulk_delete, ["DELETE"])
+        routes += _routes(v1, f"/{resource}/{{id}}", h.v1_get, ["GET"])
+        routes += _routes(v1, f"/{resource}/{{id}}", h.v1_update, ["PUT"])
+        routes += _routes(v1, f"/{resource}/{{id}}", h.v1_delete, ["DELETE"])
+        routes += _routes(v2, f"/{resource}", h.v2_list, ["GET"])
+        routes += _routes(v2, f"/{resource}", h.v2_create, ["POST"])
+        routes += _routes(v2, f"/{resource}/{{field_code}}", h.v2_get, ["GET"])
+        routes += _routes(v2, f"/{resource}/{{field_code}}", h.v2_update, ["PATCH"])
+        routes += _routes(v2, f"/{resource}/{{field_code}}", h.v2_delete, ["DELETE"])
+        routes += _routes(v2, f"/{resource}/{{field_code}}/options", h.v2_add_options, ["POST"])
+        routes += _routes(v2, f"/{resource}/{{field_code}}/options", h.v2_update_options,
+                          ["PATCH"])
+        routes += _routes(v2, f"/{resource}/{{field_code}}/options", h.v2_delete_options,
+                          ["DELETE"])
+    return routes

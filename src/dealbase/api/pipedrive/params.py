@@ -1,0 +1,222 @@
+"""Parse Pipedrive query strings and bodies into the query AST and canonical values.
+
+Syntax and shape only: numbers are numbers, names are known, the cursor decodes.
+Business rules stay in the domain; SQL stays in the query engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from ...domain.errors import PayloadTooLarge, Problem, ValidationError
+from ...domain.registry import Schema
+from ...domain.types import Kind
+from ...query.ast import Filter, Sort, all_of
+from . import customvalues
+from .mapping import ORG_ADDRESS, View, kind_of
+
+_SORT_ITEM = re.compile(r"^\s*([A-Za-z0-9_]{1,80})(?:\s+(ASC|DESC|asc|desc))?\s*$")
+_NUMBER = re.compile(r"^-?\d{1,15}(\.\d{1,16})?$")
+MAX_SORT_KEYS = 5
+
+
+def bad(param: str, message: str) -> ValidationError:
+    return ValidationError(message, (Problem(param, message),))
+
+
+def integer(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    text = raw.strip()
+    if not text.lstrip("-").isdigit() or len(text) > 12:
+        raise bad(name, f"Parameter '{name}' must be an integer")
+    value = int(text)
+    if not low <= value <= high:
+        raise bad(name, f"Parameter '{name}' must be between {low} and {high}")
+    return value
+
+
+def flag(params: Mapping[str, str], name: str) -> bool:
+    raw = (params.get(name) or "").strip().lower()
+    if raw in ("", "0", "false"):
+        return False
+    if raw in ("1", "true"):
+        return True
+    raise bad(name, f"Parameter '{name}' must be 0/1 or true/false")
+
+
+def csv(params: Mapping[str, str], name: str) -> list[str]:
+    return [p.strip() for p in (params.get(name) or "").split(",") if p.strip()]
+
+
+def _sortable(view: View, schema: Schema, key: str) -> str:
+    attr = view.by_key.get(key)
+    if attr is not None and attr.field is not None:
+        return attr.field
+    spec = schema.entity(view.entity)
+    if view.has_custom and key in spec.by_name and spec.by_name[key].is_custom:
+        return key
+    raise bad("sort", f"Cannot sort by unknown field '{key}'")
+
+
+def v1_sort(view: View, schema: Schema, text: str | None) -> tuple[Sort, ...]:
+    """``sort=title ASC, add_time DESC`` into Sort keys (first-level fields only)."""
+    if not text or not text.strip():
+        return ()
+    items = text.split(",")
+    if len(items) > MAX_SORT_KEYS:
+        raise bad("sort", f"At most {MAX_SORT_KEYS} sort fields")
+    keys = []
+    for item in items:
+        match = _SORT_ITEM.match(item)
+        if match is None:
+            raise bad("sort", f"Invalid sort item '{item.strip()[:80]}'")
+        field = _sortable(view, schema, match.group(1))
+        keys.append(Sort(field, (match.group(2) or "ASC").upper() == "DESC"))
+    return tuple(keys)
+
+
+def v2_sort(view: View, params: Mapping[str, str]) -> tuple[Sort, ...]:
+    sort_by = params.get("sort_by") or "id"
+    direction = (params.get("sort_direction") or "asc").lower()
+    if sort_by not in view.sort_by:
+        raise bad("sort_by", f"Parameter 'sort_by' must be one of {', '.join(view.sort_by)}")
+    if direction not in ("asc", "desc"):
+        raise bad("sort_direction", "Parameter 'sort_direction' must be asc or desc")
+    field = view.by_key[sort_by].field or "id"
+    return (Sort(field, direction == "desc"),)
+
+
+def filters(view: View, params: Mapping[str, str]) -> Filter | None:
+    """The view's list filters present in the query string; deleted rows hidden by default."""
+    parts: list[Filter | None] = []
+    for name, build in view.filters.items():
+        raw = params.get(name)
+        if raw is not None and raw != "":
+            if len(raw) > 4000:
+                raise bad(name, f"Parameter '{name}' is too long")
+            parts.append(build(raw))
+    if "status" not in params or view.entity != "deal":
+        from ...query.ast import Cond
+
+        parts.append(Cond("is_deleted", "eq", False))
+    return all_of(*parts)
+
+
+def json_body(raw: bytes, limit: int) -> Any:
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise bad("body", "Malformed JSON in request body") from None
+
+
+def _lenient(kind: Kind, key: str, value: Any, style: str) -> Any:
+    """v1 accepts numbers as strings and flags as 0/1."""
+    if style == "str" and isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if kind is Kind.BOOL:
+        if value in (0, 1, "0", "1") and not isinstance(value, bool):
+            return bool(int(value))
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    if kind in (Kind.INT, Kind.REF) and isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if kind in (Kind.INT, Kind.REF) and isinstance(value, dict) and "value" in value:
+        return value["value"]  # v1 GET returns refs as objects; clients echo them back
+    if kind is Kind.FLOAT and isinstance(value, str) and _NUMBER.match(value.strip()):
+        return float(value)
+    if kind in (Kind.INT, Kind.REF) and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _address(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"address": None, **{f"address_{p}": None for p in ORG_ADDRESS}}
+    if isinstance(value, str):
+        return {"address": value}
+    if not isinstance(value, dict):
+        raise bad("address", "address must be an object with 'value'")
+    unknown = set(value) - {"value", *ORG_ADDRESS}
+    if unknown:
+        raise bad("address", f"address has unknown keys {sorted(unknown)}")
+    return {"address": value.get("value"),
+            **{f"address_{p}": value[p] for p in ORG_ADDRESS if p in value}}
+
+
+def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
+    """A request body in the view's names into canonical field values.
+
+    v1 ignores known read-only keys (clients echo whole objects back) and refuses
+    unknown ones; v2 refuses anything that is not writable.
+    """
+    if not isinstance(body, dict):
+        raise bad("body", "The request body must be a JSON object")
+    spec = schema.entity(view.entity)
+    custom_by_key = {c.key: c for c in schema.custom_of(view.entity)} if view.has_custom else {}
+    inputs = view.inputs
+    out: dict[str, Any] = {}
+    unknown: list[str] = []
+    for key, value in body.items():
+        if view.version == "v1" and view.entity == "deal" and key == "label":
+            out["label_ids"] = _labels(value)
+        elif key in view.writable_extra and view.version == "v1":
+            items = value if isinstance(value, list) else ([] if value in (None, "") else [value])
+            out[view.writable_extra[key]] = items
+        elif view.entity == "organization" and key == "address":
+            out.update(_address(value))
+        elif key in inputs:
+            attr = inputs[key]
+            assert attr.field is not None
+            kind = spec.by_name[attr.field].kind
+            if view.version == "v1":
+                value = _lenient(kind, key, value, attr.style)
+            out[attr.field] = value
+        elif view.version == "v2" and key == "custom_fields" and view.has_custom:
+            if not isinstance(value, dict):
+                raise bad("custom_fields", "custom_fields must be an object")
+            for ckey, cvalue in value.items():
+                if ckey not in custom_by_key:
+                    unknown.append(f"custom_fields.{ckey}")
+                else:
+                    out.update(customvalues.v2_in(custom_by_key[ckey], cvalue))
+        elif view.version == "v1" and view.has_custom and customvalues.is_custom_key(key):
+            owner = custom_by_key.get(key[:40])
+            if owner is None or key not in spec.by_name:
+                unknown.append(key)  # Pipedrive ignores deleted fields; unknown keys are errors
+            else:
+                out.update(customvalues.v1_in(owner, key, value))
+        elif view.version == "v1" and (key in view.by_key or key == "id"):
+            continue
+        else:
+            unknown.append(key)
+    if unknown:
+        raise ValidationError(f"Unknown or read-only field(s): {', '.join(unknown[:20])}",
+                              tuple(Problem(k, "unknown field") for k in unknown[:20]))
+    return out
+
+
+def _labels(value: Any) -> Any:
+    if value is None or value == "":
+        return []
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not all(p.isdigit() for p in parts):
+            raise bad("label", "label must be label ids")
+        return [int(p) for p in parts]
+    return value
+
+
+__all__ = ["bad", "csv", "filters", "flag", "integer", "json_body", "kind_of", "v1_sort",
+           "v2_sort", "values"]

@@ -1,0 +1,65 @@
+"""Pipedrive envelopes, error bodies, pagination blocks and value formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from ...api.errors import status_of
+from ...domain.errors import DealbaseError
+
+ERROR_INFO = "Please check developers.pipedrive.com for more information about Pipedrive API."
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def v1_time(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def v2_time(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(value: dt.date | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def success(data: Any, status: int = 200, additional_data: Any = None,
+            related_objects: Any = None) -> JSON:
+    body: dict[str, Any] = {"success": True, "data": data}
+    if additional_data is not None:
+        body["additional_data"] = additional_data
+    if related_objects is not None:
+        body["related_objects"] = related_objects
+    return JSON(body, status_code=status)
+
+
+def error_body(message: str) -> dict[str, Any]:
+    return {"success": False, "error": message, "error_info": ERROR_INFO, "data": None,
+            "additional_data": None}
+
+
+def error(message: str, status: int) -> JSON:
+    return JSON(error_body(message), status_code=status)
+
+
+def from_exception(exc: DealbaseError) -> JSON:
+    return error(exc.message, status_of(exc))
+
+
+def v1_pagination(start: int, limit: int, more: bool) -> dict[str, Any]:
+    block: dict[str, Any] = {"start": start, "limit": limit, "more_items_in_collection": more}
+    if more:
+        block["next_start"] = start + limit
+    return {"pagination": block}

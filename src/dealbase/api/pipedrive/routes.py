@@ -1,0 +1,290 @@
+"""Routes of the Pipedrive dialect, generated from the views, and their generic handlers.
+
+Every handler: authenticate, parse (params.py), call the records service in a
+worker thread, render (present.py/render.py). Errors leave through ``render.error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ...accounts import Accounts
+from ...domain.errors import DealbaseError, Forbidden, NotFound
+from ...fields import CustomFields
+from ...query.ast import Cond, Keyset, Offset, Query, all_of
+from ...query.cursor import decode_cursor, encode_cursor
+from ...service import Context, Records
+from ...settings import Settings
+from . import params, render
+from .mapping import VIEWS, View
+from .present import Presenter
+
+log = logging.getLogger("dealbase.pipedrive")
+Handler = Callable[[Request], Awaitable[Response]]
+PREFIXES = {"v1": ("/v1", "/api/v1"), "v2": ("/api/v2",)}
+
+
+@dataclass
+class Api:
+    """What the handlers need; built once by create_app."""
+
+    settings: Settings
+    records: Records
+    accounts: Accounts
+    fields: CustomFields
+
+    def __post_init__(self) -> None:
+        self.presenter = Presenter(self.records)
+
+    async def context(self, request: Request) -> Context:
+        token = request.query_params.get("api_token") or request.headers.get("x-api-token")
+        if not token:
+            auth = request.headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                token = auth[7:].strip()
+        return await run_in_threadpool(self.accounts.authenticate, token or "")
+
+    async def body(self, request: Request) -> Any:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.settings.max_body_bytes:
+            return params.json_body(b"x" * (self.settings.max_body_bytes + 1),
+                                    self.settings.max_body_bytes)
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > self.settings.max_body_bytes:
+                break
+        ctype = request.headers.get("content-type", "")
+        if "application/x-www-form-urlencoded" in ctype:
+            from urllib.parse import parse_qsl
+
+            return dict(parse_qsl(bytes(raw).decode("utf-8", "replace")))
+        return params.json_body(bytes(raw), self.settings.max_body_bytes)
+
+    def company_info(self, ctx: Context) -> dict[str, Any]:
+        company = self.accounts.company(ctx)
+        return {"id": company.id, "name": company.name}
+
+
+def guarded(handler: Handler) -> Handler:
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except DealbaseError as exc:
+            return render.from_exception(exc)
+        except Exception:  # one log line, one opaque 500, never a traceback on the wire
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return render.error("Internal server error", 500)
+    return run
+
+
+def record_id(request: Request, name: str = "id") -> int:
+    raw = request.path_params[name]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound("Not found")
+    return int(raw)
+
+
+def selected(request: Request, data: Any) -> Any:
+    """Apply the v1 field selector ``:(a,b)`` that the app's middleware took off the path."""
+    keys = request.scope.get("pipedrive_fields")
+    if not keys:
+        return data
+    if isinstance(data, list):
+        return [{k: item[k] for k in keys if k in item} for item in data]
+    if isinstance(data, dict):
+        return {k: data[k] for k in keys if k in data}
+    return data
+
+
+class Handlers:
+    """The generic list/get/create/update/delete handlers for one view."""
+
+    def __init__(self, api: Api, view: View) -> None:
+        self.api, self.view = api, view
+
+    def _render_opts(self, request: Request, ctx: Context) -> dict[str, Any]:
+        if self.view.version != "v2":
+            return {}
+        include = frozenset(params.csv(request.query_params, "include_fields"))
+        allowed = {a.key for a in self.view.attrs if a.opt_in}
+        unknown = include - allowed
+        if unknown:
+            raise params.bad("include_fields", f"Unknown include_fields: {', '.join(sorted(unknown))}")
+        keys = params.csv(request.query_params, "custom_fields")
+        if len(keys) > 15:
+            raise params.bad("custom_fields", "At most 15 custom field keys")
+        return {"include": include, "custom_keys": keys or None,
+                "option_labels": params.flag(request.query_params, "include_option_labels")}
+
+    async def _present(self, request: Request, ctx: Context, items: list[dict[str, Any]],
+                       opts: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
+        def work() -> tuple[list[dict[str, Any]], Any]:
+            rc = self.api.presenter.load(ctx, self.view, items, self.api.company_info(ctx)
+                                         if self.view.version == "v1" else {})
+            out = [self.api.presenter.one(self.view, ctx.schema, i, rc, **opts) for i in items]
+            return out, self.api.presenter.related_objects(self.view, rc)
+        return await run_in_threadpool(work)
+
+    async def list(self, request: Request, extra: Any = None) -> Response:
+        ctx = await self.api.context(request)
+        q = request.query_params
+        view, settings = self.view, self.api.settings
+        limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
+        where = all_of(params.filters(view, q), extra)
+        opts = self._render_opts(request, ctx)
+        if view.version == "v1":
+            sort = params.v1_sort(view, ctx.schema, q.get("sort"))
+            start = params.integer(q, "start", 0, 0, 10**9) if view.paged else 0
+            if not view.paged:
+                limit = settings.max_page_size
+            query = Query(where=where, sort=sort or self._default_sort(), page=Offset(start, limit))
+            page = await run_in_threadpool(self.api.records.list, ctx, view.entity, query)
+            data, related = await self._present(request, ctx, page.items, opts)
+            additional = render.v1_pagination(start, limit, page.more) if view.paged else None
+            return render.success(selected(request, data), additional_data=additional,
+                                  related_objects=related)
+        sort = params.v2_sort(view, q)
+        cursor = q.get("cursor")
+        after = decode_cursor(cursor, _full(sort)) if cursor else None
+        query = Query(where=where, sort=sort, page=Keyset(after, limit))
+        page = await run_in_threadpool(self.api.records.list, ctx, view.entity, query)
+        data, _ = await self._present(request, ctx, page.items, opts)
+        last = page.last_key()
+        next_cursor = encode_cursor(page.sort, last) if last is not None else None
+        return render.success(data, additional_data={"next_cursor": next_cursor})
+
+    def _default_sort(self) -> tuple[Any, ...]:
+        from ...query.ast import Sort
+
+        return (Sort("order_nr"),) if self.view.entity in ("stage", "pipeline") else ()
+
+    async def get(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        opts = self._render_opts(request, ctx)
+        record = await run_in_threadpool(self.api.records.get, ctx, self.view.entity,
+                                         record_id(request))
+        data, related = await self._present(request, ctx, [record], opts)
+        return render.success(selected(request, data[0]), related_objects=related)
+
+    async def create(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        values = params.values(self.view, ctx.schema, await self.api.body(request))
+        self._refuse_deleted_flag(values)
+        record = await run_in_threadpool(self.api.records.create, ctx, self.view.entity, values)
+        data, related = await self._present(request, ctx, [record], {})
+        return render.success(data[0], status=self.view.create_status, related_objects=related)
+
+    async def update(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        values = params.values(self.view, ctx.schema, await self.api.body(request))
+        self._refuse_deleted_flag(values)
+        record = await run_in_threadpool(self.api.records.update, ctx, self.view.entity,
+                                         record_id(request), values)
+        data, related = await self._present(request, ctx, [record], {})
+        return render.success(data[0], related_objects=related)
+
+    def _refuse_deleted_flag(self, values: dict[str, Any]) -> None:
+        if values.pop("is_deleted", False):
+            raise params.bad("is_deleted", "Use DELETE to delete; is_deleted cannot be set")
+
+    async def delete(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        deleted = await run_in_threadpool(self.api.records.delete, ctx, self.view.entity,
+                                          [record_id(request)])
+        return render.success({"id": deleted[0]})
+
+    async def bulk_delete(self, request: Request) -> Response:
+        ctx = await self.api.context(request)
+        raw = request.query_params.get("ids")
+        if not raw:
+            raise params.bad("ids", "Parameter 'ids' is required")
+        ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18) for p in raw.split(",") if p.strip()]
+        deleted = await run_in_threadpool(self.api.records.delete, ctx, self.view.entity, ids)
+        return render.success({"id": deleted})
+
+
+def _full(sort: tuple[Any, ...]) -> tuple[Any, ...]:
+    from ...query.ast import Sort
+
+    return (*sort, Sort("id")) if sort[-1].field != "id" else sort
+
+
+def _routes(prefixes: tuple[str, ...], path: str, handler: Handler, methods: list[str]
+            ) -> list[BaseRoute]:
+    return [Route(f"{p}{path}", guarded(handler), methods=methods) for p in prefixes]
+
+
+def build_routes(api: Api) -> list[BaseRoute]:
+    """Every Pipedrive route: generated CRUD per view, then the few nested extras."""
+    routes: list[BaseRoute] = []
+    for version, views in VIEWS.items():
+        prefixes = PREFIXES[version]
+        for path, view in views.items():
+            if view.entity == "user":
+                continue  # users have their own handlers (users.py)
+            h = Handlers(api, view)
+            update_method = "PUT" if version == "v1" else "PATCH"
+            routes += _routes(prefixes, f"/{path}", h.list, ["GET"])
+            routes += _routes(prefixes, f"/{path}", h.create, ["POST"])
+            routes += _routes(prefixes, f"/{path}/{{id}}", h.get, ["GET"])
+            routes += _routes(prefixes, f"/{path}/{{id}}", h.update, [update_method])
+            routes += _routes(prefixes, f"/{path}/{{id}}", h.delete, ["DELETE"])
+            if version == "v1" and view.entity != "pipeline":
+                routes += _routes(prefixes, f"/{path}", h.bulk_delete, ["DELETE"])
+    routes += _nested(api)
+    return routes
+
+
+def _nested(api: Api) -> list[BaseRoute]:
+    """Deal lists under a stage, pipeline, person or organization; persons under an org."""
+    from dataclasses import replace
+
+    from .mapping import DEAL_V1, PERSON_V1, V1_DEAL_FILTERS
+
+    flat_deals = replace(DEAL_V1, attrs=tuple(
+        replace(a, compute=None) if a.key in ("user_id", "person_id", "org_id") else a
+        for a in DEAL_V1.attrs if a.key != "creator_user_id"
+    ), related_objects=(), filters={k: v for k, v in V1_DEAL_FILTERS.items()
+                                    if k not in ("stage_id",)})
+    routes: list[BaseRoute] = []
+    nested = (
+        ("stages", "stage", "stage_id", flat_deals, True),
+        ("pipelines", "pipeline", "pipeline_id", flat_deals, True),
+        ("persons", "person", "person_id", DEAL_V1, False),
+        ("organizations", "organization", "organization_id", DEAL_V1, False),
+    )
+    for parent_path, parent, field, view, owner_scoped in nested:
+        routes += _routes(PREFIXES["v1"], f"/{parent_path}/{{id}}/deals",
+                          _child_list(api, view, parent, field, owner_scoped), ["GET"])
+    routes += _routes(PREFIXES["v1"], "/organizations/{id}/persons",
+                      _child_list(api, PERSON_V1, "organization", "organization_id", False),
+                      ["GET"])
+    return routes
+
+
+def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: bool) -> Handler:
+    handlers = Handlers(api, view)
+
+    async def handler(request: Request) -> Response:
+        ctx = await api.context(request)
+        parent_id = record_id(request)
+        await run_in_threadpool(api.records.get, ctx, parent, parent_id)
+        extra = Cond(field, "eq", parent_id)
+        q = request.query_params
+        # Spec: without user_id or everyone=1, stage/pipeline deal lists show the caller's deals.
+        if owner_scoped and not params.flag(q, "everyone") and not q.get("user_id"):
+            extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))  # type: ignore[assignment]
+        return await handlers.list(request, extra)
+    return handler
+
+
+__all__ = ["Api", "Forbidden", "build_routes", "guarded"]

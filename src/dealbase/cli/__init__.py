@@ -1,0 +1,1 @@
+"""The dealbase command line."""

@@ -1,0 +1,68 @@
+"""A realistic demo company for newcomers, written through the records service."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .accounts import Accounts, NewCompany
+from .fields import CustomFields
+from .query.ast import Cond, Offset, Query
+from .service import Context
+
+FIRST = ("Ada", "Grace", "Alan", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances",
+         "Edsger", "Radia", "Guido", "Sophie", "Tim", "Hedy", "John")
+LAST = ("Lovelace", "Hopper", "Turing", "Torvalds", "Liskov", "Thompson", "Hamilton",
+        "Ritchie", "Allen", "Dijkstra", "Perlman", "van Rossum", "Wilson", "Berners-Lee")
+ORGS = ("Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises",
+        "Soylent", "Cyberdyne", "Tyrell", "Wonka Industries", "Aperture Science")
+PRODUCTS = ("licence", "support plan", "pilot", "rollout", "renewal", "upgrade")
+
+
+@dataclass(frozen=True)
+class Demo:
+    company: NewCompany
+    deals: int
+
+
+def seed_demo(accounts: Accounts, fields: CustomFields, name: str = "Demo Company",
+              email: str = "admin@demo.example", deals: int = 60, seed: int = 7) -> Demo:
+    rng = random.Random(seed)
+    company = accounts.create_company(name, email, "Demo Admin")
+    records = accounts.records
+    ctx = accounts.refresh(Context(company.company_id, company.user_id,
+                                   accounts.schema(company.company_id), True))
+    source = fields.create(ctx, "deal", "Lead source", "enum",
+                           [{"label": s} for s in ("Web", "Referral", "Event", "Cold call")])
+    fields.create(ctx, "deal", "Contract length (months)", "double")
+    ctx = accounts.refresh(ctx)
+    sales = records.create(ctx, "user", {"name": "Sam Seller", "email": "sam@demo.example"})
+    stages = records.list(ctx, "stage", Query(where=Cond("is_deleted", "eq", False),
+                                              page=Offset(0, 100))).items
+    orgs = [records.create(ctx, "organization", {"name": n, "address": f"{rng.randint(1, 99)} Main St"})
+            for n in ORGS]
+    persons = []
+    for i in range(len(FIRST)):
+        org = orgs[i % len(orgs)]
+        first, last = FIRST[i], LAST[i % len(LAST)]
+        persons.append(records.create(ctx, "person", {
+            "name": f"{first} {last}", "first_name": first, "last_name": last,
+            "organization_id": org["id"],
+            "emails": [{"value": f"{first.lower()}@{org['name'].split()[0].lower()}.example",
+                        "primary": True, "label": "work"}],
+        }))
+    for n in range(deals):
+        person = rng.choice(persons)
+        status = rng.choices(("open", "won", "lost"), (6, 2, 2))[0]
+        values = {
+            "title": f"{rng.choice(ORGS)} {rng.choice(PRODUCTS)}",
+            "value": float(rng.randrange(500, 50_000, 250)), "currency": "USD",
+            "person_id": person["id"], "organization_id": person["organization_id"],
+            "stage_id": rng.choice(stages)["id"],
+            "owner_id": rng.choice((company.user_id, sales["id"])),
+            source.key: rng.choice(source.options).id,
+        }
+        deal = records.create(ctx, "deal", values)
+        if status != "open":
+            records.update(ctx, "deal", deal["id"], {"status": status})
+    return Demo(company, deals)

@@ -1,0 +1,125 @@
+"""The deal: an opportunity moving through a pipeline's stages.
+
+Rules: a deal always sits in a stage, and its pipeline is that stage's pipeline
+(a stage of another pipeline is refused); moving to a pipeline alone puts the deal
+in that pipeline's first stage; status changes stamp the won/lost/close times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import Problem, ValidationError
+from ..spec import EntitySpec, FieldSpec, Lookup
+from ..types import Kind
+from ._common import CURRENT_USER, identity, labels, lifecycle, owned, visibility
+
+STATUSES = ("open", "won", "lost")
+
+
+def _bad(field: str, message: str) -> ValidationError:
+    return ValidationError(f"{field}: {message}", (Problem(field, message),))
+
+
+def _place_in_stage(values: dict[str, Any], before: Mapping[str, Any] | None,
+                    lookup: Lookup) -> None:
+    stage_id = values.get("stage_id")
+    pipeline_id = values.get("pipeline_id")
+    if stage_id is not None:
+        stage = lookup.fetch("stage", stage_id)
+        if stage is None:
+            raise _bad("stage_id", "stage not found")
+        if pipeline_id is not None and pipeline_id != stage["pipeline_id"]:
+            raise _bad("stage_id", f"stage {stage_id} does not belong to pipeline {pipeline_id}")
+        values["pipeline_id"] = stage["pipeline_id"]
+    elif pipeline_id is not None:
+        if before is not None and before["pipeline_id"] == pipeline_id:
+            return
+        if lookup.fetch("pipeline", pipeline_id) is None:
+            raise _bad("pipeline_id", "pipeline not found")
+        first = lookup.first("stage", {"pipeline_id": pipeline_id}, "order_nr")
+        if first is None:
+            raise _bad("pipeline_id", "pipeline has no stages")
+        values["stage_id"] = first["id"]
+    elif before is None:
+        pipeline = lookup.first("pipeline", {}, "order_nr")
+        first = None
+        if pipeline is not None:
+            first = lookup.first("stage", {"pipeline_id": pipeline["id"]}, "order_nr")
+        if pipeline is None or first is None:
+            raise _bad("stage_id", "the company has no pipeline with stages")
+        values["stage_id"], values["pipeline_id"] = first["id"], pipeline["id"]
+
+
+def _stamp(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    if "stage_id" in values and (before is None or before["stage_id"] != values["stage_id"]):
+        values["stage_changed_at"] = now if before is not None else None
+    probability = values.get("probability")
+    if probability is not None and not 0 <= probability <= 100:
+        raise _bad("probability", "must be between 0 and 100")
+    status = values.get("status")
+    if status is None or (before is not None and before["status"] == status):
+        return
+    if status == "open":
+        values.update(closed_at=None, won_at=None, lost_at=None)
+        if before is not None:
+            values.setdefault("lost_reason", None)
+    elif status == "won":
+        values.update(closed_at=now, won_at=now, lost_at=None)
+        if before is None or before.get("first_won_at") is None:
+            values["first_won_at"] = now
+    elif status == "lost":
+        values.update(closed_at=now, lost_at=now, won_at=None)
+
+
+DEAL = EntitySpec(
+    name="deal",
+    table="deals",
+    title_field="title",
+    has_custom_fields=True,
+    fields=(
+        *identity(),
+        FieldSpec("title", Kind.TEXT, required=True, max_length=255, nullable=False,
+                  label="Title"),
+        FieldSpec("value", Kind.FLOAT, default=0.0, nullable=False, field_type="monetary",
+                  label="Value"),
+        FieldSpec("currency", Kind.TEXT, default="USD", max_length=3, nullable=False,
+                  label="Currency"),
+        owned(),
+        FieldSpec("creator_id", Kind.REF, ref="user", readonly=True, default=CURRENT_USER,
+                  field_type="user", label="Creator"),
+        FieldSpec("person_id", Kind.REF, ref="person", field_type="people", label="Contact person"),
+        FieldSpec("organization_id", Kind.REF, ref="organization", field_type="org",
+                  label="Organization"),
+        FieldSpec("pipeline_id", Kind.REF, ref="pipeline", nullable=False, field_type="pipeline",
+                  label="Pipeline"),
+        FieldSpec("stage_id", Kind.REF, ref="stage", nullable=False, field_type="stage",
+                  label="Stage"),
+        FieldSpec("status", Kind.TEXT, choices=STATUSES, default="open", nullable=False,
+                  field_type="status", label="Status"),
+        FieldSpec("probability", Kind.INT, field_type="double", label="Probability"),
+        FieldSpec("lost_reason", Kind.TEXT, max_length=255, label="Lost reason"),
+        visibility(),
+        labels(),
+        FieldSpec("expected_close_date", Kind.DATE, field_type="date",
+                  label="Expected close date"),
+        FieldSpec("stage_changed_at", Kind.DATETIME, readonly=True, field_type="date"),
+        FieldSpec("closed_at", Kind.DATETIME, readonly=True, field_type="date",
+                  label="Deal closed on"),
+        FieldSpec("won_at", Kind.DATETIME, readonly=True, field_type="date", label="Won time"),
+        FieldSpec("first_won_at", Kind.DATETIME, readonly=True, field_type="date"),
+        FieldSpec("lost_at", Kind.DATETIME, readonly=True, field_type="date", label="Lost time"),
+        FieldSpec("is_archived", Kind.BOOL, readonly=True, default=False, nullable=False,
+                  field_type="boolean"),
+        FieldSpec("archived_at", Kind.DATETIME, readonly=True, field_type="date"),
+        FieldSpec("origin", Kind.TEXT, default="API", max_length=255, field_type="varchar"),
+        FieldSpec("origin_id", Kind.TEXT, max_length=255),
+        FieldSpec("channel", Kind.INT, field_type="enum"),
+        FieldSpec("channel_id", Kind.TEXT, max_length=255),
+        *lifecycle(),
+    ),
+    rules=(_place_in_stage, _stamp),
+)

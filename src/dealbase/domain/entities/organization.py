@@ -1,0 +1,33 @@
+"""The organization: a company that persons work for and deals are made with."""
+
+from __future__ import annotations
+
+from ..spec import EntitySpec, FieldSpec
+from ..types import Kind
+from ._common import identity, labels, lifecycle, owned, visibility
+
+ADDRESS_PARTS = (
+    "subpremise", "street_number", "route", "sublocality", "locality",
+    "admin_area_level_1", "admin_area_level_2", "country", "postal_code", "formatted_address",
+)
+
+ORGANIZATION = EntitySpec(
+    name="organization",
+    table="organizations",
+    has_custom_fields=True,
+    fields=(
+        *identity(),
+        FieldSpec("name", Kind.TEXT, required=True, max_length=255, nullable=False, label="Name"),
+        owned(),
+        FieldSpec("address", Kind.TEXT, max_length=1024, field_type="address", label="Address"),
+        *(FieldSpec(f"address_{part}", Kind.TEXT, max_length=255) for part in ADDRESS_PARTS),
+        labels(),
+        visibility(),
+        FieldSpec("website", Kind.TEXT, max_length=2048, label="Website"),
+        FieldSpec("linkedin", Kind.TEXT, max_length=2048, label="LinkedIn profile"),
+        FieldSpec("industry", Kind.INT, field_type="enum", label="Industry"),
+        FieldSpec("annual_revenue", Kind.FLOAT, field_type="monetary", label="Annual revenue"),
+        FieldSpec("employee_count", Kind.INT, field_type="int", label="Number of employees"),
+        *lifecycle(),
+    ),
+)

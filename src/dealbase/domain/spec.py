@@ -1,0 +1,103 @@
+"""EntitySpec and FieldSpec: the registry's vocabulary.
+
+An entity is declared once (see ``dealbase.domain.entities``) as an EntitySpec
+holding FieldSpecs with canonical snake_case names. Custom fields are per-company
+rows turned into FieldSpecs whose values live in the entity's JSON ``custom``
+column under their stable key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from .errors import Problem, ValidationError
+from .types import Kind
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of an enum/set custom field."""
+
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of an entity, by canonical name."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    readonly: bool = False
+    default: Any = None
+    ref: str | None = None
+    choices: tuple[Any, ...] = ()
+    max_length: int | None = None
+    nullable: bool = True
+    label: str = ""
+    # Pipedrive's field type, the type vocabulary of the fields API.
+    field_type: str = "varchar"
+    # Custom fields only: the stable 40-hex key under which the value is stored in
+    # the ``custom`` JSON column, the id of the definition row, its options, and for a
+    # sub-value (monetary currency, range end, address part) the parent's key.
+    custom_key: str | None = None
+    custom_id: int | None = None
+    options: tuple[Option, ...] = ()
+    parent: str | None = None
+
+    @property
+    def is_custom(self) -> bool:
+        return self.custom_key is not None
+
+
+class Lookup(Protocol):
+    """Read access that entity rules need (the records service provides it)."""
+
+    def fetch(self, entity: str, record_id: int) -> Mapping[str, Any] | None: ...
+
+    def first(self, entity: str, where: Mapping[str, Any], order_by: str) -> Mapping[str, Any] | None:
+        ...
+
+
+# A rule receives the values being written (mutable: it may derive fields), the
+# record before the write (None on create) and a Lookup; it raises ValidationError.
+Rule = Callable[[dict[str, Any], Mapping[str, Any] | None, Lookup], None]
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One CRM object: canonical name, table and fields, in declaration order."""
+
+    name: str
+    table: str
+    fields: tuple[FieldSpec, ...]
+    title_field: str = "name"
+    has_custom_fields: bool = False
+    rules: tuple[Rule, ...] = ()
+    by_name: Mapping[str, FieldSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+    def field(self, name: str) -> FieldSpec:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise ValidationError(
+                f"Unknown field '{name}' on {self.name}", (Problem(name, "unknown field"),)
+            ) from None
+
+    @property
+    def columns(self) -> tuple[FieldSpec, ...]:
+        """Fields stored in their own column (everything but custom fields)."""
+        return tuple(f for f in self.fields if not f.is_custom)
+
+    @property
+    def custom(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.is_custom)
+
+    def with_custom(self, extra: tuple[FieldSpec, ...]) -> EntitySpec:
+        return replace(self, fields=self.columns + extra)

@@ -1,0 +1,1 @@
+"""Persistence: connections and transactions, the schema, migrations, the change log."""

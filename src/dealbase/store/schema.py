@@ -1,0 +1,131 @@
+"""SQLAlchemy tables, derived from the registry plus the tenancy and bookkeeping tables.
+
+Every table carries ``company_id`` and every index leads with it. The migrations in
+``migrations/versions`` are frozen snapshots; a test checks that a migrated database
+matches this metadata exactly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
+
+from ..domain.entities import ENTITIES
+from ..domain.spec import EntitySpec, FieldSpec
+from ..domain.types import Kind
+
+# SQLite needs INTEGER PRIMARY KEY for rowid ids; PostgreSQL gets BIGINT.
+ID = BigInteger().with_variant(Integer(), "sqlite")
+JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
+
+_COLUMN_TYPES: dict[Kind, TypeEngine[object]] = {
+    Kind.INT: BigInteger(),
+    Kind.REF: BigInteger(),
+    Kind.FLOAT: Float(),
+    Kind.BOOL: Boolean(),
+    Kind.DATE: Date(),
+    Kind.DATETIME: DateTime(),
+    Kind.TIME: String(8),
+    Kind.JSON: JSON_TYPE,
+}
+
+
+def _column(spec: FieldSpec) -> Column[object]:
+    if spec.name == "id":
+        return Column("id", ID, primary_key=True, autoincrement=True)
+    if spec.kind is Kind.TEXT:
+        sql_type: TypeEngine[object] = (
+            Text() if spec.max_length is None or spec.max_length > 2048 else String(spec.max_length)
+        )
+    else:
+        sql_type = _COLUMN_TYPES[spec.kind]
+    return Column(spec.name, sql_type, nullable=spec.nullable)
+
+
+def _entity_table(metadata: MetaData, entity: EntitySpec) -> Table:
+    columns: list[Column[object]] = [_column(f) for f in entity.columns]
+    columns.insert(1, Column("company_id", BigInteger(), nullable=False))
+    if entity.has_custom_fields:
+        columns.append(Column("custom", JSON_TYPE, nullable=False))
+    table = Table(entity.table, metadata, *columns)
+    t = entity.table
+    Index(f"ix_{t}_uid", table.c.company_id, table.c.uid, unique=True)
+    Index(f"ix_{t}_updated", table.c.company_id, table.c.updated_at, table.c.id)
+    for spec in entity.columns:
+        if spec.kind is Kind.REF:
+            Index(f"ix_{t}_{spec.name}", table.c.company_id, table.c[spec.name], table.c.id)
+    return table
+
+
+def build_metadata() -> MetaData:
+    metadata = MetaData()
+    Table(
+        "companies", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("name", String(255), nullable=False),
+        Column("space_id", String(64), nullable=False, unique=True),
+        Column("fields_version", BigInteger(), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+    )
+    tokens = Table(
+        "api_tokens", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("user_id", BigInteger(), nullable=True),
+        Column("kind", String(16), nullable=False),
+        Column("token_hash", String(64), nullable=False),
+        Column("secret_hash", String(64), nullable=True),
+        Column("created_at", DateTime(), nullable=False),
+    )
+    Index("ix_api_tokens_hash", tokens.c.token_hash, unique=True)
+    Index("ix_api_tokens_company", tokens.c.company_id, tokens.c.kind)
+    for entity in ENTITIES:
+        _entity_table(metadata, entity)
+    fields = Table(
+        "custom_fields", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("entity", String(32), nullable=False),
+        Column("key", String(40), nullable=False),
+        Column("name", String(255), nullable=False),
+        Column("field_type", String(32), nullable=False),
+        Column("options", JSON_TYPE, nullable=False),
+        Column("order_nr", Integer(), nullable=False),
+        Column("settings", JSON_TYPE, nullable=False),
+        Column("creator_id", BigInteger(), nullable=True),
+        Column("created_at", DateTime(), nullable=False),
+        Column("updated_at", DateTime(), nullable=False),
+        Column("is_deleted", Boolean(), nullable=False),
+    )
+    Index("ix_custom_fields_key", fields.c.company_id, fields.c.key, unique=True)
+    Index("ix_custom_fields_entity", fields.c.company_id, fields.c.entity, fields.c.order_nr)
+    changes = Table(
+        "change_log", metadata,
+        Column("seq", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("entity", String(32), nullable=False),
+        Column("record_id", BigInteger(), nullable=False),
+        Column("action", String(16), nullable=False),
+        Column("changes", JSON_TYPE, nullable=False),
+        Column("user_id", BigInteger(), nullable=True),
+        Column("created_at", DateTime(), nullable=False),
+    )
+    Index("ix_change_log_company", changes.c.company_id, changes.c.seq)
+    Index("ix_change_log_record", changes.c.company_id, changes.c.entity, changes.c.record_id,
+          changes.c.seq)
+    return metadata
