@@ -141,9 +141,12 @@ def org_object(org: Record | None, rc: RenderContext) -> dict[str, Any] | None:
     if org is None:
         return None
     counts = rc.related.get("people_count", {})
-    return {"active_flag": not org["is_deleted"], "id": org["id"], "name": org["name"],
-            "people_count": int(counts.get(org["id"], {}).get("n", 0)),
-            "owner_id": org["owner_id"], "address": org.get("address")}
+    out = {"active_flag": not org["is_deleted"], "id": org["id"], "name": org["name"],
+           "people_count": int(counts.get(org["id"], {}).get("n", 0)),
+           "owner_id": org["owner_id"]}
+    if org.get("address") is not None:  # the spec types it as a non-null string
+        out["address"] = org["address"]
+    return out
 
 
 def _org_ref(field_name: str) -> Compute:
