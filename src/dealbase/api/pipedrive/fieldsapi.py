@@ -29,6 +29,10 @@ SYSTEM_ID_BASE = 9_000_000  # system field ids sit far above custom field row id
 V1_FLAGS = ("index_visible_flag", "details_visible_flag", "important_flag", "bulk_edit_allowed",
             "searchable_flag", "filtering_allowed", "sortable_flag")
 _POSITION = (Sort("position"),)
+# The v1 spec's dealFields list admits only the creatable types plus visible_to; system
+# types outside it are reported as their closest creatable type.
+V1_TYPE = {"int": "double", "pipeline": "double", "stage": "double", "boolean": "enum",
+           "status": "enum"}
 
 
 def _system(view: View, ordinal: int) -> list[dict[str, Any]]:
@@ -56,7 +60,7 @@ class FieldHandlers:
 
     def _v1_system(self, d: dict[str, Any]) -> dict[str, Any]:
         return {"id": d["id"], "key": d["key"], "name": d["name"], "order_nr": d["id"] % 1000,
-                "field_type": d["field_type"], "add_time": "2020-01-01 00:00:00",
+                "field_type": V1_TYPE.get(d["field_type"], d["field_type"]), "add_time": "2020-01-01 00:00:00",
                 "update_time": None, "last_updated_by_user_id": None, "created_by_user_id": None,
                 "active_flag": True, "edit_flag": False, "add_visible_flag": d["writable"],
                 "mandatory_flag": d["key"] in ("title", "name"),
