@@ -51,7 +51,7 @@ def seed_demo(accounts: Accounts, fields: CustomFields, name: str = "Demo Compan
             "emails": [{"value": f"{first.lower()}@{org['name'].split()[0].lower()}.example",
                         "primary": True, "label": "work"}],
         }))
-    for n in range(deals):
+    for _n in range(deals):
         person = rng.choice(persons)
         status = rng.choices(("open", "won", "lost"), (6, 2, 2))[0]
         values = {

@@ -143,7 +143,7 @@ class Records:
     def _fetch(self, conn: Connection, ctx: Context, entity: str, ids: Sequence[int], *,
                live_only: bool = False, fields: Sequence[str] | None = None
                ) -> dict[int, dict[str, Any]]:
-        spec = ctx.schema.entity(entity)
+        ctx.schema.entity(entity)
         where: Filter | None = Cond("id", "in", list(ids))
         if live_only:
             where = all_of(where, Cond("is_deleted", "eq", False))
