@@ -251,8 +251,6 @@ class Records:
             chosen = value if isinstance(value, list) else [value]
             if any(v not in allowed for v in chosen):
                 raise _bad(f.name, "is not an option of this field")
-        if f.is_custom and isinstance(value, dt.date):
-            value = value.isoformat()
         return value
 
     def _check_refs(self, conn: Connection, ctx: Context, spec: EntitySpec,
