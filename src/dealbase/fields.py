@@ -6,6 +6,7 @@ each process rebuilds that company's schema on its next request.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -125,7 +126,7 @@ class CustomFields:
             raise _bad("options", "a field must keep at least one option")
         return self._write(ctx, current, {"options": opts})
 
-    def delete(self, ctx: Context, entity: str, field_ids: Sequence[int]) -> list[int]:
+    def delete(self, ctx: Context, entity: str, field_ids: Sequence[int]) -> builtins.list[int]:
         live = {f.id for f in self.list(ctx, entity)}
         missing = [i for i in field_ids if i not in live]
         if missing or not field_ids:
@@ -151,7 +152,7 @@ class CustomFields:
             raise _bad("options", "only enum and set fields have options")
         return current
 
-    def _merge_options(self, current: CustomField, options: Sequence[Any]) -> list[dict[str, Any]]:
+    def _merge_options(self, current: CustomField, options: Sequence[Any]) -> builtins.list[dict[str, Any]]:
         """v1 semantics: the list replaces the options; items with an id keep that id."""
         if current.field_type not in OPTION_TYPES:
             raise _bad("options", "only enum and set fields have options")
@@ -183,7 +184,7 @@ class CustomFields:
         return self._load(ctx, current.id)
 
     def _bump(self, conn: Connection, ctx: Context, field_id: int, action: str,
-              changes: dict[str, list[Any]]) -> None:
+              changes: dict[str, builtins.list[Any]]) -> None:
         conn.execute(update(self.companies).where(self.companies.c.id == ctx.company_id)
                      .values(fields_version=self.companies.c.fields_version + 1))
         self.records.changelog.append(conn, ctx.company_id, "custom_field", field_id, action,

@@ -7,6 +7,7 @@ seeder call this in-process and speak canonical field names only.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -152,7 +153,7 @@ class Records:
         page = self._list(conn, ctx, entity, query)
         return {item["id"]: item for item in page.items}
 
-    def _record(self, spec: EntitySpec, row: Mapping[str, Any]) -> dict[str, Any]:
+    def _record(self, spec: EntitySpec, row: Any) -> dict[str, Any]:
         record = dict(row)
         record.pop("company_id", None)
         custom = record.pop("custom", None)
@@ -200,7 +201,7 @@ class Records:
             self._update(conn, ctx, entity, record_id, values)
             return self._fetch(conn, ctx, entity, [record_id])[record_id]
 
-    def delete(self, ctx: Context, entity: str, ids: Sequence[int]) -> list[int]:
+    def delete(self, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         """Soft-delete every id, all or nothing; NotFound if any id is missing or deleted."""
         if len(ids) > MAX_BULK:
             raise _bad("ids", f"at most {MAX_BULK} ids at once")
@@ -258,9 +259,9 @@ class Records:
         lookup = _Lookup(self, conn, ctx)
         for name, value in values.items():
             f = spec.by_name[name]
-            if f.kind is Kind.REF and value is not None and f.ref is not None:
-                if lookup.fetch(f.ref, value) is None:
-                    raise _bad(name, f"{f.ref} {value} not found")
+            if (f.kind is Kind.REF and value is not None and f.ref is not None
+                    and lookup.fetch(f.ref, value) is None):
+                raise _bad(name, f"{f.ref} {value} not found")
 
     def _split(self, spec: EntitySpec, values: Mapping[str, Any]
                ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -336,7 +337,7 @@ class Records:
                               {k: [before.get(k), v] for k, v in changed.items()},
                               ctx.user_id, now)
 
-    def _delete(self, conn: Connection, ctx: Context, entity: str, ids: Sequence[int]) -> list[int]:
+    def _delete(self, conn: Connection, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         unique = list(dict.fromkeys(ids))
         live = self._fetch(conn, ctx, entity, unique, live_only=True, fields=("id",))
         missing = [i for i in unique if i not in live]

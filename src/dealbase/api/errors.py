@@ -25,5 +25,5 @@ STATUS: dict[type[DealbaseError], int] = {
 def status_of(error: DealbaseError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 500

@@ -7,6 +7,8 @@ matches this metadata exactly.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -33,7 +35,7 @@ from ..domain.types import Kind
 ID = BigInteger().with_variant(Integer(), "sqlite")
 JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
 
-_COLUMN_TYPES: dict[Kind, TypeEngine[object]] = {
+_COLUMN_TYPES: dict[Kind, TypeEngine[Any]] = {
     Kind.INT: BigInteger(),
     Kind.REF: BigInteger(),
     Kind.FLOAT: Float(),
@@ -45,11 +47,11 @@ _COLUMN_TYPES: dict[Kind, TypeEngine[object]] = {
 }
 
 
-def _column(spec: FieldSpec) -> Column[object]:
+def _column(spec: FieldSpec) -> Column[Any]:
     if spec.name == "id":
         return Column("id", ID, primary_key=True, autoincrement=True)
     if spec.kind is Kind.TEXT:
-        sql_type: TypeEngine[object] = (
+        sql_type: TypeEngine[Any] = (
             Text() if spec.max_length is None or spec.max_length > 2048 else String(spec.max_length)
         )
     else:
@@ -58,7 +60,7 @@ def _column(spec: FieldSpec) -> Column[object]:
 
 
 def _entity_table(metadata: MetaData, entity: EntitySpec) -> Table:
-    columns: list[Column[object]] = [_column(f) for f in entity.columns]
+    columns: list[Column[Any]] = [_column(f) for f in entity.columns]
     columns.insert(1, Column("company_id", BigInteger(), nullable=False))
     if entity.has_custom_fields:
         columns.append(Column("custom", JSON_TYPE, nullable=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from ...domain.registry import Schema
@@ -82,7 +83,7 @@ class Presenter:
         from .mapping import PIPELINE_V1, STAGE_V1
 
         blocks: dict[str, Any] = {}
-        makers = {
+        makers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "user": lambda r: user_object(r, has_pic_as_int=True),
             "person": person_object,
             "organization": lambda r: org_object(r, rc),
