@@ -16,6 +16,7 @@ from typing import Any, Literal
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -42,10 +43,15 @@ class Database:
         self.backend: Backend = "sqlite" if self.url.startswith("sqlite") else "postgresql"
         self._write_lock = threading.Lock()
         if self.backend == "sqlite":
+            in_memory = make_url(self.url).database in (None, "", ":memory:")
+            # One shared connection for an in-memory database, else a normal pool.
+            pooling: dict[str, Any] = (
+                {"poolclass": StaticPool} if in_memory
+                else {"pool_size": pool_size, "max_overflow": pool_size}
+            )
             self.engine: Engine = create_engine(
                 self.url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
-                pool_size=pool_size, max_overflow=pool_size,
-                connect_args={"check_same_thread": False, "timeout": 30},
+                connect_args={"check_same_thread": False, "timeout": 30}, **pooling,
             )
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)

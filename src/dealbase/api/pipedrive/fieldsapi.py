@@ -31,7 +31,7 @@ V1_FLAGS = ("index_visible_flag", "details_visible_flag", "important_flag", "bul
 _POSITION = (Sort("position"),)
 # The v1 spec's dealFields list admits only the creatable types plus visible_to; system
 # types outside it are reported as their closest creatable type.
-V1_TYPE = {"int": "double", "pipeline": "double", "stage": "double", "boolean": "enum",
+V1_TYPE = {"int": "double", "stage": "double", "boolean": "enum",
            "status": "enum"}
 
 

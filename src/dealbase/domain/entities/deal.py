@@ -94,7 +94,8 @@ DEAL = EntitySpec(
         FieldSpec("person_id", Kind.REF, ref="person", field_type="people", label="Contact person"),
         FieldSpec("organization_id", Kind.REF, ref="organization", field_type="org",
                   label="Organization"),
-        FieldSpec("pipeline_id", Kind.REF, ref="pipeline", nullable=False, field_type="pipeline",
+        # Pipedrive reports the deal's pipeline field as type "double"; v2 has no "pipeline" type.
+        FieldSpec("pipeline_id", Kind.REF, ref="pipeline", nullable=False, field_type="double",
                   label="Pipeline"),
         FieldSpec("stage_id", Kind.REF, ref="stage", nullable=False, field_type="stage",
                   label="Stage"),
