@@ -62,6 +62,9 @@ class View:
     writable_extra: Mapping[str, str] = field(default_factory=dict)  # input-only aliases
     # Keys the vendored spec types as non-nullable: omitted rather than sent as null.
     omit_null: frozenset[str] = frozenset()
+    # Canonical fields this view does not expose under a key of their own: hidden
+    # (``uid`` is Pipeliner's id) or folded into a computed key (v2 ``address``).
+    hidden: frozenset[str] = frozenset({"uid"})
 
     @property
     def by_key(self) -> dict[str, Attr]:
@@ -70,7 +73,9 @@ class View:
     @property
     def inputs(self) -> dict[str, Attr]:
         """Keys a client may write, and the canonical field each writes."""
-        return {a.key: a for a in self.attrs if a.field is not None and a.writable}
+        spec = SPECS[self.entity]
+        return {a.key: a for a in self.attrs
+                if a.field is not None and a.writable and not spec[a.field].readonly}
 
     def key_of(self, canonical: str) -> str:
         for a in self.attrs:
@@ -333,7 +338,7 @@ DEAL_V1 = View(
     filters=V1_DEAL_FILTERS,
     attrs=(
         Attr("id", "id"),
-        Attr("creator_user_id", compute=_user_ref("creator_id")),
+        Attr("creator_user_id", "creator_id", compute=_user_ref("creator_id"), writable=False),
         Attr("user_id", "owner_id", compute=_user_ref("owner_id")),
         Attr("person_id", "person_id", compute=_person_ref),
         Attr("org_id", "organization_id", compute=_org_ref("organization_id")),
@@ -452,7 +457,8 @@ PERSON_V1 = View(
         Attr("first_name", "first_name"),
         Attr("last_name", "last_name"),
         Attr("first_char", compute=_first_char),
-        Attr("active_flag", compute=lambda r, rc: not r["is_deleted"]),
+        Attr("active_flag", "is_deleted", compute=lambda r, rc: not r["is_deleted"],
+             writable=False),
         Attr("email", "emails"),
         Attr("phone", "phones"),
         Attr("add_time", "created_at"),
@@ -517,7 +523,8 @@ ORGANIZATION_V1 = View(
         Attr("owner_id", "owner_id", compute=_user_ref("owner_id", has_pic_as_int=True)),
         Attr("name", "name"),
         Attr("first_char", compute=_first_char),
-        Attr("active_flag", compute=lambda r, rc: not r["is_deleted"]),
+        Attr("active_flag", "is_deleted", compute=lambda r, rc: not r["is_deleted"],
+             writable=False),
         Attr("add_time", "created_at"),
         Attr("update_time", "updated_at"),
         Attr("visible_to", "visible_to", style="str"),
@@ -540,6 +547,7 @@ ORGANIZATION_V1 = View(
 
 ORGANIZATION_V2 = View(
     entity="organization", path="organizations", version="v2", has_custom=True,
+    hidden=frozenset({"uid", *(f"address_{p}" for p in ORG_ADDRESS)}),
     omit_null=frozenset({"owner_id", "address", "smart_bcc_email"}),
     filters=V2_COMMON_FILTERS,
     attrs=(
@@ -571,7 +579,7 @@ PIPELINE_V1 = View(
         Attr("name", "name"),
         Attr("url_title", compute=lambda r, rc: "-".join(r["name"].lower().split())),
         Attr("order_nr", "order_nr"),
-        Attr("active", compute=lambda r, rc: not r["is_deleted"]),
+        Attr("active", "is_deleted", compute=lambda r, rc: not r["is_deleted"], writable=False),
         Attr("deal_probability", "is_deal_probability_enabled", style="bool01"),
         Attr("add_time", "created_at"),
         Attr("update_time", "updated_at"),
@@ -600,7 +608,8 @@ STAGE_V1 = View(
         Attr("id", "id"),
         Attr("order_nr", "order_nr"),
         Attr("name", "name"),
-        Attr("active_flag", compute=lambda r, rc: not r["is_deleted"]),
+        Attr("active_flag", "is_deleted", compute=lambda r, rc: not r["is_deleted"],
+             writable=False),
         Attr("deal_probability", "deal_probability"),
         Attr("pipeline_id", "pipeline_id"),
         Attr("rotten_flag", "is_rotting_enabled", style="bool01"),
@@ -643,11 +652,12 @@ USER_V1 = View(
         Attr("lang", "lang"),
         Attr("email", "email"),
         Attr("phone", "phone"),
-        Attr("activated", "is_active", writable=False),
+        Attr("activated", compute=lambda r, rc: bool(r["is_active"])),
         Attr("last_login", "last_login_at"),
         Attr("created", "created_at"),
         Attr("modified", "updated_at"),
-        Attr("has_created_company", compute=lambda r, rc: bool(r["is_admin"])),
+        Attr("has_created_company", "is_admin", compute=lambda r, rc: bool(r["is_admin"]),
+             writable=False),
         Attr("access", compute=lambda r, rc: [{"app": "sales", "admin": bool(r["is_admin"])},
                                               {"app": "global", "admin": bool(r["is_admin"])}]),
         Attr("active_flag", "is_active", style="bool01"),

@@ -139,6 +139,11 @@ class Handlers:
         q = request.query_params
         view, settings = self.view, self.api.settings
         limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
+        if q.get("filter_id"):
+            raise NotFound(f"Filter {q['filter_id'][:20]} not found (saved filters are not "
+                           "supported yet)")
+        if view.version == "v1" and params.flag(q, "owned_by_you"):
+            extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
         where = all_of(params.filters(view, q), extra)
         opts = self._render_opts(request, ctx)
         if view.version == "v1":
