@@ -25,8 +25,8 @@ def _bad(field: str, message: str) -> ValidationError:
 
 
 def _label(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 255:
-        raise _bad("options", "every option needs a label of 1 to 255 characters")
+    if not isinstance(value, str) or not value.strip() or len(value) > 255 or "\x00" in value:
+        raise _bad("options", "every option needs a label of 1 to 255 characters (no NUL)")
     return value.strip()
 
 
@@ -57,6 +57,10 @@ class CustomFields:
         if field_type not in FIELD_TYPES:
             raise _bad("field_type", f"must be one of {', '.join(FIELD_TYPES)}")
         opts: list[dict[str, Any]] = []
+        if options is not None and not (
+            isinstance(options, list | tuple) and all(isinstance(o, dict | str) for o in options)
+        ):
+            raise _bad("options", "options must be a list of labels or objects with a label")
         if field_type in OPTION_TYPES:
             if not options:
                 raise _bad("options", f"a {field_type} field needs at least one option")
@@ -88,6 +92,8 @@ class CustomFields:
         if name is not None:
             values["name"] = self._name(name)
         if options is not None:
+            if not isinstance(options, list | tuple):
+                raise _bad("options", "options must be a list of objects with a label")
             values["options"] = self._merge_options(current, options)
         if settings is not None:
             values["settings"] = {**current.settings, **settings}
@@ -142,8 +148,8 @@ class CustomFields:
     # ---- internals ---------------------------------------------------------------------
 
     def _name(self, name: Any) -> str:
-        if not isinstance(name, str) or not name.strip() or len(name) > 255:
-            raise _bad("name", "must be a string of 1 to 255 characters")
+        if not isinstance(name, str) or not name.strip() or len(name) > 255 or "\x00" in name:
+            raise _bad("name", "must be a string of 1 to 255 characters (no NUL)")
         return name.strip()
 
     def _option_field(self, ctx: Context, entity: str, key: str) -> CustomField:

@@ -220,10 +220,9 @@ class Records:
                 clean[name] = self._coerce(f, raw)
             except ValidationError as error:
                 problems.extend(error.problems)
-        if creating:
-            for f in spec.fields:
-                if f.required and clean.get(f.name) in (None, ""):
-                    problems.append(Problem(f.name, "is required"))
+        for f in spec.fields:
+            if f.required and (creating or f.name in clean) and clean.get(f.name) in (None, ""):
+                problems.append(Problem(f.name, "is required"))
         if problems:
             raise ValidationError(
                 "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems),

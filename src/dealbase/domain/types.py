@@ -37,6 +37,16 @@ def _fail(field: str, message: str) -> ValidationError:
     return ValidationError(f"{field}: {message}", (Problem(field, message),))
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def parse_datetime(text: str) -> dt.datetime:
     """Parse ``YYYY-MM-DD[ T]HH:MM[:SS][Z|+00:00]`` or a bare date into naive UTC."""
     value = text.strip()
@@ -111,5 +121,7 @@ def coerce(kind: Kind, field: str, value: Any, max_length: int | None = None) ->
     if kind is Kind.JSON:
         if not isinstance(value, list | dict):
             raise _fail(field, "must be a list or an object")
+        if _has_nul(value):
+            raise _fail(field, "must not contain NUL characters")
         return value
     raise AssertionError(f"unhandled kind {kind}")

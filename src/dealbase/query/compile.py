@@ -174,6 +174,9 @@ def compile_list(query: Query, entity: EntitySpec, table: Table, company_id: int
     where = compile_where(query.where, entity, table, company_id, backend)
     page = query.page
     if isinstance(page, Keyset) and page.after is not None:
+        if any(v is None and (not spec.nullable or spec.name == "id")
+               for v, (_, spec, _) in zip(page.after, keys, strict=True)):
+            raise _bad("cursor", "Invalid cursor")
         values = tuple(
             None if v is None else _value(spec, v)
             for v, (_, spec, _) in zip(page.after, keys, strict=True)

@@ -117,11 +117,12 @@ class FieldHandlers:
         ctx = await self.api.context(request)
         field_id = record_id(request)
         body = await self.api.body(request)
+        if isinstance(body, dict) and isinstance(body.get("options"), str):
+            # v1 clients may send options JSON-encoded inside a form or JSON body.
+            body = {**body, "options": params.json_body(body["options"].encode(), 1 << 20)}
         self._known(body, {"name", "options", "add_visible_flag"})
         self._not_system(field_id=field_id)
         options = body.get("options")
-        if isinstance(options, str):
-            options = params.json_body(options.encode(), 1 << 20)
         updated = await run_in_threadpool(
             lambda: self.api.fields.update(ctx, self.entity, field_id, name=body.get("name"),
                                            options=options,
@@ -263,7 +264,7 @@ class FieldHandlers:
         if not isinstance(body, list) or not body or len(body) > 1000:
             raise params.bad("body", "The body must be a non-empty JSON array (at most 1000)")
         for item in body:
-            if not isinstance(item, dict) or set(item) - {"id", "label"} or any(
+            if not isinstance(item, dict) or set(item) - set(needs) or any(
                     k not in item for k in needs):
                 raise params.bad("body", f"Every item must be an object with {', '.join(needs)}")
             if "id" in item and (not isinstance(item["id"], int) or isinstance(item["id"], bool)):
@@ -307,6 +308,11 @@ class FieldHandlers:
         unknown = set(body) - allowed
         if unknown:
             raise params.bad("body", f"Unknown field(s): {', '.join(sorted(unknown))}")
+        options = body.get("options")
+        if options is not None and not (
+            isinstance(options, list) and all(isinstance(o, dict) for o in options)
+        ):
+            raise params.bad("options", "options must be a list of objects with a label")
 
     def _flags(self, body: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
         out = {}

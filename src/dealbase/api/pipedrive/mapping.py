@@ -561,7 +561,8 @@ ORGANIZATION_V2 = View(
         Attr("label_ids", "label_ids"),
         Attr("address", "address", compute=lambda r, rc: None if r.get("address") is None else {
             "value": r["address"],
-            **{p: r.get(f"address_{p}") for p in ORG_ADDRESS if p != "formatted_address"}}),
+            **{p: r[f"address_{p}"] for p in ORG_ADDRESS
+               if p != "formatted_address" and r.get(f"address_{p}") is not None}}),
         Attr("website", "website"),
         Attr("linkedin", "linkedin"),
         Attr("industry", "industry"),
