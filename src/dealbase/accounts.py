@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .domain.customfields import CustomField
-from .domain.errors import Unauthenticated, ValidationError
+from .domain.errors import Conflict, Unauthenticated, ValidationError
 from .domain.registry import Schema
 from .domain.spec import Option
 from .service import Context, Records, utcnow
@@ -70,7 +71,16 @@ class Accounts:
         if not re.fullmatch(r"[^@\s]+@[^@\s]+", admin_email):
             raise ValidationError("Admin email is not a valid email address")
         slug = re.sub(r"[^A-Za-z0-9]", "", name)[:24] or "Space"
-        space_id = f"db_{slug}{secrets.token_hex(3)}"
+        for _ in range(5):  # a clash of 64 random bits is all but impossible; retry anyway
+            try:
+                return self._create_company(name, admin_email, admin_name,
+                                            f"db_{slug}{secrets.token_hex(8)}")
+            except IntegrityError:
+                continue
+        raise Conflict("Could not allocate a unique space id")
+
+    def _create_company(self, name: str, admin_email: str, admin_name: str | None,
+                        space_id: str) -> NewCompany:
         api_token = secrets.token_hex(20)
         pl_token = f"{space_id}_{''.join(secrets.choice(_ALNUM) for _ in range(16))}"
         pl_password = "".join(secrets.choice(string.ascii_letters + string.digits)

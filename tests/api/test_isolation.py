@@ -14,15 +14,30 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tests.conftest import Pipedrive, SyncClient, Tenant
+from dealbase.api.app import services
+from tests.conftest import Pipedrive, SyncClient, Tenant, _tenant
 
 NEVER = 999999999  # an id no company has
 NEVER_KEY = "0" * 40  # a custom field key no company has
 MARK = "acme-secret"  # every name of A's records contains it; B must never see it
+
+
+@pytest.fixture
+def tenant(app: Any, http: SyncClient) -> Tenant:
+    """conftest's ``tenant`` under a unique name: a space id carries only 24 random bits
+    per company name, so thousands of "Acme"s in one session collide (see
+    test_same_named_companies_get_distinct_space_ids)."""
+    return _tenant(app, http, f"Acme{secrets.token_hex(4)}")
+
+
+@pytest.fixture
+def other(app: Any, http: SyncClient) -> Tenant:
+    return _tenant(app, http, f"Globex{secrets.token_hex(4)}")
 
 
 @dataclass
@@ -32,6 +47,7 @@ class World:
     ids: dict[str, int] = field(default_factory=dict)
     field_key: str = ""
     b_ids: dict[str, int] = field(default_factory=dict)
+    a_email: str = ""
 
     @property
     def user(self) -> int:
@@ -74,10 +90,21 @@ class World:
         return out
 
 
+ADDRESS_PARTS = ("subpremise", "street_number", "route", "sublocality", "locality",
+                 "admin_area_level_1", "admin_area_level_2", "country", "postal_code",
+                 "formatted_address")
+
+
+def full_address(value: str) -> dict[str, str]:
+    """An address with every part set (the spec types each part as a non-null string)."""
+    return {"value": value, **{p: p for p in ADDRESS_PARTS}}
+
+
 @pytest.fixture
 def world(tenant: Tenant, other: Tenant) -> World:
     a = tenant.api
     w = World(tenant, other)
+    w.a_email = a.get("/v1/users/me").json()["data"]["email"]
 
     def made(r: httpx.Response) -> dict[str, Any]:
         assert r.status_code in (200, 201), r.text
@@ -88,7 +115,7 @@ def world(tenant: Tenant, other: Tenant) -> World:
                                               "options": [{"label": "x"}, {"label": "y"}]}))
     w.ids["field"], w.field_key = fld["id"], fld["key"]
     w.ids["org"] = made(a.post("/v1/organizations", json={
-        "name": f"{MARK} org", "address": "1 Main St"}))["id"]
+        "name": f"{MARK} org", "address": full_address("1 Main St")}))["id"]
     w.ids["person"] = made(a.post("/v1/persons", json={
         "name": f"{MARK} person", "org_id": w.ids["org"]}))["id"]
     w.ids["pipeline"] = made(a.post("/v1/pipelines", json={"name": f"{MARK} pipeline"}))["id"]
@@ -99,10 +126,13 @@ def world(tenant: Tenant, other: Tenant) -> World:
         "org_id": w.ids["org"], "stage_id": w.ids["stage"], w.field_key: "1"}))["id"]
     # B's own records, so B's lists are not trivially empty.
     b = other.api
-    w.b_ids["org"] = made(b.post("/v1/organizations", json={"name": "globex org",
-                                                            "address": "2 Side St"}))["id"]
+    w.b_ids["org"] = made(b.post("/v1/organizations", json={
+        "name": "globex org", "address": full_address("2 Side St")}))["id"]
     w.b_ids["person"] = made(b.post("/v1/persons", json={"name": "globex person"}))["id"]
     w.b_ids["deal"] = made(b.post("/v1/deals", json={"title": "globex deal"}))["id"]
+    stage = b.get("/v1/stages").json()["data"][0]
+    w.b_ids["stage"], w.b_ids["pipeline"] = stage["id"], stage["pipeline_id"]
+    w.b_ids["user"] = other.company.user_id
     return w
 
 
@@ -143,6 +173,7 @@ def test_v1_item_routes_answer_as_for_a_missing_id(world: World, prefix: str, me
     hostile = world.b.api.request(method, f"{prefix}/{path}/{world.ids[key]}", **kw)
     same_error(hostile, world.ids[key], missing, NEVER)
     assert world.snapshot() == before
+    assert world.a.api.get(f"{prefix}/{path}/{world.ids[key]}").status_code == 200  # control
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
@@ -155,6 +186,7 @@ def test_v2_item_routes_answer_as_for_a_missing_id(world: World, method: str, pa
     hostile = world.b.api.request(method, f"/api/v2/{path}/{world.ids[key]}", **kw)
     same_error(hostile, world.ids[key], missing, NEVER)
     assert world.snapshot() == before
+    assert world.a.api.get(f"/api/v2/{path}/{world.ids[key]}").status_code == 200  # control
 
 
 BULK = [("deals", "deal"), ("persons", "person"), ("organizations", "org"),
@@ -223,7 +255,7 @@ def test_lists_show_nothing_of_other_company(world: World, url: str, key: str,
     assert r.status_code == 200, r.text
     assert world.ids[entity] not in {item["id"] for item in r.json()["data"] or []}
     assert MARK not in r.text and world.field_key not in r.text
-    assert "admin@acme.example" not in r.text
+    assert world.a_email not in r.text
     if key:  # a filter naming A's record answers as a filter naming no record at all
         missing = world.b.api.get(url.format(id=NEVER))
         assert r.json()["data"] in ([], None)
@@ -247,7 +279,7 @@ def test_nested_lists_under_other_companys_record_are_404(world: World, parent: 
 
 # ---- links to A's records from B's writes --------------------------------------------------
 
-LINKS = [  # (method, url with {own} for B's own record id, body field, World.ids key)
+LINKS = [  # (method, url with {deal}/{stage}/{person} for B's own record, body field, World.ids key)
     ("POST", "/v1/deals", "person_id", "person"),
     ("POST", "/v1/deals", "org_id", "org"),
     ("POST", "/v1/deals", "stage_id", "stage"),
@@ -258,18 +290,24 @@ LINKS = [  # (method, url with {own} for B's own record id, body field, World.id
     ("POST", "/api/v2/deals", "stage_id", "stage"),
     ("POST", "/api/v2/deals", "pipeline_id", "pipeline"),
     ("POST", "/api/v2/deals", "owner_id", "user"),
-    ("PUT", "/v1/deals/{own}", "person_id", "person"),
-    ("PUT", "/v1/deals/{own}", "org_id", "org"),
-    ("PUT", "/v1/deals/{own}", "stage_id", "stage"),
-    ("PUT", "/v1/deals/{own}", "pipeline_id", "pipeline"),
-    ("PATCH", "/api/v2/deals/{own}", "person_id", "person"),
-    ("PATCH", "/api/v2/deals/{own}", "org_id", "org"),
-    ("PATCH", "/api/v2/deals/{own}", "stage_id", "stage"),
-    ("PATCH", "/api/v2/deals/{own}", "owner_id", "user"),
+    ("PUT", "/v1/deals/{deal}", "person_id", "person"),
+    ("PUT", "/v1/deals/{deal}", "org_id", "org"),
+    ("PUT", "/v1/deals/{deal}", "stage_id", "stage"),
+    ("PUT", "/v1/deals/{deal}", "pipeline_id", "pipeline"),
+    ("PATCH", "/api/v2/deals/{deal}", "person_id", "person"),
+    ("PATCH", "/api/v2/deals/{deal}", "org_id", "org"),
+    ("PATCH", "/api/v2/deals/{deal}", "stage_id", "stage"),
+    ("PATCH", "/api/v2/deals/{deal}", "owner_id", "user"),
     ("POST", "/v1/persons", "org_id", "org"),
     ("POST", "/api/v2/persons", "org_id", "org"),
     ("POST", "/v1/stages", "pipeline_id", "pipeline"),
     ("POST", "/api/v2/stages", "pipeline_id", "pipeline"),
+    ("PUT", "/v1/stages/{stage}", "pipeline_id", "pipeline"),
+    ("PATCH", "/api/v2/stages/{stage}", "pipeline_id", "pipeline"),
+    ("PUT", "/v1/persons/{person}", "org_id", "org"),
+    ("PATCH", "/api/v2/persons/{person}", "org_id", "org"),
+    ("PUT", "/v1/persons/{person}", "owner_id", "user"),
+    ("PUT", "/v1/organizations/{org}", "owner_id", "user"),
 ]
 
 
@@ -279,23 +317,52 @@ def test_cannot_link_own_record_to_other_companys_record(world: World, method: s
                                                          attr: str, key: str) -> None:
     before, b_before = world.snapshot(), world.b_snapshot()
     ident = world.user if key == "user" else world.ids[key]
-    entity = url.split("/")[-2 if "{own}" in url else -1]
+    entity = url.split("/")[-2 if "{" in url else -1]
     body: dict[str, Any] = {"deals": {"title": "globex link"}, "persons": {"name": "globex link"},
                             "stages": {"name": "globex link"}}[entity] if method == "POST" else {}
     body[attr] = ident
-    r = world.b.api.request(method, url.format(own=world.b_ids["deal"]), json=body)
+    r = world.b.api.request(method, url.format(**world.b_ids), json=body)
     assert r.status_code == 400, r.text
     assert r.json()["success"] is False and MARK not in r.text
     assert world.b_snapshot() == b_before
     assert world.snapshot() == before
+    # Control: the very same request naming B's own record is accepted.
+    body[attr] = world.b_ids[key]
+    ok = world.b.api.request(method, url.format(**world.b_ids), json=body)
+    assert ok.status_code in (200, 201), ok.text
+
+
+REF_FIELDS = [("org", "org"), ("people", "person"), ("user", "user")]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize(("field_type", "key"), REF_FIELDS, ids=[r[0] for r in REF_FIELDS])
+def test_own_reference_custom_field_cannot_point_at_other_company(world: World, field_type: str,
+                                                                  key: str, version: str) -> None:
+    b = world.b.api
+    code = b.post("/v1/dealFields", json={"name": f"ref {field_type}",
+                                          "field_type": field_type}).json()["data"]["key"]
+    before, b_before = world.snapshot(), world.b_snapshot()
+    ident = world.user if key == "user" else world.ids[key]
+
+    def attempt(value: int) -> httpx.Response:
+        if version == "v1":
+            return b.post("/v1/deals", json={"title": "globex ref", code: value})
+        return b.post("/api/v2/deals", json={"title": "globex ref", "custom_fields": {code: value}})
+
+    r = attempt(ident)
+    assert r.status_code == 400, r.text
+    assert MARK not in r.text
+    assert world.b_snapshot() == b_before and world.snapshot() == before
+    assert attempt(world.b_ids[key]).status_code in (200, 201)  # control: B's own record
 
 
 # ---- users ---------------------------------------------------------------------------------
 
 def test_users_list_and_find_show_only_own_company(world: World) -> None:
-    admin_a = "admin@acme.example"
+    admin_a = world.a_email
     for url in ("/v1/users", "/v1/users/find?term=admin", "/v1/users/find?term=acme",
-                "/v1/users/find?term=admin%40acme.example&search_by_email=1"):
+                f"/v1/users/find?term={quote(admin_a)}&search_by_email=1"):
         r = world.b.api.get(url)
         assert r.status_code == 200, r.text
         assert world.user not in {u["id"] for u in r.json()["data"] or []}
@@ -357,9 +424,9 @@ def test_custom_field_lists_show_only_own_fields(world: World, url: str) -> None
 FOREIGN_KEY_BODIES = [  # (method, url, body maker given A's key)
     ("POST", "/v1/deals", lambda k: {"title": "globex", k: "1"}),
     ("POST", "/v1/deals", lambda k: {"title": "globex", k: None}),
-    ("PUT", "/v1/deals/{own}", lambda k: {k: "1"}),
+    ("PUT", "/v1/deals/{deal}", lambda k: {k: "1"}),
     ("POST", "/api/v2/deals", lambda k: {"title": "globex", "custom_fields": {k: 1}}),
-    ("PATCH", "/api/v2/deals/{own}", lambda k: {"custom_fields": {k: 1}}),
+    ("PATCH", "/api/v2/deals/{deal}", lambda k: {"custom_fields": {k: 1}}),
 ]
 
 
@@ -368,7 +435,7 @@ FOREIGN_KEY_BODIES = [  # (method, url, body maker given A's key)
 def test_other_companys_custom_field_key_is_refused(world: World, method: str, url: str,
                                                     make: Any) -> None:
     before, b_before = world.snapshot(), world.b_snapshot()
-    r = world.b.api.request(method, url.format(own=world.b_ids["deal"]), json=make(world.field_key))
+    r = world.b.api.request(method, url.format(**world.b_ids), json=make(world.field_key))
     assert r.status_code == 400, r.text
     assert r.json()["success"] is False
     assert world.b_snapshot() == b_before
@@ -412,7 +479,7 @@ def test_missing_or_wrong_token_is_401(world: World, http: SyncClient, case: str
                                        url: str) -> None:
     before = world.snapshot()
     sep = "&" if "?" in url else "?"
-    kw = {"json": {"title": "anonymous"}} if method == "POST" else {}
+    kw: dict[str, Any] = {"json": {"title": "anonymous"}} if method == "POST" else {}
     r = _anonymous(http).request(method, f"{url}{sep}{query}" if query else url,
                                  headers=headers, **kw)
     assert r.status_code == 401, r.text
@@ -452,3 +519,45 @@ def test_random_tokens_never_authenticate(http: SyncClient) -> None:
     for _ in range(5):
         r = _anonymous(http).get("/v1/deals", headers={"x-api-token": secrets.token_hex(20)})
         assert r.status_code == 401
+
+
+@pytest.mark.parametrize("path", [f"{p}/{{id}}:(id,title,name)" for p in ("/v1/deals", "/v1/persons",
+                                                                          "/v1/organizations",
+                                                                          "/v1/stages")])
+def test_v1_field_selector_door_answers_as_for_a_missing_id(world: World, path: str) -> None:
+    key = {"deals": "deal", "persons": "person", "organizations": "org",
+           "stages": "stage"}[path.split("/")[2]]
+    missing = world.b.api.get(path.format(id=NEVER))
+    hostile = world.b.api.get(path.format(id=world.ids[key]))
+    same_error(hostile, world.ids[key], missing, NEVER)
+    assert world.a.api.get(path.format(id=world.ids[key])).status_code == 200  # control
+
+
+# ---- contract: organization addresses ---------------------------------------------------------
+
+@pytest.mark.parametrize("address", [None, "1 Main St", {"value": "1 Main St", "locality": "Town"}])
+def test_org_addresses_match_the_spec_in_deals_and_v2(pd: Pipedrive, address: Any) -> None:
+    """Regression: a missing or partial address rendered nulls the spec types as strings."""
+    body = {"name": "Addressed"} if address is None else {"name": "Addressed", "address": address}
+    org = pd.post("/v1/organizations", json=body).json()["data"]
+    pd.post("/v1/deals", json={"title": "D", "org_id": org["id"]})
+    pd.get(f"/api/v2/organizations/{org['id']}")
+    pd.get("/api/v2/organizations")
+
+
+# ---- company creation ----------------------------------------------------------------------
+
+def test_same_named_companies_get_distinct_space_ids(app: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    real = secrets.token_hex
+    collide = ["c0ffeec0ffeec0ff"] * 2  # the first two space-id draws collide, then real ones
+
+    def token_hex(n: int | None = None) -> str:
+        return collide.pop() if n == 8 and collide else real(n)
+
+    monkeypatch.setattr(secrets, "token_hex", token_hex)
+    accounts = services(app).accounts
+    name = f"Twin{real(4)}"
+    first = accounts.create_company(name, "first@twin.example")
+    second = accounts.create_company(name, "second@twin.example")
+    assert first.space_id != second.space_id

@@ -57,7 +57,7 @@ def _shape(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Loo
         composed = " ".join(p for p in (first, last) if p)
         if composed:
             values["name"] = composed
-    if before is None and not values.get("name"):
+    if (before is None or "name" in values) and not values.get("name"):
         raise ValidationError("name (or first_name and last_name) is required",
                               (Problem("name", "is required"),))
 
