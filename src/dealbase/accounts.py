@@ -14,7 +14,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .domain.customfields import CustomField
@@ -111,19 +111,6 @@ class Accounts:
             ])
         return NewCompany(company_id, space_id, user_id, api_token, pl_token, pl_password)
 
-    def issue_token(self, ctx: Context, user_id: int) -> str:
-        """A new Pipedrive API token for a user; the user's previous token stops working."""
-        self.records.get(ctx, "user", user_id)
-        token = secrets.token_hex(20)
-        with self.db.write() as conn:
-            conn.execute(self.tokens.delete().where(
-                self.tokens.c.company_id == ctx.company_id, self.tokens.c.user_id == user_id,
-                self.tokens.c.kind == "pipedrive"))
-            conn.execute(insert(self.tokens).values(
-                company_id=ctx.company_id, user_id=user_id, kind="pipedrive",
-                token_hash=hash_secret(token), created_at=utcnow()))
-        return token
-
     def authenticate(self, token: str, kind: str = "pipedrive", secret: str | None = None
                      ) -> Context:
         if not token or len(token) > 200:
@@ -188,4 +175,4 @@ def custom_field(row: Any) -> CustomField:
     )
 
 
-__all__ = ["Accounts", "Company", "NewCompany", "custom_field", "hash_secret", "update"]
+__all__ = ["Accounts", "Company", "NewCompany", "custom_field", "hash_secret"]

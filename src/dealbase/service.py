@@ -11,20 +11,19 @@ import builtins
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .domain.customfields import CustomField
 from .domain.entities._common import CURRENT_USER, NEW_UID, NOW
 from .domain.errors import Conflict, NotFound, Problem, ValidationError
 from .domain.registry import Registry, Schema
 from .domain.spec import EntitySpec, FieldSpec
 from .domain.types import Kind, coerce
 from .query.ast import Cond, Filter, Keyset, Query, Sort, all_of
-from .query.compile import compile_count, compile_list, field_expr
+from .query.compile import compile_count, compile_list
 from .store.changelog import ChangeLog
 from .store.database import Database
 from .store.schema import build_metadata
@@ -360,13 +359,5 @@ class Records:
                                          table.c.id == record_id)
             ).first() is not None
 
-    def sort_expression(self, ctx: Context, entity: str, name: str) -> Any:
-        spec = ctx.schema.entity(entity)
-        return field_expr(spec, self.tables[entity], spec.field(name), self.db.backend)
 
-
-def field_names(spec: EntitySpec) -> list[str]:
-    return [f.name for f in spec.fields]
-
-
-__all__ = ["Context", "CustomField", "Page", "Records", "utcnow", "new_uid", "field", "MAX_BULK"]
+__all__ = ["MAX_BULK", "Context", "Page", "Records", "new_uid", "utcnow"]

@@ -17,7 +17,7 @@ from ...domain.registry import Schema
 from ...domain.types import Kind
 from ...query.ast import Filter, Sort, all_of
 from . import customvalues
-from .mapping import ORG_ADDRESS, View, kind_of
+from .mapping import ORG_ADDRESS, View
 
 _SORT_ITEM = re.compile(r"^\s*([A-Za-z0-9_]{1,80})(?:\s+(ASC|DESC|asc|desc))?\s*$")
 _NUMBER = re.compile(r"^-?\d{1,15}(\.\d{1,16})?$")
@@ -218,5 +218,5 @@ def _labels(value: Any) -> Any:
     return value
 
 
-__all__ = ["bad", "csv", "filters", "flag", "integer", "json_body", "kind_of", "v1_sort",
+__all__ = ["bad", "csv", "filters", "flag", "integer", "json_body", "v1_sort",
            "v2_sort", "values"]

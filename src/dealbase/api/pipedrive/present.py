@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ...domain.registry import Schema
-from ...domain.types import Kind
 from ...service import Context, Records
 from . import customvalues
 from .mapping import RenderContext, View, org_object, person_object, user_object
@@ -52,7 +51,6 @@ class Presenter:
     def one(self, view: View, schema: Schema, record: dict[str, Any], rc: RenderContext, *,
             include: frozenset[str] = frozenset(), custom_keys: list[str] | None = None,
             option_labels: bool = False) -> dict[str, Any]:
-        spec = schema.entity(view.entity)
         out: dict[str, Any] = {}
         for attr in view.attrs:
             if attr.opt_in and attr.key not in include:
@@ -74,7 +72,6 @@ class Presenter:
             else:
                 out["custom_fields"] = {cf.key: customvalues.v2_out(cf, record, option_labels)
                                         for cf in fields}
-        del spec
         return out
 
     def related_objects(self, view: View, rc: RenderContext) -> dict[str, Any] | None:
@@ -105,7 +102,3 @@ class Presenter:
                 continue
             out[attr.key] = value
         return out
-
-
-def kind_is_time(kind: Kind) -> bool:
-    return kind in (Kind.DATETIME, Kind.DATE)

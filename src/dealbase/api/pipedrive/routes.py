@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ...accounts import Accounts
-from ...domain.errors import DealbaseError, Forbidden, NotFound
+from ...domain.errors import DealbaseError, NotFound
 from ...fields import CustomFields
 from ...query.ast import Cond, Keyset, Offset, Query, all_of
 from ...query.cursor import decode_cursor, encode_cursor
@@ -292,4 +292,4 @@ def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: boo
     return handler
 
 
-__all__ = ["Api", "Forbidden", "build_routes", "guarded"]
+__all__ = ["Api", "build_routes", "guarded"]
