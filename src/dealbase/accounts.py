@@ -121,7 +121,7 @@ class Accounts:
             row = conn.execute(
                 select(t.c.company_id, t.c.user_id, t.c.token_hash, t.c.secret_hash,
                        users.c.is_admin, users.c.is_active, users.c.is_deleted,
-                       self.companies.c.fields_version)
+                       self.companies.c.fields_version, self.companies.c.name)
                 .join(self.companies, self.companies.c.id == t.c.company_id)
                 .outerjoin(users, (users.c.id == t.c.user_id)
                            & (users.c.company_id == t.c.company_id))
@@ -134,7 +134,8 @@ class Accounts:
         if not ok or row is None or row["is_deleted"] or not row["is_active"]:
             raise Unauthenticated("You need to be authorized to make this request.")
         schema = self.schema(row["company_id"], row["fields_version"])
-        return Context(row["company_id"], row["user_id"], schema, bool(row["is_admin"]))
+        return Context(row["company_id"], row["user_id"], schema, bool(row["is_admin"]),
+                       row["name"])
 
     def company(self, ctx: Context) -> Company:
         with self.db.read() as conn:
@@ -161,7 +162,8 @@ class Accounts:
 
     def refresh(self, ctx: Context) -> Context:
         """The same caller with the company's current schema (after a field change)."""
-        return Context(ctx.company_id, ctx.user_id, self.schema(ctx.company_id), ctx.is_admin)
+        return Context(ctx.company_id, ctx.user_id, self.schema(ctx.company_id), ctx.is_admin,
+                       ctx.company_name)
 
 
 def custom_field(row: Any) -> CustomField:

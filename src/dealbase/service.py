@@ -48,6 +48,7 @@ class Context:
     user_id: int | None
     schema: Schema
     is_admin: bool = False
+    company_name: str = ""
 
 
 @dataclass(frozen=True)

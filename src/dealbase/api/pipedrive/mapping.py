@@ -9,15 +9,18 @@ and the version; everything else about the dialect lives in params.py/render.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ...domain.entities import ENTITIES
+from ...domain.errors import Problem, ValidationError
 from ...domain.spec import FieldSpec
-from ...domain.types import Kind
-from ...query.ast import Cond, Filter, Or, all_of
+from ...domain.types import Kind, coerce
+from ...query.ast import Cond, Filter, Or, Sort, all_of
 
 Record = dict[str, Any]
 Related = dict[str, dict[int, Record]]
@@ -65,12 +68,13 @@ class View:
     # Canonical fields this view does not expose under a key of their own: hidden
     # (``uid`` is Pipeliner's id) or folded into a computed key (v2 ``address``).
     hidden: frozenset[str] = frozenset({"uid"})
+    default_sort: tuple[Sort, ...] = ()
 
-    @property
+    @cached_property
     def by_key(self) -> dict[str, Attr]:
         return {a.key: a for a in self.attrs}
 
-    @property
+    @cached_property
     def inputs(self) -> dict[str, Attr]:
         """Keys a client may write, and the canonical field each writes."""
         spec = SPECS[self.entity]
@@ -213,7 +217,7 @@ def _first_label(record: Record, rc: RenderContext) -> int | None:
 
 def timezone_offset(name: str) -> str:
     try:
-        offset = zoneinfo.ZoneInfo(name).utcoffset(__import__("datetime").datetime.now())
+        offset = zoneinfo.ZoneInfo(name).utcoffset(dt.datetime.now())
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return "+00:00"
     minutes = int(offset.total_seconds() // 60) if offset else 0
@@ -224,8 +228,6 @@ def timezone_offset(name: str) -> str:
 # ---- list filters ----------------------------------------------------------------------
 
 def _int(param: str, value: str) -> int:
-    from ...domain.errors import Problem, ValidationError
-
     text = value.strip()
     if not text.isdigit() or len(text) > 18:
         raise ValidationError(f"Parameter '{param}' must be a positive integer",
@@ -239,8 +241,6 @@ def eq_int(param: str, canonical: str) -> Callable[[str], Filter]:
 
 def id_list(param: str, limit: int = 100) -> Callable[[str], Filter]:
     def build(value: str) -> Filter:
-        from ...domain.errors import Problem, ValidationError
-
         ids = [_int(param, v) for v in value.split(",") if v.strip()]
         if not ids or len(ids) > limit:
             raise ValidationError(f"Parameter '{param}' takes 1 to {limit} ids",
@@ -255,8 +255,6 @@ def starts_with(canonical: str) -> Callable[[str], Filter]:
 
 def time_bound(param: str, op: str) -> Callable[[str], Filter]:
     def build(value: str) -> Filter:
-        from ...domain.types import coerce
-
         return Cond("updated_at", op, coerce(Kind.DATETIME, param, value))
     return build
 
@@ -266,8 +264,6 @@ DEAL_STATUSES = ("open", "won", "lost")
 
 def deal_status(allow_all_not_deleted: bool) -> Callable[[str], Filter]:
     def build(value: str) -> Filter:
-        from ...domain.errors import Problem, ValidationError
-
         wanted = [v.strip() for v in value.split(",") if v.strip()]
         allowed = {*DEAL_STATUSES, "deleted"} | ({"all_not_deleted"} if allow_all_not_deleted
                                                   else set())
@@ -575,6 +571,7 @@ ORGANIZATION_V2 = View(
 
 PIPELINE_V1 = View(
     entity="pipeline", path="pipelines", version="v1", paged=False,
+    default_sort=(Sort("order_nr"),),
     attrs=(
         Attr("id", "id"),
         Attr("name", "name"),
@@ -603,6 +600,7 @@ PIPELINE_V2 = View(
 
 STAGE_V1 = View(
     entity="stage", path="stages", version="v1", loads=(("pipeline", "pipeline_id"),),
+    default_sort=(Sort("order_nr"),),
     omit_null=frozenset({"rotten_days", "pipeline_name"}),
     filters={"pipeline_id": eq_int("pipeline_id", "pipeline_id")},
     attrs=(

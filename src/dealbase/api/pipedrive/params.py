@@ -15,7 +15,7 @@ import orjson
 from ...domain.errors import PayloadTooLarge, Problem, ValidationError
 from ...domain.registry import Schema
 from ...domain.types import Kind
-from ...query.ast import Filter, Sort, all_of
+from ...query.ast import Cond, Filter, Sort, all_of
 from . import customvalues
 from .mapping import ORG_ADDRESS, View
 
@@ -102,8 +102,6 @@ def filters(view: View, params: Mapping[str, str]) -> Filter | None:
                 raise bad(name, f"Parameter '{name}' is too long")
             parts.append(build(raw))
     if "status" not in params or view.entity != "deal":
-        from ...query.ast import Cond
-
         parts.append(Cond("is_deleted", "eq", False))
     return all_of(*parts)
 

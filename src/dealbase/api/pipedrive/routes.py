@@ -20,6 +20,7 @@ from ...accounts import Accounts
 from ...domain.errors import DealbaseError, NotFound
 from ...fields import CustomFields
 from ...query.ast import Cond, Keyset, Offset, Query, all_of
+from ...query.compile import full_sort
 from ...query.cursor import decode_cursor, encode_cursor
 from ...service import Context, Records
 from ...settings import Settings
@@ -69,9 +70,9 @@ class Api:
             return dict(parse_qsl(bytes(raw).decode("utf-8", "replace")))
         return params.json_body(bytes(raw), self.settings.max_body_bytes)
 
-    def company_info(self, ctx: Context) -> dict[str, Any]:
-        company = self.accounts.company(ctx)
-        return {"id": company.id, "name": company.name}
+    @staticmethod
+    def company_info(ctx: Context) -> dict[str, Any]:
+        return {"id": ctx.company_id, "name": ctx.company_name}
 
 
 def guarded(handler: Handler) -> Handler:
@@ -151,7 +152,7 @@ class Handlers:
             start = params.integer(q, "start", 0, 0, 10**9) if view.paged else 0
             if not view.paged:
                 limit = settings.max_page_size
-            query = Query(where=where, sort=sort or self._default_sort(), page=Offset(start, limit))
+            query = Query(where=where, sort=sort or view.default_sort, page=Offset(start, limit))
             page = await run_in_threadpool(self.api.records.list, ctx, view.entity, query)
             data, related = await self._present(request, ctx, page.items, opts)
             additional = render.v1_pagination(start, limit, page.more) if view.paged else None
@@ -159,18 +160,13 @@ class Handlers:
                                   related_objects=related)
         sort = params.v2_sort(view, q)
         cursor = q.get("cursor")
-        after = decode_cursor(cursor, _full(sort)) if cursor else None
+        after = decode_cursor(cursor, full_sort(ctx.schema.entity(view.entity), sort)) if cursor else None
         query = Query(where=where, sort=sort, page=Keyset(after, limit))
         page = await run_in_threadpool(self.api.records.list, ctx, view.entity, query)
         data, _ = await self._present(request, ctx, page.items, opts)
         last = page.last_key()
         next_cursor = encode_cursor(page.sort, last) if last is not None else None
         return render.success(data, additional_data={"next_cursor": next_cursor})
-
-    def _default_sort(self) -> tuple[Any, ...]:
-        from ...query.ast import Sort
-
-        return (Sort("order_nr"),) if self.view.entity in ("stage", "pipeline") else ()
 
     async def get(self, request: Request) -> Response:
         ctx = await self.api.context(request)
@@ -215,12 +211,6 @@ class Handlers:
         ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18) for p in raw.split(",") if p.strip()]
         deleted = await run_in_threadpool(self.api.records.delete, ctx, self.view.entity, ids)
         return render.success({"id": deleted})
-
-
-def _full(sort: tuple[Any, ...]) -> tuple[Any, ...]:
-    from ...query.ast import Sort
-
-    return (*sort, Sort("id")) if sort[-1].field != "id" else sort
 
 
 def _routes(prefixes: tuple[str, ...], path: str, handler: Handler, methods: list[str]
