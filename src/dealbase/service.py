@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .domain.entities._common import CURRENT_USER, NEW_UID, NOW
+from .domain.entities._common import CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
 from .domain.errors import Conflict, NotFound, Problem, ValidationError
 from .domain.registry import Registry, Schema
 from .domain.spec import EntitySpec, FieldSpec
-from .domain.types import Kind, coerce
+from .domain.types import INT_MAX, Kind, coerce
 from .query.ast import Cond, Filter, Keyset, Query, Sort, all_of
 from .query.compile import compile_count, compile_list
 from .store.changelog import ChangeLog
@@ -238,13 +238,16 @@ class Records:
             return None
         if f.choices and value not in f.choices:
             raise _bad(f.name, f"must be one of {', '.join(map(str, f.choices))}")
-        if f.kind is Kind.JSON and f.is_custom or f.name == "label_ids":
+        if f.kind is Kind.JSON and (f.is_custom or f.name == "label_ids" or f.ref):
             if not isinstance(value, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= INT_MAX
+                for v in value
             ):
                 raise _bad(f.name, "must be a list of integer ids")
             if f.is_custom and not value:
                 raise _bad(f.name, "must not be empty (use null to clear)")
+            if len(value) > MAX_ID_LIST:
+                raise _bad(f.name, f"at most {MAX_ID_LIST} ids")
             value = sorted(set(value))
         if f.options and f.field_type in ("enum", "set"):
             allowed = {o.id for o in f.options}
@@ -255,12 +258,17 @@ class Records:
 
     def _check_refs(self, conn: Connection, ctx: Context, spec: EntitySpec,
                     values: Mapping[str, Any]) -> None:
-        lookup = _Lookup(self, conn, ctx)
         for name, value in values.items():
             f = spec.by_name[name]
-            if (f.kind is Kind.REF and value is not None and f.ref is not None
-                    and lookup.fetch(f.ref, value) is None):
-                raise _bad(name, f"{f.ref} {value} not found")
+            if f.ref is None or value is None or f.kind not in (Kind.REF, Kind.JSON):
+                continue
+            wanted = value if f.kind is Kind.JSON else [value]
+            if not wanted:
+                continue
+            found = self._fetch(conn, ctx, f.ref, wanted, live_only=True, fields=("id",))
+            missing = [v for v in wanted if v not in found]
+            if missing:
+                raise _bad(name, f"{f.ref} {missing[0]} not found")
 
     def _split(self, spec: EntitySpec, values: Mapping[str, Any]
                ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -49,6 +49,12 @@ class Attr:
     opt_in: bool = False  # v2: only with include_fields
 
 
+# Canonical fields with no Pipedrive key: the Pipeliner string id, sales units, the
+# further relation arrays, a deal's description and a person's middle name.
+PIPELINER_ONLY = frozenset({"uid", "team_id", "participant_ids", "organization_ids",
+                            "description", "middle_name"})
+
+
 @dataclass(frozen=True)
 class View:
     entity: str
@@ -66,8 +72,9 @@ class View:
     # Keys the vendored spec types as non-nullable: omitted rather than sent as null.
     omit_null: frozenset[str] = frozenset()
     # Canonical fields this view does not expose under a key of their own: hidden
-    # (``uid`` is Pipeliner's id) or folded into a computed key (v2 ``address``).
-    hidden: frozenset[str] = frozenset({"uid"})
+    # (Pipeliner's id and the fields only Pipeliner has) or folded into a computed key
+    # (v2 ``address``).
+    hidden: frozenset[str] = PIPELINER_ONLY
     default_sort: tuple[Sort, ...] = ()
 
     @cached_property
@@ -543,7 +550,7 @@ ORGANIZATION_V1 = View(
 
 ORGANIZATION_V2 = View(
     entity="organization", path="organizations", version="v2", has_custom=True,
-    hidden=frozenset({"uid", *(f"address_{p}" for p in ORG_ADDRESS)}),
+    hidden=PIPELINER_ONLY | {f"address_{p}" for p in ORG_ADDRESS},
     omit_null=frozenset({"owner_id", "address", "smart_bcc_email"}),
     filters=V2_COMMON_FILTERS,
     attrs=(

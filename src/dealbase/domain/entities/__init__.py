@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from ..spec import EntitySpec
+from .activity import ACTIVITY
 from .deal import DEAL
+from .lead import LEAD
+from .note import NOTE
 from .organization import ORGANIZATION
 from .person import PERSON
 from .pipeline import PIPELINE
+from .product import PRODUCT
 from .stage import STAGE
+from .team import TEAM
 from .user import USER
 
-ENTITIES: tuple[EntitySpec, ...] = (USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL)
+ENTITIES: tuple[EntitySpec, ...] = (TEAM, USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL,
+                                    LEAD, ACTIVITY, NOTE, PRODUCT)
 
 __all__ = ["ENTITIES"]

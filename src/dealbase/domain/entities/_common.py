@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
-from ..spec import FieldSpec
+from ..errors import Problem, ValidationError
+from ..spec import FieldSpec, Lookup, Rule
 from ..types import Kind
 
 
@@ -55,3 +57,26 @@ def visibility() -> FieldSpec:
 def labels() -> FieldSpec:
     return FieldSpec("label_ids", Kind.JSON, default=(), nullable=False, field_type="set",
                      label="Label")
+
+
+def team() -> FieldSpec:
+    """The sales unit (Pipeliner SalesUnit) a record belongs to; optional."""
+    return FieldSpec("team_id", Kind.REF, ref="team", field_type="int", label="Sales unit")
+
+
+MAX_ID_LIST = 100
+
+
+def id_list(name: str, ref: str, label: str = "") -> FieldSpec:
+    """A list of ids of ``ref`` records (e.g. a deal's further participants)."""
+    return FieldSpec(name, Kind.JSON, ref=ref, default=(), field_type="set", label=label)
+
+
+def in_range(name: str, low: int, high: int) -> Rule:
+    """A rule: ``name``, when given, lies between ``low`` and ``high`` inclusive."""
+    def check(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
+        value = values.get(name)
+        if value is not None and not low <= value <= high:
+            raise ValidationError(f"{name}: must be between {low} and {high}",
+                                  (Problem(name, f"must be between {low} and {high}"),))
+    return check

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import Problem, ValidationError
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
-from ._common import CURRENT_USER, identity, labels, lifecycle, owned, visibility
+from ._common import CURRENT_USER, id_list, identity, labels, lifecycle, owned, team, visibility
 
 STATUSES = ("open", "won", "lost")
 
@@ -120,6 +120,11 @@ DEAL = EntitySpec(
         FieldSpec("origin_id", Kind.TEXT, max_length=255),
         FieldSpec("channel", Kind.INT, field_type="enum"),
         FieldSpec("channel_id", Kind.TEXT, max_length=255),
+        FieldSpec("description", Kind.TEXT, max_length=65535, field_type="text",
+                  label="Description"),
+        id_list("participant_ids", "person", "Other contacts"),
+        id_list("organization_ids", "organization", "Other organizations"),
+        team(),
         *lifecycle(),
     ),
     rules=(_place_in_stage, _stamp),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, labels, lifecycle, owned, visibility
+from ._common import identity, labels, lifecycle, owned, team, visibility
 
 ADDRESS_PARTS = (
     "subpremise", "street_number", "route", "sublocality", "locality",
@@ -28,6 +28,7 @@ ORGANIZATION = EntitySpec(
         FieldSpec("industry", Kind.INT, field_type="enum", label="Industry"),
         FieldSpec("annual_revenue", Kind.FLOAT, field_type="monetary", label="Annual revenue"),
         FieldSpec("employee_count", Kind.INT, field_type="int", label="Number of employees"),
+        team(),
         *lifecycle(),
     ),
 )

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import Problem, ValidationError
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
-from ._common import identity, labels, lifecycle, owned, visibility
+from ._common import id_list, identity, labels, lifecycle, owned, team, visibility
 
 CHANNEL_LABELS = ("work", "home", "mobile", "other")
 
@@ -83,6 +83,9 @@ PERSON = EntitySpec(
         FieldSpec("job_title", Kind.TEXT, max_length=255, label="Job title"),
         FieldSpec("birthday", Kind.DATE, field_type="date", label="Birthday"),
         FieldSpec("notes", Kind.TEXT, max_length=65535, field_type="text", label="Notes"),
+        FieldSpec("middle_name", Kind.TEXT, max_length=255, label="Middle name"),
+        id_list("organization_ids", "organization", "Other organizations"),
+        team(),
         *lifecycle(),
     ),
     rules=(_shape,),

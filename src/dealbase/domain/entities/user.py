@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, lifecycle
+from ._common import identity, lifecycle, team
 
 USER = EntitySpec(
     name="user",
@@ -22,6 +22,7 @@ USER = EntitySpec(
         FieldSpec("timezone_name", Kind.TEXT, default="UTC", max_length=64, nullable=False),
         FieldSpec("icon_url", Kind.TEXT, max_length=2048),
         FieldSpec("last_login_at", Kind.DATETIME, readonly=True, field_type="date"),
+        team(),
         *lifecycle(),
     ),
 )
