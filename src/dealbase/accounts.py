@@ -25,6 +25,7 @@ from .service import Context, Records, utcnow
 
 DEFAULT_STAGES = ("Qualified", "Contact Made", "Demo Scheduled", "Proposal Made",
                   "Negotiations Started")
+DEFAULT_TEAM = "Default sales unit"
 _ALNUM = string.ascii_uppercase + string.digits
 
 
@@ -91,9 +92,10 @@ class Accounts:
                 name=name, space_id=space_id, fields_version=0, created_at=now,
             ).returning(self.companies.c.id)).scalar_one())
             ctx = Context(company_id, None, self.records.registry.base, is_admin=True)
+            team_id = self.records._create(conn, ctx, "team", {"name": DEFAULT_TEAM})
             user_id = self.records._create(conn, ctx, "user", {
                 "name": admin_name or admin_email.split("@")[0], "email": admin_email,
-                "is_admin": True,
+                "is_admin": True, "team_id": team_id,
             })
             ctx = Context(company_id, user_id, ctx.schema, is_admin=True)
             pipeline_id = self.records._create(conn, ctx, "pipeline", {"name": "Pipeline"})
@@ -121,7 +123,8 @@ class Accounts:
             row = conn.execute(
                 select(t.c.company_id, t.c.user_id, t.c.token_hash, t.c.secret_hash,
                        users.c.is_admin, users.c.is_active, users.c.is_deleted,
-                       self.companies.c.fields_version, self.companies.c.name)
+                       self.companies.c.fields_version, self.companies.c.name,
+                       self.companies.c.space_id)
                 .join(self.companies, self.companies.c.id == t.c.company_id)
                 .outerjoin(users, (users.c.id == t.c.user_id)
                            & (users.c.company_id == t.c.company_id))
@@ -135,7 +138,7 @@ class Accounts:
             raise Unauthenticated("You need to be authorized to make this request.")
         schema = self.schema(row["company_id"], row["fields_version"])
         return Context(row["company_id"], row["user_id"], schema, bool(row["is_admin"]),
-                       row["name"])
+                       row["name"], row["space_id"])
 
     def company(self, ctx: Context) -> Company:
         with self.db.read() as conn:
@@ -163,7 +166,7 @@ class Accounts:
     def refresh(self, ctx: Context) -> Context:
         """The same caller with the company's current schema (after a field change)."""
         return Context(ctx.company_id, ctx.user_id, self.schema(ctx.company_id), ctx.is_admin,
-                       ctx.company_name)
+                       ctx.company_name, ctx.space_id)
 
 
 def custom_field(row: Any) -> CustomField:

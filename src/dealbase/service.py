@@ -49,6 +49,7 @@ class Context:
     schema: Schema
     is_admin: bool = False
     company_name: str = ""
+    space_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,25 @@ class Records:
                     value = dt.date.fromisoformat(value)
                 record[f.name] = value
         return record
+
+    def _uids(self, conn: Connection, ctx: Context, entity: str, ids: Sequence[int]
+              ) -> dict[int, str]:
+        """Pipeliner string ids of records (deleted ones included), by integer id."""
+        table = self.tables[entity]
+        rows = conn.execute(select(table.c.id, table.c.uid).where(
+            table.c.company_id == ctx.company_id, table.c.id.in_(list(ids)))).all()
+        return {int(i): u for i, u in rows}
+
+    def _ids(self, conn: Connection, ctx: Context, entity: str, uids: Sequence[str], *,
+             live_only: bool = True) -> dict[str, int]:
+        """Integer ids of the records with these Pipeliner string ids (case-insensitive)."""
+        wanted = {u.upper(): u for u in uids}
+        table = self.tables[entity]
+        where = [table.c.company_id == ctx.company_id, table.c.uid.in_(list(wanted))]
+        if live_only:
+            where.append(table.c.is_deleted.is_(False))
+        rows = conn.execute(select(table.c.uid, table.c.id).where(*where)).all()
+        return {wanted[u]: int(i) for u, i in rows}
 
     def count(self, ctx: Context, entity: str, where: Filter | None) -> int:
         spec = ctx.schema.entity(entity)

@@ -20,6 +20,10 @@ from .pipedrive import render as pipedrive_render
 from .pipedrive.fieldsapi import field_routes
 from .pipedrive.routes import Api, build_routes
 from .pipedrive.users import user_routes
+from .pipeliner.errors import BY_CODE, PipelinerError
+from .pipeliner.routes import PREFIX as PIPELINER_PREFIX
+from .pipeliner.routes import error_response as pipeliner_error
+from .pipeliner.routes import pipeliner_routes
 
 _SELECTOR = re.compile(r"^(?P<path>/(?:api/)?v1/[A-Za-z]+(?:/[^/:]+)*):\((?P<fields>[^)]*)\)$")
 
@@ -42,6 +46,9 @@ class FieldSelector:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if request.url.path.startswith(PIPELINER_PREFIX + "/"):
+        code = 422 if exc.status_code == 405 else 421
+        return pipeliner_error(PipelinerError(code, BY_CODE[code].text))
     message = {404: "Unknown method .", 405: "Method not allowed"}.get(exc.status_code,
                                                                        str(exc.detail))
     return pipedrive_render.error(message, exc.status_code)
@@ -52,7 +59,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     records = Records(db)
     accounts = Accounts(records)
     api = Api(settings, records, accounts, CustomFields(accounts))
-    routes = [*user_routes(api), *field_routes(api), *build_routes(api)]
+    routes = [*user_routes(api), *field_routes(api), *build_routes(api), *pipeliner_routes(api)]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.db = db
     app.state.api = api

@@ -10,12 +10,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
-from ...domain.errors import PayloadTooLarge, Problem, ValidationError
+from ...domain.errors import Problem, ValidationError
 from ...domain.registry import Schema
 from ...domain.types import Kind
 from ...query.ast import Cond, Filter, Sort, all_of
+from ..body import json_body
 from . import customvalues
 from .mapping import ORG_ADDRESS, View
 
@@ -104,17 +103,6 @@ def filters(view: View, params: Mapping[str, str]) -> Filter | None:
     if "status" not in params or view.entity != "deal":
         parts.append(Cond("is_deleted", "eq", False))
     return all_of(*parts)
-
-
-def json_body(raw: bytes, limit: int) -> Any:
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
-    if not raw.strip():
-        return {}
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise bad("body", "Malformed JSON in request body") from None
 
 
 def _lenient(kind: Kind, key: str, value: Any, style: str) -> Any:

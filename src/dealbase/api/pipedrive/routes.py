@@ -24,6 +24,7 @@ from ...query.compile import full_sort
 from ...query.cursor import decode_cursor, encode_cursor
 from ...service import Context, Records
 from ...settings import Settings
+from ..body import read_capped
 from . import params, render
 from .mapping import VIEWS, View
 from .present import Presenter
@@ -54,15 +55,7 @@ class Api:
         return await run_in_threadpool(self.accounts.authenticate, token or "")
 
     async def body(self, request: Request) -> Any:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.settings.max_body_bytes:
-            return params.json_body(b"x" * (self.settings.max_body_bytes + 1),
-                                    self.settings.max_body_bytes)
-        raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > self.settings.max_body_bytes:
-                break
+        raw = await read_capped(request, self.settings.max_body_bytes)
         ctype = request.headers.get("content-type", "")
         if "application/x-www-form-urlencoded" in ctype:
             from urllib.parse import parse_qsl

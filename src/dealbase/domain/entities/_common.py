@@ -80,3 +80,11 @@ def in_range(name: str, low: int, high: int) -> Rule:
             raise ValidationError(f"{name}: must be between {low} and {high}",
                                   (Problem(name, f"must be between {low} and {high}"),))
     return check
+
+
+def owners_team(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
+    """A new record without a sales unit joins its owner's."""
+    if before is None and values.get("team_id") is None and values.get("owner_id") is not None:
+        owner = lookup.fetch("user", values["owner_id"])
+        if owner is not None and owner.get("team_id") is not None:
+            values["team_id"] = owner["team_id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, in_range, lifecycle, owned, team
+from ._common import identity, in_range, lifecycle, owned, owners_team, team
 
 # 1 not started, 2 in progress, 3 waiting, 4 completed, 5 deferred
 STATUSES = (1, 2, 3, 4, 5)
@@ -41,5 +41,5 @@ ACTIVITY = EntitySpec(
         FieldSpec("location", Kind.TEXT, max_length=255, label="Location"),
         *lifecycle(),
     ),
-    rules=(in_range("duration", 0, MAX_DURATION),),
+    rules=(in_range("duration", 0, MAX_DURATION), owners_team),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import id_list, identity, in_range, lifecycle, owned, team
+from ._common import id_list, identity, in_range, lifecycle, owned, owners_team, team
 
 LEAD = EntitySpec(
     name="lead",
@@ -31,5 +31,5 @@ LEAD = EntitySpec(
         FieldSpec("is_archived", Kind.BOOL, default=False, nullable=False, field_type="boolean"),
         *lifecycle(),
     ),
-    rules=(in_range("probability", 0, 100),),
+    rules=(in_range("probability", 0, 100), owners_team),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, labels, lifecycle, owned, team, visibility
+from ._common import identity, labels, lifecycle, owned, owners_team, team, visibility
 
 ADDRESS_PARTS = (
     "subpremise", "street_number", "route", "sublocality", "locality",
@@ -31,4 +31,5 @@ ORGANIZATION = EntitySpec(
         team(),
         *lifecycle(),
     ),
+    rules=(owners_team,),
 )

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import Problem, ValidationError
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
-from ._common import id_list, identity, labels, lifecycle, owned, team, visibility
+from ._common import id_list, identity, labels, lifecycle, owned, owners_team, team, visibility
 
 CHANNEL_LABELS = ("work", "home", "mobile", "other")
 
@@ -88,5 +88,5 @@ PERSON = EntitySpec(
         team(),
         *lifecycle(),
     ),
-    rules=(_shape,),
+    rules=(_shape, owners_team),
 )

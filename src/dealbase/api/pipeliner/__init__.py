@@ -1,0 +1,1 @@
+"""The Pipeliner CRM REST v1 dialect."""

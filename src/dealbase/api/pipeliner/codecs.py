@@ -1,0 +1,479 @@
+"""How each Pipeliner key turns into canonical fields and back.
+
+A codec reads one key's wire value from a record, writes a wire value into a draft of
+canonical values, turns a filter phrase into a query condition and names what it needs
+loaded. Relations travel as Pipeliner string ids (``PY-7FFFFFFF-…``) on the wire and as
+integer ids in the core; ``Env`` translates between the two within one transaction.
+Clients (users) and SalesUnits (teams) keep integer ids, as in Pipeliner v1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ...domain.errors import Problem, ValidationError
+from ...domain.spec import FieldSpec
+from ...domain.types import INT_MAX, INT_MIN, Kind, parse_datetime
+from ...query.ast import Cond, Filter, Not, Or
+
+Record = dict[str, Any]
+INT_IDS = frozenset({"user", "team"})  # entities whose Pipeliner id is the integer id
+UID = re.compile(r"PY-[0-9A-F]{8}-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4,12}",
+                 re.IGNORECASE)
+_DATA_ID = re.compile(r"PY-7FFFFFFF-([0-9A-F]{8})-DA7A-4000-8000-([0-9A-F]{12})", re.IGNORECASE)
+
+
+def invalid(key: str, message: str) -> ValidationError:
+    return ValidationError(f"{key}: {message}", (Problem(key, message),))
+
+
+def data_id(field_id: int, option_id: int) -> str:
+    """The Data row id of one option of one custom field (decodable, stable)."""
+    return f"PY-7FFFFFFF-{field_id:08X}-DA7A-4000-8000-{option_id:012X}"
+
+
+def parse_data_id(text: Any) -> tuple[int, int] | None:
+    if not isinstance(text, str):
+        return None
+    match = _DATA_ID.fullmatch(text)
+    return None if match is None else (int(match.group(1), 16), int(match.group(2), 16))
+
+
+class Env:
+    """Uid <-> id translation for one request, memoised; ``resolve``/``load`` hit the store."""
+
+    def __init__(self, resolve: Callable[[str, list[str]], dict[str, int]],
+                 load: Callable[[str, list[int]], dict[int, str]]) -> None:
+        self._resolve, self._load = resolve, load
+        self.ids: dict[str, dict[str, int]] = {}
+        self.uids: dict[str, dict[int, str]] = {}
+
+    def id_of(self, entity: str, key: str, value: Any) -> int:
+        """The integer id behind a wire id; a ValidationError if none is live."""
+        found = self.find(entity, value)
+        if found is None:
+            raise invalid(key, f"no {entity} with ID {str(value)[:120]}")
+        return found
+
+    def find(self, entity: str, value: Any) -> int | None:
+        if entity in INT_IDS:
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= INT_MAX:
+                return None
+            return value
+        if not isinstance(value, str) or len(value) > 120:
+            return None
+        known = self.ids.setdefault(entity, {})
+        if value not in known:
+            known.update(self._resolve(entity, [value]))
+        return known.get(value)
+
+    def prefetch(self, wanted: Mapping[str, Iterable[int]]) -> None:
+        for entity, ids in wanted.items():
+            if entity in INT_IDS:
+                continue
+            known = self.uids.setdefault(entity, {})
+            missing = sorted({i for i in ids if i is not None} - set(known))
+            if missing:
+                known.update(self._load(entity, missing))
+
+    def wire(self, entity: str, record_id: int | None) -> Any:
+        if record_id is None:
+            return None
+        if entity in INT_IDS:
+            return record_id
+        return self.uids.get(entity, {}).get(record_id)
+
+
+# ---- scalar conversion ------------------------------------------------------------------
+
+def wire_time(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def scalar_in(kind: Kind, key: str, value: Any) -> Any:
+    """Loosen a wire value into the canonical kind (0/1 booleans, numeric strings)."""
+    if value is None:
+        return None
+    if kind is Kind.BOOL:
+        if value in (0, 1, "0", "1") and not isinstance(value, float):
+            return bool(int(value))
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise invalid(key, "must be 0 or 1")
+    if kind in (Kind.INT, Kind.REF) and isinstance(value, str) and re.fullmatch(r"-?\d{1,19}", value.strip()):
+        return int(value)
+    if kind is Kind.INT and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind is Kind.FLOAT and isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise invalid(key, "must be a number") from None
+        return number if math.isfinite(number) else value
+    if kind is Kind.DATE and isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            return parse_datetime(value).date()
+        except ValueError:
+            raise invalid(key, "must be a date (YYYY-MM-DD)") from None
+    return value
+
+
+def filter_value(kind: Kind, key: str, raw: str) -> Any:
+    """A filter value (always text on the wire) as a canonical value of ``kind``."""
+    text = raw.strip()
+    try:
+        if kind is Kind.BOOL:
+            if text.lower() in ("1", "true"):
+                return True
+            if text.lower() in ("0", "false"):
+                return False
+            raise ValueError
+        if kind in (Kind.INT, Kind.REF):
+            number = int(text)
+            if not INT_MIN <= number <= INT_MAX:
+                raise ValueError
+            return number
+        if kind is Kind.FLOAT:
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError
+            return value
+        if kind is Kind.DATETIME:
+            return parse_datetime(text)
+        if kind is Kind.DATE:
+            return parse_datetime(text).date() if len(text) > 10 else dt.date.fromisoformat(text)
+        if kind is Kind.TIME:
+            return dt.time.fromisoformat(text).replace(microsecond=0).isoformat()
+    except ValueError:
+        raise invalid(key, f"'{raw[:80]}' is not a valid {kind.value} value") from None
+    if "\x00" in raw:
+        raise invalid(key, "must not contain NUL characters")
+    return raw
+
+
+_LIKE = {"ll": "starts_with", "rl": "ends_with", "fl": "contains"}
+_SAME = {"eq": "eq", "ne": "ne", "gt": "gt", "lt": "lt", "ge": "ge", "le": "le"}
+
+
+def condition(name: str, kind: Kind, key: str, op: str, raw: str | tuple[str, ...],
+              convert: Callable[[str], Any] | None = None) -> Filter:
+    """One phrase on one canonical column. An empty eq/ne value means empty/not empty."""
+    to_value = convert or (lambda text: filter_value(kind, key, text))
+    if op == "in":
+        values = raw if isinstance(raw, tuple) else (raw,)
+        return Cond(name, "in", [to_value(v) for v in values])
+    assert isinstance(raw, str)
+    if raw == "" and op in ("eq", "ne"):
+        empty: Filter = Cond(name, "is_null", True)
+        if kind is Kind.TEXT:
+            empty = Or((empty, Cond(name, "eq", "")))
+        return empty if op == "eq" else Not(empty)
+    if op in _LIKE:
+        if kind is not Kind.TEXT:
+            raise invalid(key, f"operator {op} needs a text field")
+        return Cond(name, _LIKE[op], raw)
+    return Cond(name, _SAME[op], to_value(raw))
+
+
+# ---- codecs ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Codec:
+    """A key bound to one canonical field of the field's own kind (the common case)."""
+
+    field: str
+    spec: FieldSpec | None = None  # filled by Collection.bind
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field,)
+
+    @property
+    def sort_field(self) -> str | None:
+        return self.field
+
+    def kind(self) -> Kind:
+        assert self.spec is not None
+        return self.spec.kind
+
+    def needs(self, record: Record) -> Iterable[tuple[str, int]]:
+        return ()
+
+    def read(self, record: Record, env: Env) -> Any:
+        value = record.get(self.field)
+        if self.kind() is Kind.BOOL:
+            return None if value is None else int(value)
+        return wire_time(value)
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        draft[self.field] = scalar_in(self.kind(), key, value)
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        return condition(self.field, self.kind(), key, op, raw)
+
+
+@dataclass(frozen=True)
+class Ref(Codec):
+    """A reference shown as the target's Pipeliner id."""
+
+    target: str = ""
+
+    def needs(self, record: Record) -> Iterable[tuple[str, int]]:
+        value = record.get(self.field)
+        return () if value is None else ((self.target, value),)
+
+    def read(self, record: Record, env: Env) -> Any:
+        return env.wire(self.target, record.get(self.field))
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        draft[self.field] = None if value in (None, "") else env.id_of(self.target, key, value)
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        if op in _LIKE or op in ("gt", "lt", "ge", "le"):
+            raise invalid(key, f"operator {op} does not apply to a reference")
+
+        def to_id(text: str) -> int:
+            found = env.find(self.target, text.strip())
+            return 0 if found is None else found  # 0 is never an id: matches nothing
+
+        return condition(self.field, Kind.REF, key, op, raw, to_id)
+
+
+@dataclass(frozen=True)
+class Uid(Codec):
+    """The record's own ``ID``: the Pipeliner string id (or the integer id)."""
+
+    def read(self, record: Record, env: Env) -> Any:
+        return record.get(self.field)
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        if self.field == "uid" and before is None:
+            if not isinstance(value, str) or UID.fullmatch(value) is None:
+                raise invalid(key, "must be an id of the form PY-7FFFFFFF-<UUID>")
+            draft["uid"] = value.upper()
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        kind = Kind.TEXT if self.field == "uid" else Kind.INT
+        return condition(self.field, kind, key, op, raw)
+
+
+@dataclass(frozen=True)
+class Relations(Codec):
+    """``ACCOUNT_RELATIONS``/``CONTACT_RELATIONS``: the primary item plus further ones."""
+
+    others: str = ""
+    target: str = ""
+    item_key: str = ""
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field, self.others)
+
+    @property
+    def sort_field(self) -> str | None:
+        return None
+
+    def needs(self, record: Record) -> Iterable[tuple[str, int]]:
+        ids = [record.get(self.field), *(record.get(self.others) or [])]
+        return ((self.target, i) for i in ids if i is not None)
+
+    def read(self, record: Record, env: Env) -> Any:
+        items = []
+        primary = record.get(self.field)
+        if primary is not None:
+            items.append({self.item_key: env.wire(self.target, primary), "IS_PRIMARY": 1})
+        for other in record.get(self.others) or []:
+            items.append({self.item_key: env.wire(self.target, other), "IS_PRIMARY": 0})
+        return items
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        if value is None:
+            value = []
+        if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+            raise invalid(key, f"must be a list of objects with {self.item_key}")
+        ids: list[int] = []
+        primary: int | None = None
+        for item in value:
+            unknown = set(item) - {self.item_key, "IS_PRIMARY", "ID"}
+            if unknown:
+                raise invalid(key, f"unknown keys {sorted(unknown)[:5]} in an item")
+            if self.item_key not in item:
+                raise invalid(key, f"every item needs {self.item_key}")
+            record_id = env.id_of(self.target, key, item[self.item_key])
+            flag = scalar_in(Kind.BOOL, f"{key}.IS_PRIMARY", item.get("IS_PRIMARY", 0))
+            if flag:
+                if primary is not None and primary != record_id:
+                    raise invalid(key, "at most one item may be primary")
+                primary = record_id
+            if record_id not in ids:
+                ids.append(record_id)
+        if primary is None and ids:
+            primary = ids[0]
+        draft[self.field] = primary
+        draft[self.others] = [i for i in ids if i != primary]
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        raise invalid(key, "relation arrays cannot be filtered; filter on the related entity")
+
+
+@dataclass(frozen=True)
+class Slot(Codec):
+    """``EMAIL1``..``EMAIL5``/``PHONE1``..: one position of a person's contact points."""
+
+    index: int = 0
+
+    @property
+    def sort_field(self) -> str | None:
+        return None
+
+    def read(self, record: Record, env: Env) -> Any:
+        items = record.get(self.field) or []
+        return items[self.index]["value"] if self.index < len(items) else None
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        if value is not None and not isinstance(value, str):
+            raise invalid(key, "must be a string")
+        current = draft.get(self.field)
+        if current is None:
+            current = [dict(i) for i in ((before or {}).get(self.field) or [])]
+        slots: list[dict[str, Any] | None] = list(current) + [None] * (5 - len(current))
+        slots[self.index] = ({"value": value, "primary": self.index == 0, "label": "work"}
+                             if value else None)
+        draft[self.field] = [s for s in slots if s is not None]
+        for position, item in enumerate(draft[self.field]):
+            item["primary"] = position == 0
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        raise invalid(key, "contact points cannot be filtered yet")
+
+
+@dataclass(frozen=True)
+class Computed(Codec):
+    """A read-only key computed from the record (e.g. a Client's FIRSTNAME)."""
+
+    compute: Callable[[Record], Any] = lambda record: None  # noqa: E731
+    assign: Callable[[str, Any, Record, Record | None], None] | None = None
+    sortable: bool = False
+    uses: tuple[str, ...] = ()  # further canonical fields ``compute`` reads
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field, *self.uses)
+
+    @property
+    def sort_field(self) -> str | None:
+        return self.field if self.sortable else None
+
+    def read(self, record: Record, env: Env) -> Any:
+        return self.compute(record)
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        if self.assign is None:
+            raise invalid(key, "is read-only")
+        self.assign(key, value, draft, before)
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        if not self.sortable:
+            raise invalid(key, "cannot be filtered")
+        return super().filter(key, op, raw, env)
+
+
+@dataclass(frozen=True)
+class Either(Codec):
+    """One key over two references (a Note's ``OPPTY_ID``: a deal or a lead)."""
+
+    second: str = ""
+    targets: tuple[str, str] = ("", "")
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field, self.second)
+
+    @property
+    def sort_field(self) -> str | None:
+        return None
+
+    def needs(self, record: Record) -> Iterable[tuple[str, int]]:
+        pairs = zip((self.field, self.second), self.targets, strict=True)
+        return ((t, record[f]) for f, t in pairs if record.get(f) is not None)
+
+    def read(self, record: Record, env: Env) -> Any:
+        for name, target in zip((self.field, self.second), self.targets, strict=True):
+            if record.get(name) is not None:
+                return env.wire(target, record[name])
+        return None
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        draft[self.field] = draft[self.second] = None
+        if value in (None, ""):
+            return
+        for name, target in zip((self.field, self.second), self.targets, strict=True):
+            found = env.find(target, value)
+            if found is not None:
+                draft[name] = found
+                return
+        raise invalid(key, f"no {' or '.join(self.targets)} with ID {str(value)[:120]}")
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        if op not in ("eq", "in") or raw == "":
+            raise invalid(key, "only eq and in apply to this key")
+        values = raw if isinstance(raw, tuple) else (raw,)
+        parts: list[Filter] = []
+        for name, target in zip((self.field, self.second), self.targets, strict=True):
+            ids = [env.find(target, v.strip()) or 0 for v in values]
+            parts.append(Cond(name, "in", ids))
+        return Or(tuple(parts))
+
+
+@dataclass(frozen=True)
+class Option(Codec):
+    """An enum custom field: the value is the id of a ``Data`` row."""
+
+    def read(self, record: Record, env: Env) -> Any:
+        value = record.get(self.field)
+        assert self.spec is not None and self.spec.custom_id is not None
+        if isinstance(value, list):
+            return [data_id(self.spec.custom_id, v) for v in value]
+        return None if value is None else data_id(self.spec.custom_id, value)
+
+    def _option(self, key: str, value: Any) -> int:
+        assert self.spec is not None
+        parsed = parse_data_id(value)
+        if parsed is None or parsed[0] != self.spec.custom_id:
+            raise invalid(key, f"'{str(value)[:120]}' is not a Data ID of this field")
+        return parsed[1]
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        if value is None or value == "" or value == []:
+            draft[self.field] = None
+        elif self.kind() is Kind.JSON:
+            items = value if isinstance(value, list) else str(value).split(",")
+            draft[self.field] = [self._option(key, v) for v in items]
+        else:
+            draft[self.field] = self._option(key, value)
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        if self.kind() is Kind.JSON:
+            raise invalid(key, "multi-select fields cannot be filtered yet")
+        return condition(self.field, Kind.INT, key, op, raw,
+                         lambda text: self._option(key, text.strip()))
+
+
+__all__ = [
+    "INT_IDS", "UID", "Codec", "Computed", "Either", "Env", "Option", "Ref", "Relations",
+    "Slot", "Uid", "condition", "data_id", "filter_value", "invalid", "parse_data_id",
+    "scalar_in", "wire_time",
+]

@@ -1,0 +1,531 @@
+"""The Pipeliner v1 collections, declared once each, and their conversions.
+
+A Collection names the plural path segment, the singular entity name that batch calls
+use, the canonical entity behind it and its keys (``Col``), each with a codec. The
+company's custom fields are added as further keys named by their stable field key.
+Everything a handler does with a collection (render, read a body, build a query, list
+field descriptors) loops over these declarations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+from ...domain.entities import ENTITIES
+from ...domain.errors import Problem, ValidationError
+from ...domain.registry import Schema
+from ...domain.spec import FieldSpec
+from ...domain.types import Kind, parse_datetime
+from ...query.ast import Cond, Filter, Sort, all_of
+from .codecs import (
+    INT_IDS,
+    Codec,
+    Computed,
+    Either,
+    Env,
+    Option,
+    Record,
+    Ref,
+    Relations,
+    Slot,
+    Uid,
+    data_id,
+    invalid,
+)
+from .grammar import Phrase
+
+SPECS: dict[str, Mapping[str, FieldSpec]] = {e.name: e.by_name for e in ENTITIES}
+# Keys clients echo back or fill in themselves; accepted on input and ignored.
+IGNORED_INPUT = frozenset({
+    "CREATED", "MODIFIED", "IS_DELETED", "QUICK_ACCOUNT_NAME", "QUICK_ACCOUNT_EMAIL",
+    "QUICK_ACCOUNT_PHONE", "QUICK_CONTACT_NAME", "QUICK_EMAIL", "QUICK_PHONE",
+})
+_FIELD_NS = uuid.UUID("6f1c3c39-5d7e-4c53-9a0f-1b7d2f3e4a51")
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    codec: Codec
+    readonly: bool = False
+    required: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str  # plural, used in paths
+    entity_name: str  # singular, used by setEntities/deleteEntities
+    entity: str  # canonical entity
+    static: tuple[Col, ...]
+    scope: Filter | None = None  # Tasks/Appointments: a subset of activities
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # canonical, on create
+    requires: tuple[str, ...] = ()  # keys a create must carry
+
+    @cached_property
+    def int_ids(self) -> bool:
+        return self.entity in INT_IDS
+
+    @cached_property
+    def has_custom(self) -> bool:
+        return SPECS[self.entity] is not None and any(
+            e.has_custom_fields for e in ENTITIES if e.name == self.entity)
+
+    def cols(self, schema: Schema) -> tuple[Col, ...]:
+        spec = schema.entity(self.entity)
+        return self.static + tuple(custom_col(f) for f in spec.custom)
+
+    def by_key(self, schema: Schema) -> dict[str, Col]:
+        return {c.key: c for c in self.cols(schema)}
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def render(self, records: Sequence[Record], env: Env, cols: Sequence[Col]) -> list[Record]:
+        wanted: dict[str, set[int]] = {}
+        for record in records:
+            for col in cols:
+                for entity, record_id in col.codec.needs(record):
+                    wanted.setdefault(entity, set()).add(record_id)
+        env.prefetch(wanted)
+        return [{c.key: c.codec.read(r, env) for c in cols} for r in records]
+
+    def select(self, schema: Schema, loadonly: Iterable[str]) -> tuple[Col, ...]:
+        known = self.by_key(schema)
+        chosen = []
+        for key in loadonly:
+            if key not in known:
+                raise invalid("loadonly", f"{self.entity_name} has no field {key[:80]}")
+            chosen.append(known[key])
+        return tuple(chosen) or self.cols(schema)
+
+    def speak(self, error: ValidationError) -> ValidationError:
+        """The same error with canonical field names replaced by this collection's keys."""
+        keys = {f: c.key for c in reversed(self.static) for f in c.codec.reads}
+        problems = tuple(Problem(keys.get(p.field or "", p.field), p.message)
+                         for p in error.problems)
+        if not problems:
+            return error
+        message = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
+        return ValidationError(message, problems)
+
+    @staticmethod
+    def projection(cols: Sequence[Col]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for c in cols for f in c.codec.reads))
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def draft(self, schema: Schema, body: Any, env: Env, before: Record | None) -> Record:
+        """Canonical values from a request body (create when ``before`` is None)."""
+        if not isinstance(body, dict):
+            raise invalid("body", f"a {self.entity_name} must be a JSON object")
+        known = self.by_key(schema)
+        unknown = [k for k in body if k not in known and k not in IGNORED_INPUT]
+        if unknown:
+            raise invalid(unknown[0][:80], f"{self.entity_name} has no field {unknown[0][:80]}")
+        draft: Record = {}
+        if before is None:
+            missing = [k for k in self.requires if body.get(k) in (None, "")]
+            if missing:
+                raise invalid(missing[0], "is required")
+        for col in known.values():  # declaration order: START_DATE before END_DATE
+            if col.key not in body or col.key in IGNORED_INPUT:
+                continue
+            if col.readonly and not (col.key == "ID" and before is None):
+                if col.key == "ID":
+                    continue
+                raise invalid(col.key, "is read-only")
+            col.codec.write(col.key, body[col.key], draft, before, env)
+        if before is None:
+            for name, value in self.defaults.items():
+                draft.setdefault(name, value)
+        return draft
+
+    # ---- querying ------------------------------------------------------------------------
+
+    def where(self, schema: Schema, phrases: Sequence[Phrase], env: Env,
+              after: dt.datetime | None = None) -> Filter | None:
+        known = self.by_key(schema)
+        parts: list[Filter] = []
+        mentions_deleted = False
+        for phrase in phrases:
+            col = known.get(phrase.field)
+            if col is None:
+                raise invalid("filter", f"{self.entity_name} has no field {phrase.field[:80]}")
+            mentions_deleted |= col.key in ("IS_DELETED", "ID")
+            parts.append(col.codec.filter(col.key, phrase.op, phrase.value, env))
+        if not mentions_deleted:
+            parts.append(Cond("is_deleted", "eq", False))
+        if after is not None:
+            parts.append(Cond("updated_at", "gt", after))
+        return all_of(self.scope, *parts)
+
+    def sort(self, schema: Schema, names: Sequence[tuple[str, bool]]) -> tuple[Sort, ...]:
+        known = self.by_key(schema)
+        out = []
+        for name, descending in names:
+            col = known.get(name)
+            target = col.codec.sort_field if col is not None else None
+            if col is None or target is None or col.codec.kind() is Kind.JSON:
+                raise invalid("sort", f"cannot sort {self.entity_name} by {name[:80]}")
+            out.append(Sort(target, descending))
+        return tuple(out)
+
+
+# ---- declarations ------------------------------------------------------------------------
+
+def _bind(entity: str, cols: Iterable[Col]) -> tuple[Col, ...]:
+    specs = SPECS[entity]
+    return tuple(replace(c, codec=replace(c.codec, spec=specs[c.codec.field]),
+                         label=c.label or specs[c.codec.field].label or c.key.title())
+                 for c in cols)
+
+
+def _plain(key: str, name: str, **kw: Any) -> Col:
+    return Col(key, Codec(name), **kw)
+
+
+def _ref(key: str, name: str, target: str, **kw: Any) -> Col:
+    return Col(key, Ref(name, target=target), **kw)
+
+
+def _system(int_ids: bool = False) -> tuple[Col, ...]:
+    return (Col("ID", Uid("id" if int_ids else "uid"), readonly=True),)
+
+
+def _stamps() -> tuple[Col, ...]:
+    return (_plain("CREATED", "created_at", readonly=True),
+            _plain("MODIFIED", "updated_at", readonly=True),
+            _plain("IS_DELETED", "is_deleted", readonly=True))
+
+
+def _owned() -> tuple[Col, ...]:
+    return (_plain("OWNER_ID", "owner_id"), _plain("SALES_UNIT_ID", "team_id"))
+
+
+def _relations(accounts: bool = True, contacts: bool = True) -> tuple[Col, ...]:
+    cols = []
+    if accounts:
+        cols.append(Col("ACCOUNT_RELATIONS", Relations(
+            "organization_id", others="organization_ids", target="organization",
+            item_key="ACCOUNT_ID")))
+    if contacts:
+        cols.append(Col("CONTACT_RELATIONS", Relations(
+            "person_id", others="participant_ids", target="person", item_key="CONTACT_ID")))
+    return tuple(cols)
+
+
+def _lead_oppty() -> tuple[Col, ...]:
+    """Keys Leads and Opportunities share (one "lead-oppty" record type in Pipeliner)."""
+    return (
+        _plain("OPPORTUNITY_NAME", "title", required=True),
+        _plain("OPPORTUNITY_DESCRIPTION", "description"),
+        _plain("OPPORTUNITY_VALUE", "value"),
+        _plain("CURRENCY_ID", "currency"),
+        *_owned(),
+        *_relations(),
+        _plain("RANKING", "probability"),
+        _plain("CLOSING_DATE", "expected_close_date"),
+    )
+
+
+def _split_name(part: int) -> Callable[[Record], Any]:
+    def compute(record: Record) -> Any:
+        name = record.get("name") or ""
+        first, _, last = name.rpartition(" ") if " " in name else ("", "", name)
+        return (first, last)[part] or None
+    return compute
+
+
+def _assign_name(part: int) -> Callable[[str, Any, Record, Record | None], None]:
+    def assign(key: str, value: Any, draft: Record, before: Record | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise invalid(key, "must be a string")
+        current = draft.get("name", (before or {}).get("name") or "")
+        pieces = [_split_name(0)({"name": current}) or "", _split_name(1)({"name": current}) or ""]
+        pieces[part] = (value or "").strip()
+        draft["name"] = " ".join(p for p in pieces if p)
+    return assign
+
+
+def _moment(record: Record) -> dt.datetime | None:
+    day = record.get("due_date")
+    if day is None:
+        return None
+    clock = dt.time.fromisoformat(record["due_time"]) if record.get("due_time") else dt.time()
+    return dt.datetime.combine(day, clock)
+
+
+def _start(record: Record) -> Any:
+    moment = _moment(record)
+    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _end(record: Record) -> Any:
+    moment = _moment(record)
+    if moment is None or record.get("duration") is None:
+        return None
+    return (moment + dt.timedelta(minutes=record["duration"])).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _when(key: str, value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise invalid(key, "must be a date-time (YYYY-MM-DD HH:MM:SS)")
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise invalid(key, "must be a date-time (YYYY-MM-DD HH:MM:SS)") from None
+
+
+def _assign_start(key: str, value: Any, draft: Record, before: Record | None) -> None:
+    moment = _when(key, value)
+    draft["due_date"] = None if moment is None else moment.date()
+    has_time = isinstance(value, str) and len(value.strip()) > 10
+    draft["due_time"] = moment.strftime("%H:%M:%S") if moment and has_time else None
+
+
+def _assign_end(key: str, value: Any, draft: Record, before: Record | None) -> None:
+    end = _when(key, value)
+    if end is None:
+        draft["duration"] = None
+        return
+    merged = {**(before or {}), **draft}
+    start = _moment(merged)
+    if start is None:
+        raise invalid(key, "needs a start date")
+    if end < start:
+        raise invalid(key, "must not be before the start date")
+    draft["duration"] = int((end - start).total_seconds() // 60)
+
+
+def _moment_col(key: str, **kw: Any) -> Col:
+    return Col(key, Computed("due_date", compute=_start, assign=_assign_start, sortable=True,
+                             uses=("due_time",)), **kw)
+
+
+def _end_col() -> Col:
+    return Col("END_DATE", Computed("duration", compute=_end, assign=_assign_end,
+                                    uses=("due_date", "due_time")))
+
+
+def _activity(kind: str) -> tuple[Col, ...]:
+    """Activities show every key; Tasks have a due date; Appointments a start and an end."""
+    dates: tuple[Col, ...] = {
+        "Activity": (_moment_col("DUE_DATE"),
+                     _end_col()),
+        "Task": (_moment_col("DUE_DATE"),),
+        "Appointment": (_moment_col("START_DATE"),
+                        _end_col()),
+    }[kind]
+    return _bind("activity", (
+        *_system(),
+        _plain("SUBJECT", "subject", required=True),
+        _plain("ACTIVITY_TYPE_ID", "type"),
+        _plain("DESCRIPTION", "note"),
+        *_owned(),
+        _plain("STATUS", "status"),
+        _plain("PRIORITY", "priority"),
+        *dates,
+        *((_plain("LOCATION", "location"),) if kind != "Task" else ()),
+        _ref("ACCOUNT_ID", "organization_id", "organization"),
+        _ref("CONTACT_ID", "person_id", "person"),
+        Col("OPPTY_ID", Either("deal_id", second="lead_id", targets=("deal", "lead"))),
+        *_stamps(),
+    ))
+
+
+def custom_col(spec: FieldSpec) -> Col:
+    codec: Codec
+    if spec.field_type in ("enum", "set"):
+        codec = Option(spec.name, spec=spec)
+    elif spec.kind is Kind.REF and spec.ref not in INT_IDS and spec.ref is not None:
+        codec = Ref(spec.name, spec=spec, target=spec.ref)
+    else:
+        codec = Codec(spec.name, spec=spec)
+    return Col(spec.name, codec, label=spec.label)
+
+
+COLLECTIONS: tuple[Collection, ...] = (
+    Collection("Accounts", "Account", "organization", _bind("organization", (
+        *_system(),
+        _plain("ORGANIZATION", "name", required=True),
+        *_owned(),
+        _plain("ADDRESS", "address"),
+        _plain("CITY", "address_locality"),
+        _plain("STATE_PROVINCE", "address_admin_area_level_1"),
+        _plain("ZIP_CODE", "address_postal_code"),
+        _plain("COUNTRY", "address_country"),
+        _plain("HOME_PAGE", "website"),
+        *_stamps(),
+    ))),
+    Collection("Contacts", "Contact", "person", _bind("person", (
+        *_system(),
+        _plain("FIRST_NAME", "first_name"),
+        _plain("MIDDLE_NAME", "middle_name"),
+        _plain("SURNAME", "last_name", required=True),
+        _plain("POSITION", "job_title"),
+        *_owned(),
+        *_relations(contacts=False),
+        *(Col(f"EMAIL{i + 1}", Slot("emails", index=i), label=f"Email {i + 1}") for i in range(5)),
+        *(Col(f"PHONE{i + 1}", Slot("phones", index=i), label=f"Phone {i + 1}") for i in range(5)),
+        _plain("COMMENTS", "notes"),
+        *_stamps(),
+    ))),
+    Collection("Opportunities", "Opportunity", "deal", _bind("deal", (
+        *_system(),
+        *_lead_oppty(),
+        _ref("STAGE", "stage_id", "stage", required=True),
+        _ref("PIPELINE_ID", "pipeline_id", "pipeline"),
+        _plain("STATUS", "status"),
+        _plain("REASON_OF_CLOSE_DESCRIPTION", "lost_reason"),
+        _plain("IS_ARCHIVE", "is_archived", readonly=True),
+        _plain("LAST_MOVE_DATE", "stage_changed_at", readonly=True),
+        *_stamps(),
+    ))),
+    Collection("Leads", "Lead", "lead", _bind("lead", (
+        *_system(),
+        *_lead_oppty(),
+        _plain("IS_ARCHIVE", "is_archived"),
+        *_stamps(),
+    ))),
+    Collection("Clients", "Client", "user", _bind("user", (
+        *_system(int_ids=True),
+        Col("FIRSTNAME", Computed("name", compute=_split_name(0), assign=_assign_name(0)),
+            label="First name"),
+        Col("LASTNAME", Computed("name", compute=_split_name(1), assign=_assign_name(1)),
+            label="Last name"),
+        _plain("EMAIL", "email", required=True),
+        _plain("DEFAULT_SALES_UNIT_ID", "team_id"),
+        *_stamps(),
+    ))),
+    Collection("SalesUnits", "SalesUnit", "team", _bind("team", (
+        *_system(int_ids=True),
+        _plain("SALES_UNIT_NAME", "name", required=True),
+        _plain("PARENT_ID", "parent_id"),
+        *_stamps(),
+    ))),
+    Collection("Pipelines", "Pipeline", "pipeline", _bind("pipeline", (
+        *_system(),
+        _plain("NAME", "name", required=True),
+        _plain("SORT_ORDER", "order_nr"),
+        *_stamps(),
+    ))),
+    Collection("Stages", "Stage", "stage", _bind("stage", (
+        *_system(),
+        _plain("STAGE_NAME", "name", required=True),
+        _ref("PIPELINE_ID", "pipeline_id", "pipeline", required=True),
+        _plain("PERCENT", "deal_probability"),
+        _plain("SORT_ORDER", "order_nr"),
+        *_stamps(),
+    ))),
+    Collection("Activities", "Activity", "activity", _activity("Activity")),
+    Collection("Tasks", "Task", "activity", _activity("Task"),
+               scope=Cond("duration", "is_null", True), defaults={"type": "task"}),
+    Collection("Appointments", "Appointment", "activity", _activity("Appointment"),
+               scope=Cond("duration", "is_null", False), defaults={"type": "meeting"},
+               requires=("START_DATE", "END_DATE")),
+    Collection("Notes", "Note", "note", _bind("note", (
+        *_system(),
+        _plain("NOTE", "content", required=True),
+        _plain("OWNER_ID", "owner_id"),
+        Col("OPPTY_ID", Either("deal_id", second="lead_id", targets=("deal", "lead"))),
+        Col("ADDRESSBOOK_ID", Either("person_id", second="organization_id",
+                                     targets=("person", "organization"))),
+        *_stamps(),
+    ))),
+    Collection("Products", "Product", "product", _bind("product", (
+        *_system(),
+        _plain("NAME", "name", required=True),
+        _plain("SKU", "code"),
+        _plain("DESCRIPTION", "description"),
+        _plain("UNIT_SYMBOL", "unit"),
+        _plain("PRODUCT_CATEGORY_ID", "category"),
+        _plain("OWNER_ID", "owner_id"),
+        *_stamps(),
+    ))),
+)
+# ``Data`` (the options of dropdown custom fields) is not a stored entity; see routes.py.
+DATA = "Data"
+BY_NAME: dict[str, Collection] = {
+    **{c.name.lower(): c for c in COLLECTIONS}, **{c.entity_name.lower(): c for c in COLLECTIONS}
+}
+
+
+def collection(name: str) -> Collection | None:
+    return BY_NAME.get(name.lower())
+
+
+# ---- field descriptors (getFields) -------------------------------------------------------
+
+_TYPE = {Kind.TEXT: "unicode", Kind.INT: "long", Kind.REF: "long", Kind.BOOL: "long",
+         Kind.FLOAT: "Decimal", Kind.DATE: "datetime", Kind.DATETIME: "datetime",
+         Kind.TIME: "string", Kind.JSON: "list"}
+_PL_TYPE = {Kind.TEXT: "input", Kind.INT: "integer", Kind.REF: "integer", Kind.BOOL: "checkbox",
+            Kind.FLOAT: "float", Kind.DATE: "date", Kind.DATETIME: "datetime", Kind.TIME: "input",
+            Kind.JSON: "input"}
+
+
+def custom_field_id(custom_id: int) -> str:
+    return f"PY-7FFFFFFF-{custom_id:08X}-F1E1-4000-8000-{0:012X}"
+
+
+def field_id(coll: Collection, col: Col) -> str:
+    """A stable id per field: custom fields encode their row id; system fields a UUID5."""
+    spec = col.codec.spec
+    if spec is not None and spec.custom_id is not None:
+        return custom_field_id(spec.custom_id)
+    return "PY-7FFFFFFF-" + str(uuid.uuid5(_FIELD_NS, f"{coll.entity_name}.{col.key}")).upper()
+
+
+def descriptor(coll: Collection, col: Col) -> dict[str, Any]:
+    codec, spec = col.codec, col.codec.spec
+    kind = codec.kind()
+    if isinstance(codec, Relations):
+        type_, pl_type = "list", "relations"
+    elif isinstance(codec, Uid | Ref | Either) and not (isinstance(codec, Uid) and coll.int_ids):
+        type_, pl_type = "string", "relation" if not isinstance(codec, Uid) else "id"
+    elif isinstance(codec, Option):
+        type_ = "list" if kind is Kind.JSON else "string"
+        pl_type = "multiselect_checkbox" if kind is Kind.JSON else "dropdown"
+    elif isinstance(codec, Computed) and kind is not Kind.TEXT:
+        type_, pl_type = "datetime", "datetime"
+    elif isinstance(codec, Slot):
+        type_, pl_type = "unicode", "email" if codec.field == "emails" else "phone"
+    else:
+        type_, pl_type = _TYPE[kind], _PL_TYPE[kind]
+        if spec is not None and spec.field_type == "monetary":
+            pl_type = "currency"
+        elif kind is Kind.TEXT and (spec is None or (spec.max_length or 65535) > 255):
+            pl_type = "text_area"
+    default = spec.default if spec is not None and isinstance(
+        spec.default, str | int | float | bool) else None
+    choices = None
+    if isinstance(codec, Option) and spec is not None and spec.custom_id is not None:
+        choices = {data_id(spec.custom_id, o.id): o.label for o in spec.options}
+    return {
+        "API_NAME": col.key,
+        "CALC_FORMULA": None,
+        "CHOICES": choices,
+        "CUSTOM": spec is not None and spec.is_custom,
+        "DEFAULT": default,
+        "DESCRIPTION": col.label,
+        "ID": field_id(coll, col),
+        "MAX_VALUE": spec.max_length if spec is not None and kind is Kind.TEXT
+        and not isinstance(codec, Slot | Computed) else None,
+        "MIN_VALUE": None,
+        "NAME": col.label,
+        "PL_TYPE": pl_type,
+        "READONLY": col.readonly or (spec is not None and spec.readonly and col.key != "ID"),
+        "REQUIRED": col.required or col.key in coll.requires,
+        "TYPE": type_,
+    }
+
+
+__all__ = ["BY_NAME", "COLLECTIONS", "DATA", "Col", "Collection", "collection", "custom_col",
+           "custom_field_id", "descriptor", "field_id"]
