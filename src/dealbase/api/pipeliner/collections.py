@@ -66,6 +66,7 @@ class Collection:
     scope: Filter | None = None  # Tasks/Appointments: a subset of activities
     defaults: Mapping[str, Any] = field(default_factory=dict)  # canonical, on create
     requires: tuple[str, ...] = ()  # keys a create must carry
+    admin_writes: bool = False  # Clients and SalesUnits: only admins change them
 
     @cached_property
     def int_ids(self) -> bool:
@@ -403,13 +404,13 @@ COLLECTIONS: tuple[Collection, ...] = (
         _plain("EMAIL", "email", required=True),
         _plain("DEFAULT_SALES_UNIT_ID", "team_id"),
         *_stamps(),
-    ))),
+    )), admin_writes=True),
     Collection("SalesUnits", "SalesUnit", "team", _bind("team", (
         *_system(int_ids=True),
         _plain("SALES_UNIT_NAME", "name", required=True),
         _plain("PARENT_ID", "parent_id"),
         *_stamps(),
-    ))),
+    )), admin_writes=True),
     Collection("Pipelines", "Pipeline", "pipeline", _bind("pipeline", (
         *_system(),
         _plain("NAME", "name", required=True),

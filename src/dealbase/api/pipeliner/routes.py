@@ -150,6 +150,11 @@ class Pipeliner:
                    lambda entity, ids: self.records._uids(conn, ctx, entity, ids))
 
     @staticmethod
+    def _writable(ctx: Context, coll: Collection) -> None:
+        if coll.admin_writes and not ctx.is_admin:
+            raise errors.PipelinerError(302, f"Only admins can change {coll.name}")
+
+    @staticmethod
     def _collection(name: str) -> Collection:
         found = collection(name)
         if found is None:
@@ -242,6 +247,7 @@ class Pipeliner:
         if name.lower() == DATA.lower():
             return self._data_write(ctx, call, wire_id)
         coll = self._collection(name)
+        self._writable(ctx, coll)
         body = json_body(call.body, self.api.settings.max_body_bytes)
         if not isinstance(body, dict):
             raise invalid("body", f"a {coll.entity_name} must be a JSON object")
@@ -264,6 +270,7 @@ class Pipeliner:
         if name.lower() == DATA.lower():
             return self._data_delete(ctx, wire_id)
         coll = self._collection(name)
+        self._writable(ctx, coll)
         with self.db.write() as conn:
             env = self._env(conn, ctx)
             found = self._find(conn, ctx, coll, wire_id)
@@ -282,6 +289,7 @@ class Pipeliner:
 
     def _upsert(self, conn: Connection, ctx: Context, coll: Collection, body: Any, env: Env, *,
                 insert_missing: bool) -> tuple[Any, bool]:
+        self._writable(ctx, coll)
         if not isinstance(body, dict):
             raise invalid("body", f"a {coll.entity_name} must be a JSON object")
         wire_id = body.get("ID")
@@ -344,6 +352,7 @@ class Pipeliner:
 
     def delete_entities(self, ctx: Context, call: Call) -> Reply:
         coll, flag, items = self._batch(call)
+        self._writable(ctx, coll)
         ignoring = bool(flag & (FLAG_IGNORE_ON_ERROR | FLAG_IGNORE_AND_RETURN_ERRORS))
         deleted: list[Any] = []
         failed: list[Any] = []
