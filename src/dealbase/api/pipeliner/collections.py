@@ -158,7 +158,10 @@ class Collection:
             if col is None:
                 raise invalid("filter", f"{self.entity_name} has no field {phrase.field[:80]}")
             mentions_deleted |= col.key in ("IS_DELETED", "ID")
-            parts.append(col.codec.filter(col.key, phrase.op, phrase.value, env))
+            try:
+                parts.append(col.codec.filter(col.key, phrase.op, phrase.value, env))
+            except ValidationError as error:
+                raise invalid("filter", error.message) from None
         if not mentions_deleted:
             parts.append(Cond("is_deleted", "eq", False))
         if after is not None:
