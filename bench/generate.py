@@ -1,0 +1,236 @@
+"""Deterministic benchmark data: one realistic company, written through the store.
+
+    python bench/generate.py --database-url sqlite:///bench.db --scale full --out company.json
+
+The company, its users, pipelines, stages and custom fields go through the accounts,
+records and custom-fields services (so they are exactly what the server would make);
+the bulk rows (organizations, persons, deals, activities) are inserted with the store's
+own tables in large batches, with every column filled the way the records service fills
+it. The same seed gives the same rows, ids and Pipeliner ids. The JSON written to
+``--out`` holds the credentials and the ids that the workloads need.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from dealbase.accounts import Accounts
+from dealbase.domain.entities._common import CURRENT_USER, NEW_UID, NOW
+from dealbase.fields import CustomFields
+from dealbase.service import Context, Records
+from dealbase.store.database import Database
+
+
+@dataclass(frozen=True)
+class Scale:
+    users: int
+    pipelines: int
+    stages: int  # per pipeline
+    organizations: int
+    persons: int
+    deals: int
+    activities: int
+
+
+SCALES = {
+    "full": Scale(50, 5, 6, 100_000, 300_000, 1_000_000, 2_000_000),
+    "small": Scale(50, 5, 6, 10_000, 30_000, 100_000, 200_000),
+    "tiny": Scale(50, 5, 6, 100, 300, 1_000, 2_000),
+}
+BATCH = 5_000
+BASE_TIME = dt.datetime(2024, 1, 1)
+SPAN_SECONDS = 2 * 365 * 24 * 3600
+WORDS = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Soylent",
+         "Cyberdyne", "Tyrell", "Wonka", "Aperture", "Vandelay", "Massive", "Dynamic", "Nordic")
+KINDS = ("Ltd", "GmbH", "Inc", "d.o.o.", "S.A.", "AB", "BV", "LLC")
+FIRST = ("Ada", "Grace", "Alan", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances",
+         "Edsger", "Radia", "Guido", "Sophie", "Tim", "Hedy", "John", "Ana", "Ivo")
+LAST = ("Lovelace", "Hopper", "Turing", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie",
+        "Allen", "Dijkstra", "Perlman", "Rossum", "Wilson", "Novak", "Horvat", "Kranjc")
+PRODUCTS = ("licence", "support plan", "pilot", "rollout", "renewal", "upgrade", "audit")
+SOURCES = ("Web", "Referral", "Event", "Cold call", "Partner")
+REGIONS = ("EMEA", "Americas", "APAC")
+
+
+class Rows:
+    """Fills every column of one entity the way ``Records._create`` would."""
+
+    def __init__(self, records: Records, ctx: Context, entity: str) -> None:
+        self.spec = ctx.schema.entity(entity)
+        self.table = records.tables[entity]
+        self.company_id, self.user_id = ctx.company_id, ctx.user_id
+
+    def row(self, rng: random.Random, stamp: dt.datetime, **values: Any) -> dict[str, Any]:
+        row: dict[str, Any] = {"company_id": self.company_id}
+        for f in self.spec.columns:
+            if f.name == "id":
+                continue
+            if f.name in values:
+                row[f.name] = values[f.name]
+            elif f.default is NOW:
+                row[f.name] = stamp
+            elif f.default is CURRENT_USER:
+                row[f.name] = values.get("owner_id", self.user_id)
+            elif f.default is NEW_UID:
+                row[f.name] = "PY-7FFFFFFF-" + str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper()
+            elif isinstance(f.default, tuple):
+                row[f.name] = list(f.default)
+            else:
+                row[f.name] = f.default
+        if self.spec.has_custom_fields:
+            row["custom"] = values.get("custom", {})
+        return row
+
+
+def _stamp(rng: random.Random) -> dt.datetime:
+    return BASE_TIME + dt.timedelta(seconds=rng.randrange(SPAN_SECONDS))
+
+
+def _insert(db: Database, rows: Rows, count: int, make: Callable[[int], dict[str, Any]],
+            progress: Progress, label: str) -> None:
+    task = progress.add_task(label, total=count)
+    for start in range(0, count, BATCH):
+        batch = [make(i) for i in range(start, min(count, start + BATCH))]
+        with db.write() as conn:
+            conn.execute(rows.table.insert(), batch)
+        progress.advance(task, len(batch))
+
+
+def _ids(db: Database, rows: Rows) -> Iterator[int]:
+    with db.read() as conn:
+        t = rows.table
+        yield from conn.execute(t.select().with_only_columns(t.c.id)
+                                .where(t.c.company_id == rows.company_id).order_by(t.c.id)).scalars()
+
+
+def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> dict[str, Any]:
+    db = Database(url)
+    db.migrate()
+    records = Records(db)
+    accounts = Accounts(records)
+    fields = CustomFields(accounts)
+    rng = random.Random(seed)
+    company = accounts.create_company(f"Bench {seed}", "admin@bench.example", "Bench Admin")
+    ctx = Context(company.company_id, company.user_id, accounts.schema(company.company_id), True,
+                  space_id=company.space_id)
+    users = [company.user_id] + [
+        records.create(ctx, "user", {"name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                                     "email": f"user{i}@bench.example"})["id"]
+        for i in range(1, scale.users)
+    ]
+    stages: list[int] = []
+    for p in range(scale.pipelines):
+        pipeline = records.create(ctx, "pipeline", {"name": f"Pipeline {p + 1}"})
+        for s in range(scale.stages):
+            stages.append(records.create(ctx, "stage", {
+                "name": f"Stage {p + 1}.{s + 1}", "pipeline_id": pipeline["id"],
+                "deal_probability": (s + 1) * 100 // scale.stages})["id"])
+    stage_pipeline = {}
+    for stage_id in stages:
+        stage_pipeline[stage_id] = records.get(ctx, "stage", stage_id)["pipeline_id"]
+    source = fields.create(ctx, "deal", "Lead source", "enum", [{"label": s} for s in SOURCES])
+    region = fields.create(ctx, "deal", "Region", "enum", [{"label": r} for r in REGIONS])
+    months = fields.create(ctx, "deal", "Contract months", "double")
+    code = fields.create(ctx, "deal", "Customer code", "varchar")
+    renewal = fields.create(ctx, "deal", "Renewal date", "date")
+    ctx = accounts.refresh(ctx)
+
+    own = Progress(TextColumn("{task.description:<14}"), BarColumn(),
+                   TextColumn("{task.completed:>9,}/{task.total:,}"), TimeRemainingColumn(),
+                   disable=quiet)
+    with own:
+        org_rows = Rows(records, ctx, "organization")
+        _insert(db, org_rows, scale.organizations, lambda i: org_rows.row(
+            rng, _stamp(rng), name=f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i} {rng.choice(KINDS)}",
+            owner_id=rng.choice(users), address=f"{rng.randint(1, 200)} Main Street"),
+            own, "organizations")
+        org_ids = list(_ids(db, org_rows))
+        person_rows = Rows(records, ctx, "person")
+
+        def person(i: int) -> dict[str, Any]:
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            return person_rows.row(
+                rng, _stamp(rng), name=f"{first} {last}", first_name=first, last_name=last,
+                owner_id=rng.choice(users), organization_id=rng.choice(org_ids),
+                emails=[{"value": f"{first.lower()}.{last.lower()}{i}@mail.example",
+                         "primary": True, "label": "work"}])
+
+        _insert(db, person_rows, scale.persons, person, own, "persons")
+        person_ids = list(_ids(db, person_rows))
+        deal_rows = Rows(records, ctx, "deal")
+
+        def deal(i: int) -> dict[str, Any]:
+            stage_id = rng.choice(stages)
+            created = _stamp(rng)
+            updated = created + dt.timedelta(seconds=rng.randrange(30 * 24 * 3600))
+            status = rng.choices(("open", "won", "lost"), (7, 2, 1))[0]
+            closed = updated if status != "open" else None
+            return deal_rows.row(
+                rng, created, title=f"{rng.choice(WORDS)} {rng.choice(PRODUCTS)} {i}",
+                value=float(rng.randrange(500, 100_000, 50)), currency="EUR",
+                owner_id=rng.choice(users), creator_id=company.user_id,
+                person_id=rng.choice(person_ids), organization_id=rng.choice(org_ids),
+                stage_id=stage_id, pipeline_id=stage_pipeline[stage_id], status=status,
+                closed_at=closed, won_at=closed if status == "won" else None,
+                first_won_at=closed if status == "won" else None,
+                lost_at=closed if status == "lost" else None, updated_at=updated,
+                custom={source.key: rng.choice(source.options).id,
+                        region.key: rng.choice(region.options).id,
+                        months.key: float(rng.choice((6, 12, 24, 36))),
+                        code.key: f"C{rng.randrange(100_000):05d}",
+                        renewal.key: (created.date() + dt.timedelta(days=365)).isoformat()})
+
+        _insert(db, deal_rows, scale.deals, deal, own, "deals")
+        first_deal = next(_ids(db, deal_rows))
+        activity_rows = Rows(records, ctx, "activity")
+
+        def activity(i: int) -> dict[str, Any]:
+            due = _stamp(rng)
+            meeting = rng.random() < 0.3
+            return activity_rows.row(
+                rng, due, subject=f"{'Meet' if meeting else 'Call'} #{i}",
+                type="meeting" if meeting else "call", owner_id=rng.choice(users),
+                deal_id=first_deal + rng.randrange(scale.deals), due_date=due.date(),
+                due_time=due.strftime("%H:%M:00"), duration=60 if meeting else None,
+                status=rng.choice((1, 1, 4)))
+
+        _insert(db, activity_rows, scale.activities, activity, own, "activities")
+    db.dispose()
+    return {
+        "database_url": url, "seed": seed, "scale": scale.__dict__,
+        "company_id": company.company_id, "space_id": company.space_id,
+        "api_token": company.api_token, "pipeliner_api_token": company.pipeliner_api_token,
+        "pipeliner_api_password": company.pipeliner_api_password,
+        "stage_ids": stages, "user_ids": users, "first_deal_id": first_deal,
+        "custom": {"source": source.key, "region": region.key, "months": months.key,
+                   "code": code.key, "renewal": renewal.key},
+        "source_options": [o.id for o in source.options],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    info = generate(args.database_url, SCALES[args.scale], args.seed)
+    args.out.write_text(json.dumps(info, indent=2))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
