@@ -144,7 +144,7 @@ class Collection:
         if before is None:
             for name, value in self.defaults.items():
                 draft.setdefault(name, value)
-        return draft
+        return {k: v for k, v in draft.items() if not k.startswith("_")}  # drop scratch keys
 
     # ---- querying ------------------------------------------------------------------------
 
@@ -246,11 +246,14 @@ def _split_name(part: int) -> Callable[[Record], Any]:
 
 
 def _assign_name(part: int) -> Callable[[str, Any, Record, Record | None], None]:
+    """FIRSTNAME/LASTNAME: recompose the name from both parts (kept in a scratch key)."""
     def assign(key: str, value: Any, draft: Record, before: Record | None) -> None:
         if value is not None and not isinstance(value, str):
             raise invalid(key, "must be a string")
-        current = draft.get("name", (before or {}).get("name") or "")
-        pieces = [_split_name(0)({"name": current}) or "", _split_name(1)({"name": current}) or ""]
+        if "_name_parts" not in draft:
+            current = {"name": (before or {}).get("name") or ""}
+            draft["_name_parts"] = [_split_name(0)(current) or "", _split_name(1)(current) or ""]
+        pieces = draft["_name_parts"]
         pieces[part] = (value or "").strip()
         draft["name"] = " ".join(p for p in pieces if p)
     return assign

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from ...domain.errors import DealbaseError, NotFound, Unauthenticated, ValidationError
+from ...domain.errors import Conflict, DealbaseError, NotFound, Unauthenticated, ValidationError
 from ...domain.types import parse_datetime
 from ...query.ast import Cond, Offset, Query, all_of
 from ...service import Context, new_uid, utcnow
@@ -286,6 +286,9 @@ class Pipeliner:
             return self._upsert(conn, ctx, coll, body, env, insert_missing=insert_missing)
         except ValidationError as error:
             raise coll.speak(error) from None
+        except Conflict:
+            raise errors.PipelinerError(430, f"A {coll.entity_name} with ID {body.get('ID')!s:.120} "
+                                             "already exists (it may be deleted)") from None
 
     def _upsert(self, conn: Connection, ctx: Context, coll: Collection, body: Any, env: Env, *,
                 insert_missing: bool) -> tuple[Any, bool]:
@@ -353,7 +356,9 @@ class Pipeliner:
     def delete_entities(self, ctx: Context, call: Call) -> Reply:
         coll, flag, items = self._batch(call)
         self._writable(ctx, coll)
-        ignoring = bool(flag & (FLAG_IGNORE_ON_ERROR | FLAG_IGNORE_AND_RETURN_ERRORS))
+        # Asking for the ids that could not be deleted implies going on past them.
+        ignoring = bool(flag & (FLAG_IGNORE_ON_ERROR | FLAG_IGNORE_AND_RETURN_ERRORS
+                                | FLAG_GET_NO_DELETED_ID))
         deleted: list[Any] = []
         failed: list[Any] = []
         per_item: list[Any] = []
