@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func
 
 from ..domain.types import Kind
 
@@ -30,9 +30,12 @@ def escape_like(text: str) -> str:
 def _like(pattern: Callable[[str], str]) -> Builder:
     def build(expr: ColumnElement[Any], value: Any, backend: str) -> ColumnElement[bool]:
         bound = pattern(escape_like(value))
-        # Case-insensitive on both backends (SQLite LIKE already is, for ASCII).
+        # Case-insensitive on both backends. SQLite's LIKE folds ASCII only, which is
+        # exact for an ASCII pattern; otherwise both sides go through Python's lower().
         if backend == "postgresql":
             return expr.ilike(bound, escape="\\")
+        if not bound.isascii():
+            return func.py_lower(expr).like(bound.lower(), escape="\\")
         return expr.like(bound, escape="\\")
 
     return build

@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ...domain.errors import Problem, ValidationError
 from ...domain.spec import FieldSpec
 from ...domain.types import INT_MAX, INT_MIN, Kind, parse_datetime
-from ...query.ast import Cond, Filter, Not, Or
+from ...query.ast import And, Cond, Filter, Not, Or
+from ...query.operators import OPERATORS
 
 Record = dict[str, Any]
 INT_IDS = frozenset({"user", "team"})  # entities whose Pipeliner id is the integer id
@@ -165,6 +166,25 @@ def filter_value(kind: Kind, key: str, raw: str) -> Any:
 
 
 _LIKE = {"ll": "starts_with", "rl": "ends_with", "fl": "contains"}
+NOTHING: Filter = Cond("id", "eq", 0)  # no record has id 0
+
+
+def ref_condition(names: Sequence[str], key: str, op: str, raw: str | tuple[str, ...],
+                  find: Callable[[str, str], int | None], targets: Sequence[str]) -> Filter:
+    """eq/ne/in on references given as wire ids; an unknown id matches nothing."""
+    if op not in ("eq", "ne", "in"):
+        raise invalid(key, f"operator {op} does not apply to a reference")
+    values = raw if isinstance(raw, tuple) else (raw,)
+    if op != "in" and values == ("",):
+        return condition(names[0], Kind.REF, key, op, raw) if len(names) == 1 else Or(tuple(
+            condition(n, Kind.REF, key, op, raw) for n in names))
+    parts: list[Filter] = []
+    for name, target in zip(names, targets, strict=True):
+        ids = sorted({i for i in (find(target, v.strip()) for v in values) if i is not None})
+        if ids:
+            parts.append(Cond(name, "in", ids))
+    matched: Filter = NOTHING if not parts else parts[0] if len(parts) == 1 else Or(tuple(parts))
+    return Not(matched) if op == "ne" else matched
 _SAME = {"eq": "eq", "ne": "ne", "gt": "gt", "lt": "lt", "ge": "ge", "le": "le"}
 
 
@@ -172,6 +192,9 @@ def condition(name: str, kind: Kind, key: str, op: str, raw: str | tuple[str, ..
               convert: Callable[[str], Any] | None = None) -> Filter:
     """One phrase on one canonical column. An empty eq/ne value means empty/not empty."""
     to_value = convert or (lambda text: filter_value(kind, key, text))
+    engine_op = {**_LIKE, **_SAME, "in": "in"}[op]
+    if kind not in OPERATORS[engine_op].kinds:
+        raise invalid(key, f"operator {op} does not apply to this field")
     if op == "in":
         values = raw if isinstance(raw, tuple) else (raw,)
         return Cond(name, "in", [to_value(v) for v in values])
@@ -184,6 +207,8 @@ def condition(name: str, kind: Kind, key: str, op: str, raw: str | tuple[str, ..
     if op in _LIKE:
         if kind is not Kind.TEXT:
             raise invalid(key, f"operator {op} needs a text field")
+        if "\x00" in raw:
+            raise invalid(key, "must not contain NUL characters")
         return Cond(name, _LIKE[op], raw)
     return Cond(name, _SAME[op], to_value(raw))
 
@@ -242,14 +267,7 @@ class Ref(Codec):
         draft[self.field] = None if value in (None, "") else env.id_of(self.target, key, value)
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
-        if op in _LIKE or op in ("gt", "lt", "ge", "le"):
-            raise invalid(key, f"operator {op} does not apply to a reference")
-
-        def to_id(text: str) -> int:
-            found = env.find(self.target, text.strip())
-            return 0 if found is None else found  # 0 is never an id: matches nothing
-
-        return condition(self.field, Kind.REF, key, op, raw, to_id)
+        return ref_condition((self.field,), key, op, raw, env.find, (self.target,))
 
 
 @dataclass(frozen=True)
@@ -428,14 +446,11 @@ class Either(Codec):
         raise invalid(key, f"no {' or '.join(self.targets)} with ID {str(value)[:120]}")
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
-        if op not in ("eq", "in") or raw == "":
-            raise invalid(key, "only eq and in apply to this key")
-        values = raw if isinstance(raw, tuple) else (raw,)
-        parts: list[Filter] = []
-        for name, target in zip((self.field, self.second), self.targets, strict=True):
-            ids = [env.find(target, v.strip()) or 0 for v in values]
-            parts.append(Cond(name, "in", ids))
-        return Or(tuple(parts))
+        if op == "ne" and raw == "":  # set: either reference is set
+            return Or((Cond(self.field, "is_null", False), Cond(self.second, "is_null", False)))
+        if op == "eq" and raw == "":
+            return And((Cond(self.field, "is_null", True), Cond(self.second, "is_null", True)))
+        return ref_condition((self.field, self.second), key, op, raw, env.find, self.targets)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -478,15 +479,17 @@ _PL_TYPE = {Kind.TEXT: "input", Kind.INT: "integer", Kind.REF: "integer", Kind.B
             Kind.JSON: "input"}
 
 
-def custom_field_id(custom_id: int) -> str:
-    return f"PY-7FFFFFFF-{custom_id:08X}-F1E1-4000-8000-{0:012X}"
+def custom_field_id(custom_id: int, part: str = "") -> str:
+    """A custom field's id; a sub-value (``<key>_currency``…) adds a hash of its suffix."""
+    return f"PY-7FFFFFFF-{custom_id:08X}-F1E1-4000-8000-{zlib.crc32(part.encode()) if part else 0:012X}"
 
 
 def field_id(coll: Collection, col: Col) -> str:
     """A stable id per field: custom fields encode their row id; system fields a UUID5."""
     spec = col.codec.spec
     if spec is not None and spec.custom_id is not None:
-        return custom_field_id(spec.custom_id)
+        suffix = spec.name[len(spec.parent) + 1:] if spec.parent else ""
+        return custom_field_id(spec.custom_id, suffix)
     return "PY-7FFFFFFF-" + str(uuid.uuid5(_FIELD_NS, f"{coll.entity_name}.{col.key}")).upper()
 
 

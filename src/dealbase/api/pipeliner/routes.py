@@ -209,7 +209,10 @@ class Pipeliner:
             query = Query(where=coll.where(ctx.schema, phrases, env, after),
                           sort=coll.sort(ctx.schema, names), page=Offset(offset, limit),
                           fields=coll.projection(cols))
-            page = self.records._list(conn, ctx, coll.entity, query, with_total=True)
+            try:
+                page = self.records._list(conn, ctx, coll.entity, query, with_total=True)
+            except ValidationError as error:  # the engine refused a condition
+                raise invalid("filter", coll.speak(error).message) from None
             items = coll.render(page.items, env, cols)
         return Reply(items, headers={"Content-Range": content_range(offset, len(items),
                                                                     page.total or 0)})

@@ -88,3 +88,15 @@ def owners_team(values: dict[str, Any], before: Mapping[str, Any] | None, lookup
         owner = lookup.fetch("user", values["owner_id"])
         if owner is not None and owner.get("team_id") is not None:
             values["team_id"] = owner["team_id"]
+
+
+def apart(primary: str, others: str) -> Rule:
+    """A rule: the further-relations list ``others`` never repeats the ``primary`` id."""
+    def check(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
+        if primary not in values and others not in values:
+            return
+        main = values.get(primary, before.get(primary) if before else None)
+        rest = values.get(others, before.get(others) if before else None)
+        if main is not None and rest and main in rest:
+            values[others] = [i for i in rest if i != main]
+    return check

@@ -14,7 +14,18 @@ from typing import Any
 from ..errors import Problem, ValidationError
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
-from ._common import CURRENT_USER, id_list, identity, labels, lifecycle, owned, owners_team, team, visibility
+from ._common import (
+    CURRENT_USER,
+    apart,
+    id_list,
+    identity,
+    labels,
+    lifecycle,
+    owned,
+    owners_team,
+    team,
+    visibility,
+)
 
 STATUSES = ("open", "won", "lost")
 
@@ -127,5 +138,6 @@ DEAL = EntitySpec(
         team(),
         *lifecycle(),
     ),
-    rules=(_place_in_stage, _stamp, owners_team),
+    rules=(_place_in_stage, _stamp, owners_team, apart("person_id", "participant_ids"),
+           apart("organization_id", "organization_ids")),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import id_list, identity, in_range, lifecycle, owned, owners_team, team
+from ._common import apart, id_list, identity, in_range, lifecycle, owned, owners_team, team
 
 LEAD = EntitySpec(
     name="lead",
@@ -31,5 +31,6 @@ LEAD = EntitySpec(
         FieldSpec("is_archived", Kind.BOOL, default=False, nullable=False, field_type="boolean"),
         *lifecycle(),
     ),
-    rules=(in_range("probability", 0, 100), owners_team),
+    rules=(in_range("probability", 0, 100), owners_team, apart("person_id", "participant_ids"),
+           apart("organization_id", "organization_ids")),
 )
