@@ -268,7 +268,8 @@ class Records:
                 raise _bad(f.name, "must not be empty (use null to clear)")
             if len(value) > MAX_ID_LIST:
                 raise _bad(f.name, f"at most {MAX_ID_LIST} ids")
-            value = sorted(set(value))
+            # Further relations keep the client's order; labels and options are sets.
+            value = list(dict.fromkeys(value)) if f.ref and not f.is_custom else sorted(set(value))
         if f.options and f.field_type in ("enum", "set"):
             allowed = {o.id for o in f.options}
             chosen = value if isinstance(value, list) else [value]

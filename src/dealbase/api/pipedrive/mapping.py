@@ -649,6 +649,7 @@ STAGE_V2 = View(
 
 USER_V1 = View(
     entity="user", path="users", version="v1", paged=False,
+    hidden=PIPELINER_ONLY | {"first_name", "last_name"},
     omit_null=frozenset({"last_login"}),
     attrs=(
         Attr("id", "id"),

@@ -24,6 +24,9 @@ from ...query.operators import OPERATORS
 
 Record = dict[str, Any]
 INT_IDS = frozenset({"user", "team"})  # entities whose Pipeliner id is the integer id
+WIRE_NAMES = {"organization": "Account", "person": "Contact", "deal": "Opportunity",
+              "lead": "Lead", "user": "Client", "team": "SalesUnit", "pipeline": "Pipeline",
+              "stage": "Stage", "activity": "Activity", "note": "Note", "product": "Product"}
 UID = re.compile(r"PY-[0-9A-F]{8}-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4,12}",
                  re.IGNORECASE)
 _DATA_ID = re.compile(r"PY-7FFFFFFF-([0-9A-F]{8})-DA7A-4000-8000-([0-9A-F]{12})", re.IGNORECASE)
@@ -58,7 +61,7 @@ class Env:
         """The integer id behind a wire id; a ValidationError if none is live."""
         found = self.find(entity, value)
         if found is None:
-            raise invalid(key, f"no {entity} with ID {str(value)[:120]}")
+            raise invalid(key, f"no {WIRE_NAMES[entity]} with ID {str(value)[:120]}")
         return found
 
     def find(self, entity: str, value: Any) -> int | None:
@@ -443,7 +446,8 @@ class Either(Codec):
             if found is not None:
                 draft[name] = found
                 return
-        raise invalid(key, f"no {' or '.join(self.targets)} with ID {str(value)[:120]}")
+        names = " or ".join(WIRE_NAMES[t] for t in self.targets)
+        raise invalid(key, f"no {names} with ID {str(value)[:120]}")
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
         if op == "ne" and raw == "":  # set: either reference is set

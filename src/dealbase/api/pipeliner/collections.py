@@ -68,6 +68,8 @@ class Collection:
     defaults: Mapping[str, Any] = field(default_factory=dict)  # canonical, on create
     requires: tuple[str, ...] = ()  # keys a create must carry
     admin_writes: bool = False  # Clients and SalesUnits: only admins change them
+    # Runs after every key is written: values that depend on several keys.
+    finish: Callable[[Record, Record | None], None] | None = None
 
     @cached_property
     def int_ids(self) -> bool:
@@ -124,7 +126,7 @@ class Collection:
     def draft(self, schema: Schema, body: Any, env: Env, before: Record | None) -> Record:
         """Canonical values from a request body (create when ``before`` is None)."""
         if not isinstance(body, dict):
-            raise invalid("body", f"a {self.entity_name} must be a JSON object")
+            raise invalid("body", f"the body must be a JSON object (one {self.entity_name})")
         known = self.by_key(schema)
         unknown = [k for k in body if k not in known and k not in IGNORED_INPUT]
         if unknown:
@@ -142,6 +144,8 @@ class Collection:
                     continue
                 raise invalid(col.key, "is read-only")
             col.codec.write(col.key, body[col.key], draft, before, env)
+        if self.finish is not None:
+            self.finish(draft, before)
         if before is None:
             for name, value in self.defaults.items():
                 draft.setdefault(name, value)
@@ -238,28 +242,6 @@ def _lead_oppty() -> tuple[Col, ...]:
     )
 
 
-def _split_name(part: int) -> Callable[[Record], Any]:
-    def compute(record: Record) -> Any:
-        name = record.get("name") or ""
-        first, _, last = name.rpartition(" ") if " " in name else ("", "", name)
-        return (first, last)[part] or None
-    return compute
-
-
-def _assign_name(part: int) -> Callable[[str, Any, Record, Record | None], None]:
-    """FIRSTNAME/LASTNAME: recompose the name from both parts (kept in a scratch key)."""
-    def assign(key: str, value: Any, draft: Record, before: Record | None) -> None:
-        if value is not None and not isinstance(value, str):
-            raise invalid(key, "must be a string")
-        if "_name_parts" not in draft:
-            current = {"name": (before or {}).get("name") or ""}
-            draft["_name_parts"] = [_split_name(0)(current) or "", _split_name(1)(current) or ""]
-        pieces = draft["_name_parts"]
-        pieces[part] = (value or "").strip()
-        draft["name"] = " ".join(p for p in pieces if p)
-    return assign
-
-
 def _moment(record: Record) -> dt.datetime | None:
     day = record.get("due_date")
     if day is None:
@@ -296,19 +278,32 @@ def _assign_start(key: str, value: Any, draft: Record, before: Record | None) ->
     draft["due_date"] = None if moment is None else moment.date()
     has_time = isinstance(value, str) and len(value.strip()) > 10
     draft["due_time"] = moment.strftime("%H:%M:%S") if moment and has_time else None
+    draft["_start_key"] = key
 
 
 def _assign_end(key: str, value: Any, draft: Record, before: Record | None) -> None:
-    end = _when(key, value)
-    if end is None:
-        draft["duration"] = None
+    draft["_end"] = _when(key, value)
+
+
+def _settle_times(draft: Record, before: Record | None) -> None:
+    """After all keys: an appointment keeps its end when only its start moves."""
+    if "_end" not in draft and "_start_key" not in draft:
         return
-    merged = {**(before or {}), **draft}
-    start = _moment(merged)
+    old_start = _moment(before or {})
+    old_end = None
+    if before is not None and old_start is not None and before.get("duration") is not None:
+        old_end = old_start + dt.timedelta(minutes=before["duration"])
+    end = draft.get("_end", old_end)
+    if end is None:
+        if "_end" in draft:
+            draft["duration"] = None
+        return
+    start = _moment({**(before or {}), **draft})
+    key = "END_DATE" if "_end" in draft else draft["_start_key"]
     if start is None:
-        raise invalid(key, "needs a start date")
+        raise invalid(key, "an end needs a start date")
     if end < start:
-        raise invalid(key, "must not be before the start date")
+        raise invalid(key, "the end must not be before the start")
     draft["duration"] = int((end - start).total_seconds() // 60)
 
 
@@ -404,10 +399,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     ))),
     Collection("Clients", "Client", "user", _bind("user", (
         *_system(int_ids=True),
-        Col("FIRSTNAME", Computed("name", compute=_split_name(0), assign=_assign_name(0)),
-            label="First name"),
-        Col("LASTNAME", Computed("name", compute=_split_name(1), assign=_assign_name(1)),
-            label="Last name"),
+        _plain("FIRSTNAME", "first_name"),
+        _plain("LASTNAME", "last_name"),
         _plain("EMAIL", "email", required=True),
         _plain("DEFAULT_SALES_UNIT_ID", "team_id"),
         *_stamps(),
@@ -432,12 +425,12 @@ COLLECTIONS: tuple[Collection, ...] = (
         _plain("SORT_ORDER", "order_nr"),
         *_stamps(),
     ))),
-    Collection("Activities", "Activity", "activity", _activity("Activity")),
+    Collection("Activities", "Activity", "activity", _activity("Activity"), finish=_settle_times),
     Collection("Tasks", "Task", "activity", _activity("Task"),
                scope=Cond("duration", "is_null", True), defaults={"type": "task"}),
     Collection("Appointments", "Appointment", "activity", _activity("Appointment"),
                scope=Cond("duration", "is_null", False), defaults={"type": "meeting"},
-               requires=("START_DATE", "END_DATE")),
+               requires=("START_DATE", "END_DATE"), finish=_settle_times),
     Collection("Notes", "Note", "note", _bind("note", (
         *_system(),
         _plain("NOTE", "content", required=True),

@@ -253,7 +253,7 @@ class Pipeliner:
         self._writable(ctx, coll)
         body = json_body(call.body, self.api.settings.max_body_bytes)
         if not isinstance(body, dict):
-            raise invalid("body", f"a {coll.entity_name} must be a JSON object")
+            raise invalid("body", f"the body must be a JSON object (one {coll.entity_name})")
         if "ID" in body and str(body["ID"]).upper() != wire_id.upper():
             raise invalid("ID", "differs from the ID in the path")
         with self.db.write() as conn:
@@ -297,7 +297,7 @@ class Pipeliner:
                 insert_missing: bool) -> tuple[Any, bool]:
         self._writable(ctx, coll)
         if not isinstance(body, dict):
-            raise invalid("body", f"a {coll.entity_name} must be a JSON object")
+            raise invalid("body", f"the body must be a JSON object (one {coll.entity_name})")
         wire_id = body.get("ID")
         before = None if wire_id in (None, "") else self._find(conn, ctx, coll, wire_id)
         if before is not None:
@@ -310,10 +310,18 @@ class Pipeliner:
             if not insert_missing:
                 raise NotFound(f"{coll.entity_name} {str(wire_id)[:120]} not found")
         draft = coll.draft(ctx.schema, body, env, None)
-        if not coll.int_ids:
-            draft.setdefault("uid", new_uid())
+        if not coll.int_ids and "uid" in draft:
+            self._unclaimed(conn, ctx, draft["uid"])
+        elif not coll.int_ids:
+            draft["uid"] = new_uid()
         record_id = self.records._create(conn, ctx, coll.entity, draft)
         return (record_id if coll.int_ids else draft["uid"]), True
+
+    def _unclaimed(self, conn: Connection, ctx: Context, uid: str) -> None:
+        """A client-chosen id must name one record of the space, whatever its collection."""
+        for entity in {c.entity for c in COLLECTIONS if not c.int_ids}:
+            if self.records._ids(conn, ctx, entity, [uid], live_only=False):
+                raise errors.PipelinerError(430, f"ID {uid} is already taken in this space")
 
     # ---- batches --------------------------------------------------------------------------
 
@@ -469,7 +477,7 @@ class Pipeliner:
     def _data_write(self, ctx: Context, call: Call, wire_id: str | None) -> Reply:
         body = json_body(call.body, self.api.settings.max_body_bytes)
         if not isinstance(body, dict):
-            raise invalid("body", "a Data row must be a JSON object")
+            raise invalid("body", "the body must be a JSON object (one Data row)")
         unknown = set(body) - set(DATA_KEYS)
         if unknown:
             raise invalid(sorted(unknown)[0][:80], "Data has no such field")

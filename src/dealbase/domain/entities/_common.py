@@ -100,3 +100,23 @@ def apart(primary: str, others: str) -> Rule:
         if main is not None and rest and main in rest:
             values[others] = [i for i in rest if i != main]
     return check
+
+
+def name_parts(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
+    """``name`` and ``first_name``/``last_name`` stay in step, as Pipedrive keeps them.
+
+    A name alone sets the first name (its first word) and the last name (the rest);
+    parts alone recompose the name.
+    """
+    if values.get("name") and "first_name" not in values and "last_name" not in values:
+        first_word, _, rest = values["name"].strip().partition(" ")
+        values["first_name"], values["last_name"] = first_word or None, rest.strip() or None
+    elif not values.get("name") and ("first_name" in values or "last_name" in values):
+        first = values.get("first_name", before["first_name"] if before else None)
+        last = values.get("last_name", before["last_name"] if before else None)
+        composed = " ".join(p for p in (first, last) if p)
+        if composed:
+            values["name"] = composed
+    if (before is None or "name" in values) and not values.get("name"):
+        raise ValidationError("name (or first_name and last_name) is required",
+                              (Problem("name", "is required"),))

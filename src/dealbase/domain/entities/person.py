@@ -8,7 +8,18 @@ from typing import Any
 from ..errors import Problem, ValidationError
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
-from ._common import apart, id_list, identity, labels, lifecycle, owned, owners_team, team, visibility
+from ._common import (
+    apart,
+    id_list,
+    identity,
+    labels,
+    lifecycle,
+    name_parts,
+    owned,
+    owners_team,
+    team,
+    visibility,
+)
 
 CHANNEL_LABELS = ("work", "home", "mobile", "other")
 
@@ -51,19 +62,7 @@ def _contact_points(field: str, values: dict[str, Any]) -> None:
 def _shape(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
     _contact_points("emails", values)
     _contact_points("phones", values)
-    if values.get("name") and "first_name" not in values and "last_name" not in values:
-        # As Pipedrive does: a name alone sets the first name (first word) and the last name.
-        first_word, _, rest = values["name"].strip().partition(" ")
-        values["first_name"], values["last_name"] = first_word or None, rest.strip() or None
-    first = values.get("first_name", before["first_name"] if before else None)
-    last = values.get("last_name", before["last_name"] if before else None)
-    if not values.get("name") and ("first_name" in values or "last_name" in values):
-        composed = " ".join(p for p in (first, last) if p)
-        if composed:
-            values["name"] = composed
-    if (before is None or "name" in values) and not values.get("name"):
-        raise ValidationError("name (or first_name and last_name) is required",
-                              (Problem("name", "is required"),))
+    name_parts(values, before, lookup)
 
 
 PERSON = EntitySpec(

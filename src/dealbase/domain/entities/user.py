@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, lifecycle, team
+from ._common import identity, lifecycle, name_parts, team
 
 USER = EntitySpec(
     name="user",
     table="users",
     fields=(
         *identity(),
-        FieldSpec("name", Kind.TEXT, required=True, max_length=255, label="Name"),
+        FieldSpec("name", Kind.TEXT, max_length=255, label="Name"),
+        FieldSpec("first_name", Kind.TEXT, max_length=255, label="First name"),
+        FieldSpec("last_name", Kind.TEXT, max_length=255, label="Last name"),
         FieldSpec("email", Kind.TEXT, required=True, max_length=255, label="Email"),
         FieldSpec("phone", Kind.TEXT, max_length=255),
         FieldSpec("is_admin", Kind.BOOL, default=False, nullable=False, field_type="boolean"),
@@ -25,4 +27,5 @@ USER = EntitySpec(
         team(),
         *lifecycle(),
     ),
+    rules=(name_parts,),
 )

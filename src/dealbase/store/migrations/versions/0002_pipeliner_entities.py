@@ -1,4 +1,4 @@
-"""pipeliner entities: teams, leads, activities, notes, products; team and relation columns
+"""pipeliner entities: teams, leads, activities, notes, products; team, name and relation columns
 
 Revision ID: 0002
 Revises: 0001
@@ -159,6 +159,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_persons_team_id', ['company_id', 'team_id', 'id'], unique=False)
 
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('first_name', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('last_name', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('team_id', sa.BigInteger(), nullable=True))
         batch_op.create_index('ix_users_team_id', ['company_id', 'team_id', 'id'], unique=False)
 
@@ -168,6 +170,8 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index('ix_users_team_id')
         batch_op.drop_column('team_id')
+        batch_op.drop_column('last_name')
+        batch_op.drop_column('first_name')
 
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.drop_index('ix_persons_team_id')
