@@ -29,6 +29,9 @@ from tests.contract.openapi import Contract
 
 PG_URL = os.environ.get("DEALBASE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+# scripts/test runs one pytest per backend side by side: DEALBASE_TEST_BACKENDS picks one.
+BACKENDS = [b for b in BACKENDS
+            if b in os.environ.get("DEALBASE_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
