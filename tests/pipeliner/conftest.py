@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import SyncClient, Tenant
+from tests.pipeliner.support import Clock, pin_clock
 
 
 class Pipeliner:
@@ -64,3 +65,9 @@ def pl(http: SyncClient, tenant: Tenant) -> Pipeliner:
 @pytest.fixture
 def pl_other(http: SyncClient, other: Tenant) -> Pipeliner:
     return pipeliner_for(http, other)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """CREATED/MODIFIED made exact: the service's clock pinned and moved by the test."""
+    return pin_clock(monkeypatch)

@@ -25,15 +25,9 @@ from tests.pipeliner.support import (
     ids,
     listing,
     ok,
-    pin_clock,
     refused,
     stages,
 )
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return pin_clock(monkeypatch)
 
 
 @dataclass(frozen=True)

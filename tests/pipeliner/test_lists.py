@@ -20,15 +20,9 @@ from tests.pipeliner.support import (
     ids,
     listing,
     ok,
-    pin_clock,
     refused,
     stages,
 )
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return pin_clock(monkeypatch)
 
 
 def _write(pl: Pipeliner, entity: str, items: list[dict[str, Any]]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +57,30 @@ def parse_datetime(text: str) -> dt.datetime:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed.replace(microsecond=0)
+
+
+_INTEGER = re.compile(r"-?\d{1,18}")
+_DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,16})?")
+
+
+def loosen(kind: Kind, value: Any) -> Any:
+    """The loose wire forms both dialects accept, turned into the strict form ``coerce`` takes:
+    0/1 and "true"/"false" booleans, numbers written as strings, whole floats for integers.
+    Anything else is returned unchanged (and ``coerce`` then refuses it).
+    """
+    if kind is Kind.BOOL:
+        if value in (0, 1, "0", "1") and not isinstance(value, bool | float):
+            return bool(int(value))
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    elif kind in (Kind.INT, Kind.REF):
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif kind is Kind.FLOAT and isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        return float(value)
+    return value
 
 
 def coerce(kind: Kind, field: str, value: Any, max_length: int | None = None) -> Any:

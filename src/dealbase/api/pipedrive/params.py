@@ -12,14 +12,13 @@ from typing import Any
 
 from ...domain.errors import Problem, ValidationError
 from ...domain.registry import Schema
-from ...domain.types import Kind
+from ...domain.types import Kind, loosen
 from ...query.ast import Cond, Filter, Sort, all_of
 from ..body import json_body
 from . import customvalues
 from .mapping import ORG_ADDRESS, View
 
 _SORT_ITEM = re.compile(r"^\s*([A-Za-z0-9_]{1,80})(?:\s+(ASC|DESC|asc|desc))?\s*$")
-_NUMBER = re.compile(r"^-?\d{1,15}(\.\d{1,16})?$")
 MAX_SORT_KEYS = 5
 
 
@@ -109,20 +108,9 @@ def _lenient(kind: Kind, key: str, value: Any, style: str) -> Any:
     """v1 accepts numbers as strings and flags as 0/1."""
     if style == "str" and isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    if kind is Kind.BOOL:
-        if value in (0, 1, "0", "1") and not isinstance(value, bool):
-            return bool(int(value))
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-    if kind in (Kind.INT, Kind.REF) and isinstance(value, str) and value.strip().isdigit():
-        return int(value)
     if kind in (Kind.INT, Kind.REF) and isinstance(value, dict) and "value" in value:
         return value["value"]  # v1 GET returns refs as objects; clients echo them back
-    if kind is Kind.FLOAT and isinstance(value, str) and _NUMBER.match(value.strip()):
-        return float(value)
-    if kind in (Kind.INT, Kind.REF) and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return loosen(kind, value)
 
 
 def _address(value: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ...domain.errors import Problem, ValidationError
 from ...domain.spec import FieldSpec
-from ...domain.types import INT_MAX, INT_MIN, Kind, parse_datetime
+from ...domain.types import INT_MAX, INT_MIN, Kind, loosen, parse_datetime
 from ...query.ast import And, Cond, Filter, Not, Or
 from ...query.operators import OPERATORS
 
@@ -106,27 +106,12 @@ def wire_time(value: Any) -> Any:
 
 
 def scalar_in(kind: Kind, key: str, value: Any) -> Any:
-    """Loosen a wire value into the canonical kind (0/1 booleans, numeric strings)."""
+    """A wire value in the canonical kind: the shared loose forms, dates given as date-times."""
     if value is None:
         return None
-    if kind is Kind.BOOL:
-        if value in (0, 1, "0", "1") and not isinstance(value, float):
-            return bool(int(value))
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
+    value = loosen(kind, value)
+    if kind is Kind.BOOL and not isinstance(value, bool):
         raise invalid(key, "must be 0 or 1")
-    if kind in (Kind.INT, Kind.REF) and isinstance(value, str) and re.fullmatch(r"-?\d{1,19}", value.strip()):
-        return int(value)
-    if kind is Kind.INT and isinstance(value, float) and value.is_integer():
-        return int(value)
-    if kind is Kind.FLOAT and isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            raise invalid(key, "must be a number") from None
-        return number if math.isfinite(number) else value
     if kind is Kind.DATE and isinstance(value, str) and len(value.strip()) > 10:
         try:
             return parse_datetime(value).date()

@@ -40,7 +40,7 @@ from .codecs import (
 )
 from .grammar import Phrase
 
-SPECS: dict[str, Mapping[str, FieldSpec]] = {e.name: e.by_name for e in ENTITIES}
+ENTITY_SPECS = {e.name: e for e in ENTITIES}
 # Keys clients echo back or fill in themselves; accepted on input and ignored.
 IGNORED_INPUT = frozenset({
     "CREATED", "MODIFIED", "IS_DELETED", "QUICK_ACCOUNT_NAME", "QUICK_ACCOUNT_EMAIL",
@@ -71,14 +71,16 @@ class Collection:
     # Runs after every key is written: values that depend on several keys.
     finish: Callable[[Record, Record | None], None] | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "static", _bind(self.entity, self.static))
+
     @cached_property
     def int_ids(self) -> bool:
         return self.entity in INT_IDS
 
     @cached_property
     def has_custom(self) -> bool:
-        return SPECS[self.entity] is not None and any(
-            e.has_custom_fields for e in ENTITIES if e.name == self.entity)
+        return ENTITY_SPECS[self.entity].has_custom_fields
 
     def cols(self, schema: Schema) -> tuple[Col, ...]:
         spec = schema.entity(self.entity)
@@ -188,7 +190,7 @@ class Collection:
 # ---- declarations ------------------------------------------------------------------------
 
 def _bind(entity: str, cols: Iterable[Col]) -> tuple[Col, ...]:
-    specs = SPECS[entity]
+    specs = ENTITY_SPECS[entity].by_name
     return tuple(replace(c, codec=replace(c.codec, spec=specs[c.codec.field]),
                          label=c.label or specs[c.codec.field].label or c.key.title())
                  for c in cols)
@@ -326,7 +328,7 @@ def _activity(kind: str) -> tuple[Col, ...]:
         "Appointment": (_moment_col("START_DATE"),
                         _end_col()),
     }[kind]
-    return _bind("activity", (
+    return (
         *_system(),
         _plain("SUBJECT", "subject", required=True),
         _plain("ACTIVITY_TYPE_ID", "type"),
@@ -340,7 +342,7 @@ def _activity(kind: str) -> tuple[Col, ...]:
         _ref("CONTACT_ID", "person_id", "person"),
         Col("OPPTY_ID", Either("deal_id", second="lead_id", targets=("deal", "lead"))),
         *_stamps(),
-    ))
+    )
 
 
 def custom_col(spec: FieldSpec) -> Col:
@@ -355,7 +357,7 @@ def custom_col(spec: FieldSpec) -> Col:
 
 
 COLLECTIONS: tuple[Collection, ...] = (
-    Collection("Accounts", "Account", "organization", _bind("organization", (
+    Collection("Accounts", "Account", "organization", (
         *_system(),
         _plain("ORGANIZATION", "name", required=True),
         *_owned(),
@@ -366,8 +368,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         _plain("COUNTRY", "address_country"),
         _plain("HOME_PAGE", "website"),
         *_stamps(),
-    ))),
-    Collection("Contacts", "Contact", "person", _bind("person", (
+    )),
+    Collection("Contacts", "Contact", "person", (
         *_system(),
         _plain("FIRST_NAME", "first_name"),
         _plain("MIDDLE_NAME", "middle_name"),
@@ -379,8 +381,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         *(Col(f"PHONE{i + 1}", Slot("phones", index=i), label=f"Phone {i + 1}") for i in range(5)),
         _plain("COMMENTS", "notes"),
         *_stamps(),
-    ))),
-    Collection("Opportunities", "Opportunity", "deal", _bind("deal", (
+    )),
+    Collection("Opportunities", "Opportunity", "deal", (
         *_system(),
         *_lead_oppty(),
         _ref("STAGE", "stage_id", "stage", required=True),
@@ -390,48 +392,48 @@ COLLECTIONS: tuple[Collection, ...] = (
         _plain("IS_ARCHIVE", "is_archived", readonly=True),
         _plain("LAST_MOVE_DATE", "stage_changed_at", readonly=True),
         *_stamps(),
-    ))),
-    Collection("Leads", "Lead", "lead", _bind("lead", (
+    )),
+    Collection("Leads", "Lead", "lead", (
         *_system(),
         *_lead_oppty(),
         _plain("IS_ARCHIVE", "is_archived"),
         *_stamps(),
-    ))),
-    Collection("Clients", "Client", "user", _bind("user", (
+    )),
+    Collection("Clients", "Client", "user", (
         *_system(int_ids=True),
         _plain("FIRSTNAME", "first_name"),
         _plain("LASTNAME", "last_name"),
         _plain("EMAIL", "email", required=True),
         _plain("DEFAULT_SALES_UNIT_ID", "team_id"),
         *_stamps(),
-    )), admin_writes=True),
-    Collection("SalesUnits", "SalesUnit", "team", _bind("team", (
+    ), admin_writes=True),
+    Collection("SalesUnits", "SalesUnit", "team", (
         *_system(int_ids=True),
         _plain("SALES_UNIT_NAME", "name", required=True),
         _plain("PARENT_ID", "parent_id"),
         *_stamps(),
-    )), admin_writes=True),
-    Collection("Pipelines", "Pipeline", "pipeline", _bind("pipeline", (
+    ), admin_writes=True),
+    Collection("Pipelines", "Pipeline", "pipeline", (
         *_system(),
         _plain("NAME", "name", required=True),
         _plain("SORT_ORDER", "order_nr"),
         *_stamps(),
-    ))),
-    Collection("Stages", "Stage", "stage", _bind("stage", (
+    )),
+    Collection("Stages", "Stage", "stage", (
         *_system(),
         _plain("STAGE_NAME", "name", required=True),
         _ref("PIPELINE_ID", "pipeline_id", "pipeline", required=True),
         _plain("PERCENT", "deal_probability"),
         _plain("SORT_ORDER", "order_nr"),
         *_stamps(),
-    ))),
+    )),
     Collection("Activities", "Activity", "activity", _activity("Activity"), finish=_settle_times),
     Collection("Tasks", "Task", "activity", _activity("Task"),
                scope=Cond("duration", "is_null", True), defaults={"type": "task"}),
     Collection("Appointments", "Appointment", "activity", _activity("Appointment"),
                scope=Cond("duration", "is_null", False), defaults={"type": "meeting"},
                requires=("START_DATE", "END_DATE"), finish=_settle_times),
-    Collection("Notes", "Note", "note", _bind("note", (
+    Collection("Notes", "Note", "note", (
         *_system(),
         _plain("NOTE", "content", required=True),
         _plain("OWNER_ID", "owner_id"),
@@ -439,8 +441,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         Col("ADDRESSBOOK_ID", Either("person_id", second="organization_id",
                                      targets=("person", "organization"))),
         *_stamps(),
-    ))),
-    Collection("Products", "Product", "product", _bind("product", (
+    )),
+    Collection("Products", "Product", "product", (
         *_system(),
         _plain("NAME", "name", required=True),
         _plain("SKU", "code"),
@@ -449,7 +451,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         _plain("PRODUCT_CATEGORY_ID", "category"),
         _plain("OWNER_ID", "owner_id"),
         *_stamps(),
-    ))),
+    )),
 )
 # ``Data`` (the options of dropdown custom fields) is not a stored entity; see routes.py.
 DATA = "Data"

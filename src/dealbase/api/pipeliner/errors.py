@@ -9,15 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...domain.errors import (
-    Conflict,
-    DealbaseError,
-    Forbidden,
-    NotFound,
-    PayloadTooLarge,
-    Unauthenticated,
-    ValidationError,
-)
+from ...domain.errors import DealbaseError, ValidationError
+from ..errors import status_of
 
 
 @dataclass(frozen=True)
@@ -50,10 +43,8 @@ CODES: tuple[Code, ...] = (
 )
 BY_CODE = {c.code: c for c in CODES}
 
-_BY_CLASS: dict[type[DealbaseError], int] = {
-    Unauthenticated: 301, Forbidden: 302, ValidationError: 403, NotFound: 420, Conflict: 430,
-    PayloadTooLarge: 440,
-}
+# The HTTP status of each error class is api.errors.STATUS; here, the code of each status.
+_BY_STATUS = {401: 301, 403: 302, 400: 403, 404: 420, 409: 430, 413: 440}
 # Which parameter or message tells a ValidationError apart (most specific first).
 _BY_PARAM = {"body": 401, "filter": 411, "sort": 412, "loadonly": 410, "limit": 410,
              "offset": 410, "after": 410, "entityName": 421, "flag": 410}
@@ -81,9 +72,8 @@ def code_of(error: Exception) -> Code:
             if needle in message and (needle != "no " or message.startswith("no ")):
                 return BY_CODE[code]
         return BY_CODE[403]
-    for cls in type(error).__mro__:
-        if cls in _BY_CLASS:
-            return BY_CODE[_BY_CLASS[cls]]
+    if isinstance(error, DealbaseError):
+        return BY_CODE[_BY_STATUS.get(status_of(error), 500)]
     return BY_CODE[500]
 
 

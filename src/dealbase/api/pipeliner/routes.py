@@ -68,7 +68,6 @@ class Call:
     """What the worker thread needs from the request."""
 
     space: str
-    method: str
     params: QueryParams
     body: bytes
     base_url: str
@@ -127,7 +126,7 @@ class Pipeliner:
                 token, password = _credentials(request)
                 raw = (await read_capped(request, self.api.settings.max_body_bytes)
                        if with_body else b"")
-                call = Call(request.path_params["space"], request.method, request.query_params,
+                call = Call(request.path_params["space"], request.query_params,
                             raw, str(request.base_url).rstrip("/"), request.path_params)
                 reply = await run_in_threadpool(self._run, work, token, password, call)
             except DealbaseError as exc:
