@@ -60,7 +60,6 @@ LAST = ("Lovelace", "Hopper", "Turing", "Torvalds", "Liskov", "Thompson", "Hamil
         "Allen", "Dijkstra", "Perlman", "Rossum", "Wilson", "Novak", "Horvat", "Kranjc")
 PRODUCTS = ("licence", "support plan", "pilot", "rollout", "renewal", "upgrade", "audit")
 SOURCES = ("Web", "Referral", "Event", "Cold call", "Partner")
-REGIONS = ("EMEA", "Americas", "APAC")
 
 
 class Rows:
@@ -140,7 +139,7 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
     for stage_id in stages:
         stage_pipeline[stage_id] = records.get(ctx, "stage", stage_id)["pipeline_id"]
     source = fields.create(ctx, "deal", "Lead source", "enum", [{"label": s} for s in SOURCES])
-    region = fields.create(ctx, "deal", "Region", "enum", [{"label": r} for r in REGIONS])
+    manager = fields.create(ctx, "deal", "Account manager", "user")
     months = fields.create(ctx, "deal", "Contract months", "double")
     code = fields.create(ctx, "deal", "Customer code", "varchar")
     renewal = fields.create(ctx, "deal", "Renewal date", "date")
@@ -186,7 +185,7 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
                 first_won_at=closed if status == "won" else None,
                 lost_at=closed if status == "lost" else None, updated_at=updated,
                 custom={source.key: rng.choice(source.options).id,
-                        region.key: rng.choice(region.options).id,
+                        manager.key: rng.choice(users),
                         months.key: float(rng.choice((6, 12, 24, 36))),
                         code.key: f"C{rng.randrange(100_000):05d}",
                         renewal.key: (created.date() + dt.timedelta(days=365)).isoformat()})
@@ -213,7 +212,7 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
         "api_token": company.api_token, "pipeliner_api_token": company.pipeliner_api_token,
         "pipeliner_api_password": company.pipeliner_api_password,
         "stage_ids": stages, "user_ids": users, "first_deal_id": first_deal,
-        "custom": {"source": source.key, "region": region.key, "months": months.key,
+        "custom": {"source": source.key, "manager": manager.key, "months": months.key,
                    "code": code.key, "renewal": renewal.key},
         "source_options": [o.id for o in source.options],
     }

@@ -54,9 +54,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return pipedrive_render.error(message, exc.status_code)
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Starlette:
-    db = database or Database(settings.database_url, pool_size=settings.pool_size)
-    records = Records(db)
+def create_app(settings: Settings, database: Database | None = None,
+               records: Records | None = None) -> Starlette:
+    """The ASGI app. ``database`` and ``records`` let a caller share or specialise them."""
+    db = records.db if records is not None else (
+        database or Database(settings.database_url, pool_size=settings.pool_size))
+    records = records or Records(db)
     accounts = Accounts(records)
     api = Api(settings, records, accounts, CustomFields(accounts))
     routes = [*user_routes(api), *field_routes(api), *build_routes(api), *pipeliner_routes(api)]

@@ -1,0 +1,152 @@
+"""The in-process floor: the same SQL on the same database, rows to JSON, no HTTP.
+
+``InProcess`` drives the benchmark app through ASGI in this process (no sockets) and can
+record the SQL statements a request makes. ``Replay`` then runs exactly those statements
+with their parameters on a raw driver connection of the same database, turns every
+result row into a JSON object (column name → value), and serialises the lot with the
+server's serializer (orjson): the least work that can answer the request from that
+database, and the floor every server figure is divided by. Authentication queries are
+left out of the floor (the server pays for them). Writes are replayed in one
+transaction each, committed as durably as the server commits, with fresh Pipeliner ids
+so that every replay inserts new rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import event
+
+from dealbase.store.database import Database
+
+from .workloads import Req
+
+_UID = re.compile(r"PY-7FFFFFFF-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")
+# What the floor leaves out: authentication and the per-company schema load.
+_NOT_FLOOR = ("api_tokens", "FROM custom_fields")
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: Any
+    many: bool
+
+
+class InProcess:
+    """The app over ASGI in this process; ``send`` one request, optionally recording SQL."""
+
+    def __init__(self, app: Any, db: Database) -> None:
+        self.db = db
+        self.loop = asyncio.new_event_loop()
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                        base_url="http://bench.local", timeout=600)
+        self._recording: list[Statement] | None = None
+        event.listen(db.engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                executemany: bool) -> None:
+        if self._recording is None or statement.startswith("BEGIN"):
+            return
+        if any(mark in statement for mark in _NOT_FLOOR):
+            return
+        self._recording.append(Statement(statement, parameters, executemany))
+
+    def send(self, req: Req) -> tuple[int, dict[str, str], bytes]:
+        response = self.loop.run_until_complete(self.client.request(
+            req.method, req.path, headers=dict(req.headers), content=req.body))
+        return response.status_code, dict(response.headers), response.content
+
+    @contextmanager
+    def recording(self) -> Iterator[list[Statement]]:
+        self._recording = recorded = []
+        try:
+            yield recorded
+        finally:
+            self._recording = None
+
+    def close(self) -> None:
+        event.remove(self.db.engine, "before_cursor_execute", self._record)
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()
+
+
+def _fresh(value: Any, ids: dict[str, str]) -> Any:
+    """``value`` with every Pipeliner id replaced by a new one (consistently per replay)."""
+    if isinstance(value, str):
+        if "PY-7FFFFFFF-" not in value:
+            return value
+        return _UID.sub(lambda m: ids.setdefault(m.group(0), f"PY-7FFFFFFF-{str(uuid.uuid4()).upper()}"),
+                        value)
+    if isinstance(value, dict):
+        return {k: _fresh(v, ids) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_fresh(v, ids) for v in value)
+    return value
+
+
+class Replay:
+    """Runs recorded statements on one raw connection of ``db``; ``once`` returns the JSON."""
+
+    def __init__(self, db: Database, statements: Sequence[Statement], *, writes: bool) -> None:
+        self.db, self.statements, self.writes = db, list(statements), writes
+        self.raw = db.engine.raw_connection()
+        self.conn: Any = self.raw.driver_connection
+
+    def once(self) -> bytes:
+        cursor = self.conn.cursor()
+        sqlite = self.db.backend == "sqlite"
+        if sqlite:
+            cursor.execute("BEGIN IMMEDIATE" if self.writes else "BEGIN")
+        ids: dict[str, str] = {}
+        results: list[list[dict[str, Any]]] = []
+        try:
+            for s in self.statements:
+                params = _fresh(s.params, ids) if self.writes else s.params
+                if s.many:
+                    cursor.executemany(s.sql, params)
+                else:
+                    cursor.execute(s.sql, params)
+                if cursor.description:
+                    names = [d[0] for d in cursor.description]
+                    results.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+        except BaseException:
+            if sqlite:
+                cursor.execute("ROLLBACK")
+            else:
+                self.conn.rollback()
+            raise
+        if sqlite:
+            cursor.execute("COMMIT")
+        else:
+            self.conn.commit()
+        cursor.close()
+        body = {"success": True, "data": results[0] if results else None, "more": results[1:]}
+        return orjson.dumps(body, default=str)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def per_second(work: Callable[[], object], seconds: float) -> float:
+    """Calls of ``work`` per second, over at least ``seconds`` (after one warm-up call)."""
+    work()
+    count, started = 0, time.perf_counter()
+    while True:
+        work()
+        count += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return count / elapsed
+
+
+__all__ = ["InProcess", "Replay", "Statement", "per_second"]

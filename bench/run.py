@@ -1,0 +1,410 @@
+"""The benchmark runner: floors in-process, then the real server under wrk, one table.
+
+    python -m bench.run --scale full --data ~/dealbase-bench \\
+        --database-url sqlite:///$HOME/dealbase-bench/full.db \\
+        --database-url postgresql://postgres@127.0.0.1:5432/bench
+
+For every database: generate the company (once; ``--data`` keeps its credentials), measure
+every workload's in-process floor (``floor.py``), start ``uvicorn bench.server:create``
+with one worker, reach the deep pages the way clients do, run every workload and its
+HTTP floor through wrk, then repeat the scaling workloads with N workers. It prints one
+table (requests/s, items/s, p50/p99, peak RSS per worker, the ratios to the floors) and
+the targets, and can write both as Markdown and JSON. Nothing about speed is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from dealbase.api.app import services
+from dealbase.service import Context
+from dealbase.settings import Settings
+from dealbase.store.database import Database, normalise_url
+
+from . import loadgen
+from .floor import InProcess, Replay, per_second
+from .generate import SCALES, generate
+from .server import build
+from .workloads import FLOOR, HTTP, SCALING, TARGETS, WORKLOADS, Company, Req, Workload, basic
+
+DEPTH = {"full": 50_000, "small": 50_000, "tiny": 500}
+
+
+@dataclass
+class Row:
+    backend: str
+    workers: int
+    workload: str
+    per_second: float = 0.0
+    items_per_second: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    rss_mib: float = 0.0
+    floor_per_second: float | None = None
+    http_floor_per_second: float | None = None
+
+    def ratio(self, versus: float | None) -> float | None:
+        return versus / self.per_second if versus and self.per_second else None
+
+
+@dataclass
+class Report:
+    machine: dict[str, Any]
+    scale: str
+    seconds: int
+    connections: int
+    rows: list[Row] = field(default_factory=list)
+
+    def find(self, backend: str, workers: int, workload: str) -> Row | None:
+        return next((r for r in self.rows if (r.backend, r.workers, r.workload)
+                     == (backend, workers, workload)), None)
+
+
+# ---- the company the workloads address ----------------------------------------------------
+
+def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
+    api = services(app)
+    ctx = Context(info["company_id"], info["user_ids"][0], api.accounts.schema(info["company_id"]),
+                  True)
+    stage_id = info["stage_ids"][0]
+    deal_id = info["first_deal_id"] + 12_345 % max(1, info["scale"]["deals"])
+    return Company(
+        space=info["space_id"],
+        pipedrive={"x-api-token": info["api_token"]},
+        pipeliner={"Authorization": basic(info["pipeliner_api_token"], info["pipeliner_api_password"])},
+        stage_id=stage_id, stage_uid=api.records.get(ctx, "stage", stage_id)["uid"],
+        deal_id=deal_id, deal_uid=api.records.get(ctx, "deal", deal_id)["uid"],
+        owner_id=info["user_ids"][7 % len(info["user_ids"])], manager_key=info["custom"]["manager"],
+        depth=depth)
+
+
+def company_info(url: str, scale: str, data: Path, console: Console) -> dict[str, Any]:
+    """The generated company for ``url`` at ``scale``; generated on first use."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", normalise_url(url).split("://", 1)[1]).strip("-")[-80:]
+    path = data / f"{slug}-{scale}.json"
+    if path.exists():
+        info: dict[str, Any] = json.loads(path.read_text())
+        return info
+    console.print(f"generating the {scale} company into {url} …")
+    started = time.perf_counter()
+    info = generate(url, SCALES[scale], quiet=not console.is_terminal)
+    info["generated_in_s"] = round(time.perf_counter() - started, 1)
+    data.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(info, indent=2))
+    return info
+
+
+# ---- floors, in this process -----------------------------------------------------------------
+
+@dataclass
+class Prepared:
+    """A workload with its requests fixed (deep pages reached) and its floors measured."""
+
+    workload: Workload
+    requests: tuple[Req, ...]
+    floor: float | None
+    body: bytes | None  # what the HTTP floor serves
+
+
+def prepare(inproc: InProcess, db: Database, company: Company, workload: Workload,
+            seconds: float) -> Prepared:
+    requests = workload.requests(company)
+    if workload.reach is not None:
+        requests = (workload.reach(company, inproc.send),)
+    if workload.walker is not None:  # walks have no single statement list to replay
+        return Prepared(workload, requests, None, None)
+    replays, body = [], None
+    for req in requests:
+        with inproc.recording() as statements:
+            status, _, answer = inproc.send(req)
+        if status >= 300:
+            raise RuntimeError(f"{workload.name}: {req.method} {req.path} answered {status}: "
+                               f"{answer[:300]!r}")
+        body = answer if body is None else body
+        replays.append(Replay(db, statements, writes=req.method != "GET"))
+    try:
+        rate = per_second(lambda: [r.once() for r in replays], seconds) * len(replays)
+    finally:
+        for r in replays:
+            r.close()
+    return Prepared(workload, requests, rate, body if len(requests) == 1 else None)
+
+
+# ---- the server, in child processes ---------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # runs in the child: SIGTERM when the runner goes away
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def serve(url: str, workers: int, floors: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    env = {**os.environ, "DEALBASE_DATABASE_URL": url, "DEALBASE_BENCH_FLOOR": str(floors)}
+    root = Path(__file__).resolve().parent.parent
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.server:create", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+         "--no-access-log"], env=env, preexec_fn=_die_with_parent)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            try:
+                httpx.get(base + "/bench/floor/-", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start within 60 s") from None
+                time.sleep(0.1)
+        yield base, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's workers)."""
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) in found:
+                    found.append(int(entry.name))
+    return found
+
+
+def _workers(process: subprocess.Popen[bytes], count: int) -> list[int]:
+    tree = _tree(process.pid)
+    return tree[1:] if count > 1 else tree[:1]
+
+
+def reset_peak(pids: Sequence[int]) -> None:
+    for pid in pids:  # "5" resets the peak resident set size (VmHWM)
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_mib(pids: Sequence[int]) -> float:
+    peak = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
+
+
+def http_send(base: str) -> Any:
+    client = httpx.Client(base_url=base, timeout=600)
+
+    def send(req: Req) -> tuple[int, dict[str, str], bytes]:
+        r = client.request(req.method, req.path, headers=dict(req.headers), content=req.body)
+        return r.status_code, dict(r.headers), r.content
+    return send
+
+
+def measure(base: str, pids: Sequence[int], backend: str, workers: int, prepared: Prepared,
+            company: Company, seconds: int, connections: int, floor_key: str) -> Row:
+    w = prepared.workload
+    requests = prepared.requests
+    if w.reach is not None:  # this process has its own memory of the walk: walk again
+        requests = (w.reach(company, http_send(base)),)
+    reset_peak(pids)
+    load = loadgen.run(base, requests, seconds=seconds, connections=connections,
+                       walker=w.walker, depth=company.depth)
+    row = Row(backend, workers, w.name, load.per_second, load.per_second * w.items, load.p50_ms,
+              load.p99_ms, load.errors, peak_mib(pids), prepared.floor)
+    if prepared.body is not None:
+        floor = loadgen.run(base, (Req("GET", f"/bench/floor/{floor_key}"),), seconds=seconds,
+                            connections=connections)
+        row.http_floor_per_second = floor.per_second
+    return row
+
+
+# ---- one database --------------------------------------------------------------------------
+
+def bench_database(url: str, args: argparse.Namespace, report: Report, console: Console) -> None:
+    backend = "sqlite" if normalise_url(url).startswith("sqlite") else "postgresql"
+    info = company_info(url, args.scale, args.data, console)
+    db = Database(url)
+    app = build(Settings(database_url=url), db)
+    company = resolve(app, info, DEPTH[args.scale])
+    chosen = [w for w in WORKLOADS if re.search(args.only, w.name)]
+    inproc = InProcess(app, db)
+    prepared: list[Prepared] = []
+    try:
+        for w in chosen:
+            console.print(f"[{backend}] floor: {w.name}")
+            prepared.append(prepare(inproc, db, company, w, args.floor_seconds))
+    finally:
+        inproc.close()
+        db.dispose()
+    with tempfile.TemporaryDirectory() as tmp:
+        floors = Path(tmp) / "floors.json"
+        keys = {p.workload.name: f"w{i}" for i, p in enumerate(prepared)}
+        floors.write_text(json.dumps({keys[p.workload.name]: p.body.decode()
+                                      for p in prepared if p.body is not None}))
+        for workers in args.workers:
+            runs = prepared if workers == 1 else [p for p in prepared if p.workload.name in SCALING]
+            if not runs:
+                continue
+            with serve(url, workers, floors) as (base, process):
+                pids = _workers(process, workers)
+                for p in runs:
+                    console.print(f"[{backend}] {workers} worker(s): {p.workload.name}")
+                    report.rows.append(measure(base, pids, backend, workers, p, company,
+                                               args.seconds, args.connections, keys[p.workload.name]))
+
+
+# ---- the table ----------------------------------------------------------------------------
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+COLUMNS = ("backend", "workers", "workload", "req/s", "items/s", "p50 ms", "p99 ms",
+           "peak RSS MiB", "floor/s", "÷ floor", "HTTP floor/s", "÷ HTTP floor", "errors")
+
+
+def rows_of(report: Report) -> list[list[str]]:
+    return [[r.backend, str(r.workers), r.workload, _fmt(r.per_second), _fmt(r.items_per_second),
+             _fmt(r.p50_ms, 2), _fmt(r.p99_ms, 2), _fmt(r.rss_mib, 1), _fmt(r.floor_per_second),
+             _fmt(r.ratio(r.floor_per_second), 2), _fmt(r.http_floor_per_second),
+             _fmt(r.ratio(r.http_floor_per_second), 2), str(r.errors)] for r in report.rows]
+
+
+TARGET_COLUMNS = ("backend", "workload", "versus", "measured", "target", "met")
+
+
+def targets_of(report: Report) -> list[list[str]]:
+    out = []
+    for backend in dict.fromkeys(r.backend for r in report.rows):
+        for t in TARGETS:
+            if t.backend not in (None, backend):
+                continue
+            row = report.find(backend, 1, t.workload)
+            if row is None:
+                continue
+            if t.per_second is not None:
+                out.append([backend, t.workload, "items/s", _fmt(row.items_per_second),
+                            f"≥ {t.per_second:,}", "yes" if row.items_per_second >= t.per_second else "NO"])
+                continue
+            if t.versus == FLOOR:
+                versus = row.floor_per_second
+            elif t.versus == HTTP:
+                versus = row.http_floor_per_second
+            else:
+                other = report.find(backend, 1, t.versus or "")
+                versus = other.per_second if other else None
+            ratio = row.ratio(versus)
+            out.append([backend, t.workload, t.versus or "", _fmt(ratio, 2), f"≤ {t.ratio}",
+                        "–" if ratio is None else ("yes" if ratio <= (t.ratio or 0) else "NO")])
+        scaled = [(w, report.find(backend, 1, w), report.find(backend, n, w))
+                  for w in SCALING for n in sorted({r.workers for r in report.rows if r.workers > 1})]
+        for w, one, many in scaled:
+            if one and many and one.per_second:
+                out.append([backend, w, f"{many.workers} workers ÷ 1",
+                            _fmt(many.per_second / one.per_second, 2), "≈ cores", "–"])
+    return out
+
+
+def markdown(report: Report) -> str:
+    def table(head: Sequence[str], body: list[list[str]]) -> str:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+    m = report.machine
+    return (f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, {m['system']}, "
+            f"Python {m['python']}; scale {report.scale}; {report.seconds} s per workload, "
+            f"{report.connections} connections.\n\n"
+            + table(COLUMNS, rows_of(report)) + "\n\n" + table(TARGET_COLUMNS, targets_of(report)) + "\n")
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = 0.0
+    with contextlib.suppress(OSError, ValueError):
+        memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": round(memory, 1),
+            "system": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the dealbase benchmark suite.")
+    parser.add_argument("--database-url", action="append", required=True,
+                        help="a database to measure (repeatable)")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    parser.add_argument("--data", type=Path, required=True,
+                        help="folder that keeps the generated companies' credentials")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per workload")
+    parser.add_argument("--floor-seconds", type=float, default=3.0)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}",
+                        help="comma-separated worker counts (the first should be 1)")
+    parser.add_argument("--only", default="", help="regular expression of workload names")
+    parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    args.workers = sorted({int(n) for n in args.workers.split(",")})
+    loadgen.wrk_path()
+    console = Console()
+    report = Report(machine(), args.scale, args.seconds, args.connections)
+    for url in args.database_url:
+        bench_database(url, args, report, console)
+    table = Table(*COLUMNS, title=f"dealbase benchmark ({args.scale})")
+    for r in rows_of(report):
+        table.add_row(*r)
+    console.print(table)
+    targets = Table(*TARGET_COLUMNS, title="targets")
+    for r in targets_of(report):
+        targets.add_row(*r)
+    console.print(targets)
+    if args.markdown:
+        args.markdown.write_text(markdown(report))
+    if args.json:
+        args.json.write_text(json.dumps({**asdict(report), "targets": targets_of(report)}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
