@@ -11,10 +11,12 @@ import hmac
 import re
 import secrets
 import string
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .domain.customfields import CustomField
@@ -22,11 +24,17 @@ from .domain.errors import Conflict, Unauthenticated, ValidationError
 from .domain.registry import Schema
 from .domain.spec import Option
 from .service import Context, Records, utcnow
+from .store.database import Tx
 
 DEFAULT_STAGES = ("Qualified", "Contact Made", "Demo Scheduled", "Proposal Made",
                   "Negotiations Started")
 DEFAULT_TEAM = "Default sales unit"
 _ALNUM = string.ascii_uppercase + string.digits
+# A successful sign-in is remembered for one data version of its company (any write
+# that company commits, user and field changes included, forgets it) and at most
+# AUTH_TTL seconds, which bounds what a write racing the version read can hide.
+AUTH_TTL = 2.0
+MAX_REMEMBERED = 10_000
 
 
 def hash_secret(secret: str) -> str:
@@ -63,6 +71,17 @@ class Accounts:
             tables["companies"], tables["api_tokens"], tables["custom_fields"]
         )
         self._schemas: dict[int, tuple[int, Schema]] = {}
+        self._signed_in: dict[tuple[str, str, str | None], tuple[Context, int, float]] = {}
+        self._lock = threading.Lock()
+        users, t = records.tables["user"], self.tokens
+        self._auth_sql = self.db.prepare(
+            select(t.c.company_id, t.c.user_id, t.c.token_hash, t.c.secret_hash,
+                   users.c.is_admin, users.c.is_active, users.c.is_deleted,
+                   self.companies.c.fields_version, self.companies.c.name,
+                   self.companies.c.space_id)
+            .join(self.companies, self.companies.c.id == t.c.company_id)
+            .outerjoin(users, (users.c.id == t.c.user_id) & (users.c.company_id == t.c.company_id))
+            .where(t.c.token_hash == bindparam("token_hash"), t.c.kind == bindparam("kind")))
 
     def create_company(self, name: str, admin_email: str, admin_name: str | None = None
                        ) -> NewCompany:
@@ -92,15 +111,16 @@ class Accounts:
                 name=name, space_id=space_id, fields_version=0, created_at=now,
             ).returning(self.companies.c.id)).scalar_one())
             ctx = Context(company_id, None, self.records.registry.base, is_admin=True)
-            team_id = self.records._create(conn, ctx, "team", {"name": DEFAULT_TEAM})
-            user_id = self.records._create(conn, ctx, "user", {
+            tx = Tx.of(conn)
+            team_id = self.records._create(tx, ctx, "team", {"name": DEFAULT_TEAM})
+            user_id = self.records._create(tx, ctx, "user", {
                 "name": admin_name or admin_email.split("@")[0], "email": admin_email,
                 "is_admin": True, "team_id": team_id,
             })
             ctx = Context(company_id, user_id, ctx.schema, is_admin=True)
-            pipeline_id = self.records._create(conn, ctx, "pipeline", {"name": "Pipeline"})
+            pipeline_id = self.records._create(tx, ctx, "pipeline", {"name": "Pipeline"})
             for order, stage in enumerate(DEFAULT_STAGES, start=1):
-                self.records._create(conn, ctx, "stage", {
+                self.records._create(tx, ctx, "stage", {
                     "name": stage, "pipeline_id": pipeline_id, "order_nr": order,
                     "deal_probability": 100,
                 })
@@ -113,32 +133,46 @@ class Accounts:
             ])
         return NewCompany(company_id, space_id, user_id, api_token, pl_token, pl_password)
 
-    def authenticate(self, token: str, kind: str = "pipedrive", secret: str | None = None
-                     ) -> Context:
-        if not token or len(token) > 200:
+    def authenticate(self, token: str, kind: str = "pipedrive", secret: str | None = None,
+                     tx: Tx | None = None) -> Context:
+        """The caller behind a token (and, for Pipeliner, its password), or Unauthenticated.
+
+        ``tx`` lets the request's own read transaction do it.
+        """
+        if not token or len(token) > 200 or (secret is not None and len(secret) > 200):
             raise Unauthenticated("You need to be authorized to make this request.")
-        users = self.records.tables["user"]
-        t = self.tokens
-        with self.db.read() as conn:
-            row = conn.execute(
-                select(t.c.company_id, t.c.user_id, t.c.token_hash, t.c.secret_hash,
-                       users.c.is_admin, users.c.is_active, users.c.is_deleted,
-                       self.companies.c.fields_version, self.companies.c.name,
-                       self.companies.c.space_id)
-                .join(self.companies, self.companies.c.id == t.c.company_id)
-                .outerjoin(users, (users.c.id == t.c.user_id)
-                           & (users.c.company_id == t.c.company_id))
-                .where(t.c.token_hash == hash_secret(token), t.c.kind == kind)
-            ).mappings().first()
-        ok = row is not None and hmac.compare_digest(row["token_hash"], hash_secret(token))
+        if tx is None:
+            with self.db.tx() as own:
+                return self._authenticate(own, token, kind, secret)
+        return self._authenticate(tx, token, kind, secret)
+
+    def _authenticate(self, tx: Tx, token: str, kind: str, secret: str | None) -> Context:
+        token_hash = hash_secret(token)
+        key = (kind, token_hash, None if secret is None else hash_secret(secret))
+        now = time.monotonic()
+        remembered = self._signed_in.get(key)
+        if remembered is not None:
+            ctx, version, until = remembered
+            if now < until and self.records.changelog.version(tx, ctx.company_id) == version:
+                return ctx
+        found = tx.rows(self._auth_sql.sql, self._auth_sql.params(
+            {"token_hash": token_hash, "kind": kind}))
+        row = found[0] if found else None
+        ok = row is not None and hmac.compare_digest(row[2], token_hash)
         if ok and row is not None and kind == "pipeliner":
-            ok = secret is not None and row["secret_hash"] is not None and hmac.compare_digest(
-                row["secret_hash"], hash_secret(secret))
-        if not ok or row is None or row["is_deleted"] or not row["is_active"]:
+            ok = secret is not None and row[3] is not None and hmac.compare_digest(
+                row[3], hash_secret(secret))
+        if not ok or row is None or row[6] or not row[5]:
             raise Unauthenticated("You need to be authorized to make this request.")
-        schema = self.schema(row["company_id"], row["fields_version"])
-        return Context(row["company_id"], row["user_id"], schema, bool(row["is_admin"]),
-                       row["name"], row["space_id"])
+        company_id = int(row[0])
+        version = self.records.changelog.version(tx, company_id)
+        schema = self.schema(company_id, int(row[7]))
+        ctx = Context(company_id, row[1], schema, bool(row[4]), row[8], row[9])
+        with self._lock:
+            if len(self._signed_in) >= MAX_REMEMBERED:
+                self._signed_in.clear()
+            self._signed_in[key] = (ctx, version, now + AUTH_TTL)
+        return ctx
 
     def company(self, ctx: Context) -> Company:
         with self.db.read() as conn:
@@ -176,7 +210,7 @@ def custom_field(row: Any) -> CustomField:
         options=tuple(Option(o["id"], o["label"]) for o in row["options"]),
         order_nr=row["order_nr"], settings=dict(row["settings"]), creator_id=row["creator_id"],
         created_at=row["created_at"], updated_at=row["updated_at"],
-        is_deleted=bool(row["is_deleted"]),
+        is_deleted=bool(row["is_deleted"]), slot=row["slot"],
     )
 
 

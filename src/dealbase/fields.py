@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from .accounts import Accounts, custom_field
-from .domain.customfields import FIELD_TYPES, MAX_OPTIONS, OPTION_TYPES, CustomField, new_key
+from .domain.customfields import (
+    FIELD_TYPES,
+    MAX_OPTIONS,
+    OPTION_TYPES,
+    SLOTS,
+    SLOTTED,
+    CustomField,
+    new_key,
+    slot_column,
+)
 from .domain.errors import NotFound, Problem, ValidationError
 from .service import Context, utcnow
 
@@ -79,7 +88,7 @@ class CustomFields:
                 company_id=ctx.company_id, entity=entity, key=new_key(), name=name,
                 field_type=field_type, options=opts, order_nr=(last or 0) + 1,
                 settings=dict(settings or {}), creator_id=ctx.user_id, created_at=now,
-                updated_at=now, is_deleted=False,
+                updated_at=now, is_deleted=False, slot=self._free_slot(conn, ctx, entity, field_type),
             ).returning(self.table.c.id)).scalar_one())
             self._bump(conn, ctx, field_id, "create", {"name": [None, name]})
         return self._load(ctx, field_id)
@@ -137,15 +146,36 @@ class CustomFields:
         missing = [i for i in field_ids if i not in live]
         if missing or not field_ids:
             raise NotFound(f"Field not found: {', '.join(map(str, missing))}")
+        gone = [f for f in self.list(ctx, entity) if f.id in field_ids]
         with self.db.write() as conn:
             conn.execute(update(self.table).where(
                 self.table.c.company_id == ctx.company_id, self.table.c.id.in_(field_ids)
-            ).values(is_deleted=True, updated_at=utcnow()))
+            ).values(is_deleted=True, updated_at=utcnow(), slot=None))
+            table = self.records.tables[entity]
+            for f in gone:  # free the slot: the next field to take it starts empty
+                if f.slot is not None:
+                    column = table.c[slot_column(SLOTTED[f.field_type], f.slot)]
+                    conn.execute(update(table).where(
+                        table.c.company_id == ctx.company_id, column.is_not(None)).values(
+                        {column.name: None}))
             for field_id in field_ids:
                 self._bump(conn, ctx, field_id, "delete", {"is_deleted": [False, True]})
         return list(field_ids)
 
     # ---- internals ---------------------------------------------------------------------
+
+    def _free_slot(self, conn: Connection, ctx: Context, entity: str, field_type: str) -> int | None:
+        """The lowest index slot of the field's kind that no live field of the entity holds."""
+        kind = SLOTTED.get(field_type)
+        if kind is None:
+            return None
+        # One field definition change per company at a time (SQLite has one writer anyway).
+        conn.execute(select(self.companies.c.id).where(self.companies.c.id == ctx.company_id)
+                     .with_for_update())
+        taken = {int(n) for n, t in conn.execute(select(self.table.c.slot, self.table.c.field_type).where(
+            self.table.c.company_id == ctx.company_id, self.table.c.entity == entity,
+            self.table.c.is_deleted.is_(False), self.table.c.slot.is_not(None))) if SLOTTED.get(t) == kind}
+        return next((n for n in range(1, SLOTS + 1) if n not in taken), None)
 
     def _name(self, name: Any) -> str:
         if not isinstance(name, str) or not name.strip() or len(name) > 255 or "\x00" in name:

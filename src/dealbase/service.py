@@ -1,8 +1,12 @@
 """Records: the only code that reads and writes CRM records.
 
-Every call runs for one company (``Context``) inside one transaction; every write
-appends change-log rows in that same transaction. Dialects, the CLI and the demo
-seeder call this in-process and speak canonical field names only.
+Every call runs for one company (``Context``) inside one transaction (a ``Tx``, the
+store's fast path); every write appends change-log rows in that same transaction.
+Dialects, the CLI and the demo seeder call this in-process and speak canonical field
+names only. SQL comes from the query engine (``query.compile``); rows become records
+through generated decoders (``store.rows``). Lists read through the ``ListMemory``:
+an OFFSET page after one already served is a keyset seek, and a total already counted
+is not counted again while the company's data is unchanged.
 """
 
 from __future__ import annotations
@@ -11,21 +15,30 @@ import builtins
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table
 
 from .domain.entities._common import CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
 from .domain.errors import Conflict, NotFound, Problem, ValidationError
 from .domain.registry import Registry, Schema
 from .domain.spec import EntitySpec, FieldSpec
 from .domain.types import INT_MAX, Kind, coerce
-from .query.ast import Cond, Filter, Keyset, Query, Sort, all_of
-from .query.compile import compile_count, compile_list
-from .store.changelog import ChangeLog
-from .store.database import Database
+from .query.ast import Cond, Filter, Keyset, Offset, Query, Sort, all_of
+from .query.compile import (
+    compile_count,
+    compile_count_by,
+    compile_list,
+    full_sort,
+    insert_sql,
+    update_sql,
+)
+from .query.memory import ListMemory
+from .store.changelog import ChangeLog, Entry
+from .store.codec import encode, slot_value
+from .store.database import Database, Tx, is_integrity_error
+from .store.rows import Decoders
 from .store.schema import build_metadata
 
 MAX_BULK = 500
@@ -72,20 +85,41 @@ def _bad(field: str, message: str) -> ValidationError:
 
 
 class _Lookup:
-    """Reads that entity rules need, on the caller's connection and company."""
+    """Reads that entity rules and reference checks need, on the caller's transaction.
 
-    def __init__(self, records: Records, conn: Connection, ctx: Context) -> None:
-        self.records, self.conn, self.ctx = records, conn, ctx
+    Within one call (one record, or one batch) a record read once is not read again;
+    a batch writes one entity, whose own records are never memoised.
+    """
+
+    def __init__(self, records: Records, tx: Tx, ctx: Context, writing: str) -> None:
+        self.records, self.tx, self.ctx, self.writing = records, tx, ctx, writing
+        self._records: dict[tuple[str, int], dict[str, Any] | None] = {}
+        self._live: dict[tuple[str, int], bool] = {}
 
     def fetch(self, entity: str, record_id: int) -> Mapping[str, Any] | None:
-        found = self.records._fetch(self.conn, self.ctx, entity, [record_id], live_only=True)
-        return found.get(record_id)
+        key = (entity, record_id)
+        if key not in self._records or entity == self.writing:
+            found = self.records._fetch(self.tx, self.ctx, entity, [record_id], live_only=True)
+            self._records[key] = found.get(record_id)
+        return self._records[key]
+
+    def live(self, entity: str, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` are live records of ``entity``."""
+        wanted = list(dict.fromkeys(ids))
+        unknown = [i for i in wanted if entity == self.writing or (entity, i) not in self._live]
+        if unknown:
+            found = self.records._fetch(self.tx, self.ctx, entity, unknown, live_only=True,
+                                        fields=("id",))
+            if entity == self.writing:
+                return {i for i in wanted if i in found}
+            self._live.update({(entity, i): i in found for i in unknown})
+        return {i for i in wanted if self._live[(entity, i)]}
 
     def first(self, entity: str, where: Mapping[str, Any], order_by: str) -> Mapping[str, Any] | None:
         sort = Sort(order_by.lstrip("-"), order_by.startswith("-"))
         flt = all_of(Cond("is_deleted", "eq", False),
                      *(Cond(k, "eq", v) for k, v in where.items()))
-        page = self.records._list(self.conn, self.ctx, entity,
+        page = self.records._list(self.tx, self.ctx, entity,
                                   Query(where=flt, sort=(sort,), page=Keyset(None, 1)))
         return page.items[0] if page.items else None
 
@@ -102,6 +136,14 @@ class Records:
             for spec in self.registry.builtins.values()
         }
         self.changelog = ChangeLog(self.metadata.tables["change_log"])
+        self.decoders = Decoders()
+        self.memory = ListMemory()
+        # How each stored column's value is encoded (custom slots need nothing).
+        self._kinds: dict[str, dict[str, Kind]] = {
+            spec.name: {**{f.name: f.kind for f in spec.columns}, "company_id": Kind.INT,
+                        "custom": Kind.JSON}
+            for spec in self.registry.builtins.values()
+        }
 
     def table(self, entity: str) -> Table:
         return self.tables[entity]
@@ -109,40 +151,75 @@ class Records:
     # ---- reads -------------------------------------------------------------------------
 
     def list(self, ctx: Context, entity: str, query: Query, *, with_total: bool = False) -> Page:
-        with self.db.read() as conn:
-            return self._list(conn, ctx, entity, query, with_total=with_total)
+        with self.db.tx() as tx:
+            return self._list(tx, ctx, entity, query, with_total=with_total)
 
     def get(self, ctx: Context, entity: str, record_id: int) -> dict[str, Any]:
-        with self.db.read() as conn:
-            found = self._fetch(conn, ctx, entity, [record_id])
+        with self.db.tx() as tx:
+            return self._get(tx, ctx, entity, record_id)
+
+    def _get(self, tx: Tx, ctx: Context, entity: str, record_id: int) -> dict[str, Any]:
+        found = self._fetch(tx, ctx, entity, [record_id])
         if record_id not in found:
             raise NotFound(f"{ctx.schema.entity(entity).name.capitalize()} not found")
         return found[record_id]
 
     def get_many(self, ctx: Context, entity: str, ids: Iterable[int],
                  fields: Sequence[str] | None = None) -> dict[int, dict[str, Any]]:
+        with self.db.tx() as tx:
+            return self._get_many(tx, ctx, entity, ids, fields)
+
+    def _get_many(self, tx: Tx, ctx: Context, entity: str, ids: Iterable[int],
+                  fields: Sequence[str] | None = None) -> dict[int, dict[str, Any]]:
         wanted = sorted({i for i in ids if isinstance(i, int)})
         if not wanted:
             return {}
-        with self.db.read() as conn:
-            return self._fetch(conn, ctx, entity, wanted, fields=fields)
+        return self._fetch(tx, ctx, entity, wanted, fields=fields)
 
-    def _list(self, conn: Connection, ctx: Context, entity: str, query: Query, *,
+    def version(self, tx: Tx, ctx: Context) -> int:
+        return self.changelog.version(tx, ctx.company_id)
+
+    def _list(self, tx: Tx, ctx: Context, entity: str, query: Query, *,
               with_total: bool = False) -> Page:
         spec = ctx.schema.entity(entity)
-        table = self.tables[entity]
-        compiled = compile_list(query, spec, table, ctx.company_id, self.db.backend)
-        rows = conn.execute(compiled.statement).mappings().all()
+        backend = tx.backend
+        page, run, version = query.page, query, None
+        where_key = (ctx.company_id, entity, repr(query.where))
+        list_key: tuple[Any, ...] | None = None
+        if isinstance(page, Offset):
+            version = self.version(tx, ctx)
+            list_key = (*where_key, full_sort(spec, query.sort))
+            if page.start:
+                found = self.memory.position(list_key, page.start, version)
+                if found is not None:
+                    row, after = found
+                    run = replace(query, page=Keyset(after, page.limit, page.start - row))
+        compiled = compile_list(run, spec, ctx.company_id, backend)
+        rows = tx.rows(compiled.sql, compiled.params)
         more = len(rows) > compiled.limit
-        items = [self._record(spec, row) for row in rows[: compiled.limit]]
+        decode = self.decoders.get(spec, compiled.columns, backend)
+        items = [decode(r) for r in rows[: compiled.limit]]
+        if list_key is not None and version is not None and more and items:
+            assert isinstance(page, Offset)
+            last = items[-1]
+            self.memory.remember(list_key, page.start + page.limit, version,
+                                 tuple(last[s.field] for s in compiled.sort))
         total = None
         if with_total:
-            total = conn.execute(
-                compile_count(query.where, spec, table, ctx.company_id, self.db.backend)
-            ).scalar_one()
+            if version is None:
+                version = self.version(tx, ctx)
+            total = self.memory.total(where_key, version)
+            if total is None:
+                start = page.start if isinstance(page, Offset) else None
+                if start is not None and not more and (items or start == 0):
+                    total = start + len(items)  # the last page tells its own total
+                else:
+                    counted = compile_count(query.where, spec, ctx.company_id, backend)
+                    total = int(tx.scalar(counted.sql, counted.params))
+                self.memory.remember_total(where_key, version, total)
         return Page(items, more, compiled.sort, total)
 
-    def _fetch(self, conn: Connection, ctx: Context, entity: str, ids: Sequence[int], *,
+    def _fetch(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int], *,
                live_only: bool = False, fields: Sequence[str] | None = None
                ) -> dict[int, dict[str, Any]]:
         ctx.schema.entity(entity)
@@ -151,82 +228,72 @@ class Records:
             where = all_of(where, Cond("is_deleted", "eq", False))
         query = Query(where=where, page=Keyset(None, len(ids)),
                       fields=tuple(fields) if fields is not None else None)
-        page = self._list(conn, ctx, entity, query)
+        page = self._list(tx, ctx, entity, query)
         return {item["id"]: item for item in page.items}
 
-    def _record(self, spec: EntitySpec, row: Any) -> dict[str, Any]:
-        record = dict(row)
-        record.pop("company_id", None)
-        custom = record.pop("custom", None)
-        if custom is not None:
-            for f in spec.custom:
-                value = custom.get(f.custom_key)
-                if value is not None and f.kind is Kind.DATE:
-                    value = dt.date.fromisoformat(value)
-                record[f.name] = value
-        return record
-
-    def _uids(self, conn: Connection, ctx: Context, entity: str, ids: Sequence[int]
-              ) -> dict[int, str]:
+    def _uids(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> dict[int, str]:
         """Pipeliner string ids of records (deleted ones included), by integer id."""
-        table = self.tables[entity]
-        rows = conn.execute(select(table.c.id, table.c.uid).where(
-            table.c.company_id == ctx.company_id, table.c.id.in_(list(ids)))).all()
-        return {int(i): u for i, u in rows}
+        if not ids:
+            return {}
+        found = self._fetch(tx, ctx, entity, list(dict.fromkeys(ids)), fields=("uid",))
+        return {i: r["uid"] for i, r in found.items()}
 
-    def _ids(self, conn: Connection, ctx: Context, entity: str, uids: Sequence[str], *,
+    def _ids(self, tx: Tx, ctx: Context, entity: str, uids: Sequence[str], *,
              live_only: bool = True) -> dict[str, int]:
         """Integer ids of the records with these Pipeliner string ids (case-insensitive)."""
         wanted = {u.upper(): u for u in uids}
-        table = self.tables[entity]
-        where = [table.c.company_id == ctx.company_id, table.c.uid.in_(list(wanted))]
-        if live_only:
-            where.append(table.c.is_deleted.is_(False))
-        rows = conn.execute(select(table.c.uid, table.c.id).where(*where)).all()
-        return {wanted[u]: int(i) for u, i in rows}
+        if not wanted:
+            return {}
+        where = all_of(Cond("uid", "in", list(wanted)),
+                       Cond("is_deleted", "eq", False) if live_only else None)
+        page = self._list(tx, ctx, entity, Query(where=where, page=Keyset(None, len(wanted)),
+                                                  fields=("uid",)))
+        return {wanted[r["uid"]]: r["id"] for r in page.items if r["uid"] in wanted}
 
     def count(self, ctx: Context, entity: str, where: Filter | None) -> int:
         spec = ctx.schema.entity(entity)
-        with self.db.read() as conn:
-            return int(conn.execute(
-                compile_count(where, spec, self.tables[entity], ctx.company_id, self.db.backend)
-            ).scalar_one())
+        with self.db.tx() as tx:
+            counted = compile_count(where, spec, ctx.company_id, tx.backend)
+            return int(tx.scalar(counted.sql, counted.params))
 
     def count_by(self, ctx: Context, entity: str, field_name: str, values: Iterable[int]
                  ) -> dict[int, int]:
+        with self.db.tx() as tx:
+            return self._count_by(tx, ctx, entity, field_name, values)
+
+    def _count_by(self, tx: Tx, ctx: Context, entity: str, field_name: str,
+                  values: Iterable[int]) -> dict[int, int]:
         """Live records per value of a reference field (e.g. persons per organization)."""
         wanted = sorted(set(values))
         if not wanted:
             return {}
-        table = self.tables[entity]
-        column = table.c[ctx.schema.entity(entity).field(field_name).name]
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(column, func.count()).where(
-                    table.c.company_id == ctx.company_id, column.in_(wanted),
-                    table.c.is_deleted.is_(False)).group_by(column)
-            ).all()
-        return {int(k): int(n) for k, n in rows}
+        counted = compile_count_by(ctx.schema.entity(entity), field_name, wanted, ctx.company_id,
+                                   tx.backend)
+        return {int(k): int(n) for k, n in tx.rows(counted.sql, counted.params)}
+
+    def exists(self, ctx: Context, entity: str, record_id: int) -> bool:
+        with self.db.tx() as tx:
+            return bool(self._fetch(tx, ctx, entity, [record_id], fields=("id",)))
 
     # ---- writes ------------------------------------------------------------------------
 
     def create(self, ctx: Context, entity: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        with self.db.write() as conn:
-            record_id = self._create(conn, ctx, entity, values)
-            return self._fetch(conn, ctx, entity, [record_id])[record_id]
+        with self.db.tx(write=True) as tx:
+            record_id = self._create(tx, ctx, entity, values)
+            return self._fetch(tx, ctx, entity, [record_id])[record_id]
 
     def update(self, ctx: Context, entity: str, record_id: int,
                values: Mapping[str, Any]) -> dict[str, Any]:
-        with self.db.write() as conn:
-            self._update(conn, ctx, entity, record_id, values)
-            return self._fetch(conn, ctx, entity, [record_id])[record_id]
+        with self.db.tx(write=True) as tx:
+            self._update(tx, ctx, entity, record_id, values)
+            return self._fetch(tx, ctx, entity, [record_id])[record_id]
 
     def delete(self, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         """Soft-delete every id, all or nothing; NotFound if any id is missing or deleted."""
         if len(ids) > MAX_BULK:
             raise _bad("ids", f"at most {MAX_BULK} ids at once")
-        with self.db.write() as conn:
-            return self._delete(conn, ctx, entity, ids)
+        with self.db.tx(write=True) as tx:
+            return self._delete(tx, ctx, entity, ids)
 
     def _validate(self, ctx: Context, spec: EntitySpec, values: Mapping[str, Any], *,
                   creating: bool) -> dict[str, Any]:
@@ -277,8 +344,7 @@ class Records:
                 raise _bad(f.name, "is not an option of this field")
         return value
 
-    def _check_refs(self, conn: Connection, ctx: Context, spec: EntitySpec,
-                    values: Mapping[str, Any]) -> None:
+    def _check_refs(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any]) -> None:
         for name, value in values.items():
             f = spec.by_name[name]
             if f.ref is None or value is None or f.kind not in (Kind.REF, Kind.JSON):
@@ -286,8 +352,8 @@ class Records:
             wanted = value if f.kind is Kind.JSON else [value]
             if not wanted:
                 continue
-            found = self._fetch(conn, ctx, f.ref, wanted, live_only=True, fields=("id",))
-            missing = [v for v in wanted if v not in found]
+            live = lookup.live(f.ref, wanted)
+            missing = [v for v in wanted if v not in live]
             if missing:
                 raise _bad(name, f"{f.ref} {missing[0]} not found")
 
@@ -298,11 +364,16 @@ class Records:
                   if spec.by_name[k].is_custom}
         return columns, custom
 
-    def _create(self, conn: Connection, ctx: Context, entity: str,
-                values: Mapping[str, Any]) -> int:
-        spec = ctx.schema.entity(entity)
+    def _encoded(self, entity: str, backend: str, columns: Sequence[str], row: Mapping[str, Any]
+                 ) -> builtins.list[Any]:
+        kinds = self._kinds[entity]
+        return [encode(kinds[c], backend, row[c]) if c in kinds else row[c] for c in columns]
+
+    def _draft(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any],
+               now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new record's validated values and its row (what the INSERT writes)."""
+        ctx = lookup.ctx
         clean = self._validate(ctx, spec, values, creating=True)
-        now = utcnow()
         for f in spec.columns:
             if f.name in clean or f.name == "id":
                 continue
@@ -318,8 +389,8 @@ class Records:
             elif default is not None:
                 clean[f.name] = default
         for rule in spec.rules:
-            rule(clean, None, _Lookup(self, conn, ctx))
-        self._check_refs(conn, ctx, spec, clean)
+            rule(clean, None, lookup)
+        self._check_refs(lookup, spec, clean)
         missing = [f.name for f in spec.columns
                    if not f.nullable and f.name != "id" and clean.get(f.name) is None]
         if missing:
@@ -329,27 +400,74 @@ class Records:
         row = {**columns, "company_id": ctx.company_id}
         if spec.has_custom_fields:
             row["custom"] = {k: v for k, v in custom.items() if v is not None}
+            for f in spec.custom:
+                if f.slot is not None and clean.get(f.name) is not None:
+                    row[f.slot] = slot_value(f.kind, clean[f.name])
+        return clean, row
+
+    def _create(self, tx: Tx, ctx: Context, entity: str, values: Mapping[str, Any]) -> int:
+        spec = ctx.schema.entity(entity)
+        now = utcnow()
+        clean, row = self._draft(_Lookup(self, tx, ctx, entity), spec, values, now)
+        names = tuple(row)
         try:
-            record_id = int(conn.execute(
-                insert(self.tables[entity]).values(row).returning(self.tables[entity].c.id)
-            ).scalar_one())
-        except IntegrityError:
-            raise Conflict(f"A {entity} with this uid already exists") from None
-        self.changelog.append(conn, ctx.company_id, entity, record_id, "create",
+            record_id = int(tx.scalar(insert_sql(spec.table, names, tx.backend),
+                                      self._encoded(entity, tx.backend, names, row)))
+        except Exception as exc:
+            if is_integrity_error(exc):
+                raise Conflict(f"A {entity} with this uid already exists") from None
+            raise
+        self.changelog.append(tx, ctx.company_id, entity, record_id, "create",
                               {k: [None, v] for k, v in clean.items()}, ctx.user_id, now)
         return record_id
 
-    def _update(self, conn: Connection, ctx: Context, entity: str, record_id: int,
+    def create_many(self, tx: Tx, ctx: Context, entity: str,
+                    items: Sequence[Mapping[str, Any]]) -> builtins.list[int]:
+        """Insert many records in the caller's transaction; their ids, in order.
+
+        Every item is validated, ruled and reference-checked as ``_create`` does (reads
+        shared across the batch); the rows go in with one executemany per column set.
+        """
+        spec = ctx.schema.entity(entity)
+        now = utcnow()
+        lookup = _Lookup(self, tx, ctx, entity)
+        drafts = [self._draft(lookup, spec, values, now) for values in items]
+        if not drafts:
+            return []
+        uids = [row["uid"] for _, row in drafts]
+        if len(set(uids)) != len(uids):
+            raise Conflict(f"A {entity} with this uid already exists")
+        groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
+        for _, row in drafts:
+            groups.setdefault(tuple(row), []).append(row)
+        try:
+            for names, rows in groups.items():
+                tx.many(insert_sql(spec.table, names, tx.backend, returning=False),
+                        [self._encoded(entity, tx.backend, names, r) for r in rows])
+        except Exception as exc:
+            if is_integrity_error(exc):
+                raise Conflict(f"A {entity} with this uid already exists") from None
+            raise
+        ids = self._ids(tx, ctx, entity, uids, live_only=False)
+        entries: builtins.list[Entry] = [
+            (ctx.company_id, entity, ids[row["uid"]], "create",
+             {k: [None, v] for k, v in clean.items()}, ctx.user_id, now)
+            for clean, row in drafts]
+        self.changelog.append_many(tx, entries)
+        return [ids[u] for u in uids]
+
+    def _update(self, tx: Tx, ctx: Context, entity: str, record_id: int,
                 values: Mapping[str, Any]) -> None:
         spec = ctx.schema.entity(entity)
         clean = self._validate(ctx, spec, values, creating=False)
-        before = self._fetch(conn, ctx, entity, [record_id], live_only=True).get(record_id)
+        lookup = _Lookup(self, tx, ctx, entity)
+        before = self._fetch(tx, ctx, entity, [record_id], live_only=True).get(record_id)
         if before is None:
             raise NotFound(f"{entity.capitalize()} not found")
         for rule in spec.rules:
-            rule(clean, before, _Lookup(self, conn, ctx))
+            rule(clean, before, lookup)
         changed = {k: v for k, v in clean.items() if before.get(k) != v}
-        self._check_refs(conn, ctx, spec, changed)
+        self._check_refs(lookup, spec, changed)
         columns, custom = self._split(spec, changed)
         now = utcnow()
         columns["updated_at"] = now
@@ -358,36 +476,32 @@ class Records:
             merged.update(custom)
             columns["custom"] = {k: (v.isoformat() if isinstance(v, dt.date) else v)
                                  for k, v in merged.items() if v is not None}
-        table = self.tables[entity]
-        conn.execute(update(table).where(table.c.company_id == ctx.company_id,
-                                         table.c.id == record_id).values(columns))
-        self.changelog.append(conn, ctx.company_id, entity, record_id, "update",
+            for f in spec.custom:
+                if f.slot is not None and f.name in changed:
+                    columns[f.slot] = slot_value(f.kind, changed[f.name])
+        names = tuple(columns)
+        tx.run(update_sql(spec.table, names, tx.backend),
+               [*self._encoded(entity, tx.backend, names, columns), ctx.company_id, record_id])
+        self.changelog.append(tx, ctx.company_id, entity, record_id, "update",
                               {k: [before.get(k), v] for k, v in changed.items()},
                               ctx.user_id, now)
 
-    def _delete(self, conn: Connection, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
+    def _delete(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
+        spec = ctx.schema.entity(entity)
         unique = list(dict.fromkeys(ids))
-        live = self._fetch(conn, ctx, entity, unique, live_only=True, fields=("id",))
+        live = self._fetch(tx, ctx, entity, unique, live_only=True, fields=("id",))
         missing = [i for i in unique if i not in live]
         if missing:
             raise NotFound(f"{entity.capitalize()} not found: {', '.join(map(str, missing))}")
-        table = self.tables[entity]
         now = utcnow()
-        conn.execute(update(table).where(table.c.company_id == ctx.company_id,
-                                         table.c.id.in_(unique))
-                     .values(is_deleted=True, updated_at=now))
-        for record_id in unique:
-            self.changelog.append(conn, ctx.company_id, entity, record_id, "delete",
-                                  {"is_deleted": [False, True]}, ctx.user_id, now)
+        names = ("is_deleted", "updated_at")
+        tx.run(update_sql(spec.table, names, tx.backend, ids=len(unique)),
+               [*self._encoded(entity, tx.backend, names, {"is_deleted": True, "updated_at": now}),
+                ctx.company_id, *unique])
+        self.changelog.append_many(tx, [
+            (ctx.company_id, entity, record_id, "delete", {"is_deleted": [False, True]},
+             ctx.user_id, now) for record_id in unique])
         return unique
-
-    def exists(self, ctx: Context, entity: str, record_id: int) -> bool:
-        table = self.tables[entity]
-        with self.db.read() as conn:
-            return conn.execute(
-                select(table.c.id).where(table.c.company_id == ctx.company_id,
-                                         table.c.id == record_id)
-            ).first() is not None
 
 
 __all__ = ["MAX_BULK", "Context", "Page", "Records", "new_uid", "utcnow"]

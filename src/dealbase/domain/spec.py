@@ -47,6 +47,8 @@ class FieldSpec:
     custom_id: int | None = None
     options: tuple[Option, ...] = ()
     parent: str | None = None
+    # The indexed column that mirrors the value (``cf_num_3``…), if the field has a slot.
+    slot: str | None = None
 
     @property
     def is_custom(self) -> bool:
@@ -77,6 +79,8 @@ class EntitySpec:
     title_field: str = "name"
     has_custom_fields: bool = False
     rules: tuple[Rule, ...] = ()
+    # Extra indexes, each a tuple of columns after ``company_id`` (lists that clients run).
+    indexes: tuple[tuple[str, ...], ...] = ()
     by_name: Mapping[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

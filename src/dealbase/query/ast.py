@@ -49,10 +49,12 @@ class Offset:
 
 @dataclass(frozen=True)
 class Keyset:
-    """Rows strictly after the row whose sort-key values are ``after`` (None: the first page)."""
+    """Rows strictly after the row whose sort-key values are ``after`` (None: the first page),
+    skipping the first ``skip`` of them."""
 
     after: tuple[Any, ...] | None
     limit: int
+    skip: int = 0
 
 
 @dataclass(frozen=True)

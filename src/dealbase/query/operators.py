@@ -1,18 +1,20 @@
 """The operator table: each operator's name, the kinds it accepts and its SQL builder.
 
-Adding an operator is one row here (plus a test). Values are always bound
-parameters; LIKE patterns escape their wildcards.
+Adding an operator is one row here (plus a test). A builder gets the field's SQL
+expression, the (already coerced and encoded) value and the statement's ``Params``;
+values always go through ``Params.bind``. LIKE patterns escape their wildcards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import ColumnElement, func
+from typing import TYPE_CHECKING, Any
 
 from ..domain.types import Kind
+
+if TYPE_CHECKING:
+    from .compile import Params
 
 ORDERED = frozenset({Kind.INT, Kind.REF, Kind.FLOAT, Kind.TEXT, Kind.DATE, Kind.DATETIME,
                      Kind.TIME})
@@ -20,7 +22,7 @@ SCALAR = ORDERED | {Kind.BOOL}
 TEXTUAL = frozenset({Kind.TEXT})
 ANY = SCALAR | {Kind.JSON}
 
-Builder = Callable[[ColumnElement[Any], Any, str], ColumnElement[bool]]
+Builder = Callable[[str, Any, "Params"], str]
 
 
 def escape_like(text: str) -> str:
@@ -28,21 +30,38 @@ def escape_like(text: str) -> str:
 
 
 def _like(pattern: Callable[[str], str]) -> Builder:
-    def build(expr: ColumnElement[Any], value: Any, backend: str) -> ColumnElement[bool]:
+    def build(expr: str, value: Any, params: Params) -> str:
         bound = pattern(escape_like(value))
         # Case-insensitive on both backends. SQLite's LIKE folds ASCII only, which is
         # exact for an ASCII pattern; otherwise both sides go through Python's lower().
-        if backend == "postgresql":
-            return expr.ilike(bound, escape="\\")
+        if params.backend == "postgresql":
+            return f"{expr} ILIKE {params.bind(bound)} ESCAPE '\\'"
         if not bound.isascii():
-            return func.py_lower(expr).like(bound.lower(), escape="\\")
-        return expr.like(bound, escape="\\")
+            return f"py_lower({expr}) LIKE {params.bind(bound.lower())} ESCAPE '\\'"
+        return f"{expr} LIKE {params.bind(bound)} ESCAPE '\\'"
 
     return build
 
 
-def _is_null(expr: ColumnElement[Any], value: Any, backend: str) -> ColumnElement[bool]:
-    return expr.is_(None) if value else expr.is_not(None)
+def _compare(sign: str) -> Builder:
+    return lambda e, v, p: f"{e} {sign} {p.bind(v)}"
+
+
+def _distinct(expr: str, value: Any, params: Params) -> str:
+    word = "IS DISTINCT FROM" if params.backend == "postgresql" else "IS NOT"
+    return f"{expr} {word} {params.bind(value)}"
+
+
+def _in(expr: str, values: list[Any], params: Params) -> str:
+    if len(values) == 1:  # an equality: index ranges and orders stay usable
+        return f"{expr} = {params.bind(values[0])}"
+    if params.backend == "postgresql":
+        return f"{expr} = ANY({params.bind(values)})"
+    return f"{expr} IN ({', '.join(params.bind(v) for v in values)})"
+
+
+def _is_null(expr: str, value: Any, params: Params) -> str:
+    return f"{expr} IS NULL" if value else f"{expr} IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -57,16 +76,16 @@ class Operator:
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
-        Operator("eq", SCALAR, lambda e, v, b: e == v),
-        Operator("ne", SCALAR, lambda e, v, b: e.is_distinct_from(v)),
-        Operator("gt", ORDERED, lambda e, v, b: e > v),
-        Operator("lt", ORDERED, lambda e, v, b: e < v),
-        Operator("ge", ORDERED, lambda e, v, b: e >= v),
-        Operator("le", ORDERED, lambda e, v, b: e <= v),
+        Operator("eq", SCALAR, _compare("=")),
+        Operator("ne", SCALAR, _distinct),
+        Operator("gt", ORDERED, _compare(">")),
+        Operator("lt", ORDERED, _compare("<")),
+        Operator("ge", ORDERED, _compare(">=")),
+        Operator("le", ORDERED, _compare("<=")),
         Operator("starts_with", TEXTUAL, _like(lambda v: f"{v}%")),
         Operator("ends_with", TEXTUAL, _like(lambda v: f"%{v}")),
         Operator("contains", TEXTUAL, _like(lambda v: f"%{v}%")),
-        Operator("in", SCALAR, lambda e, v, b: e.in_(v), arity="list"),
+        Operator("in", SCALAR, _in, arity="list"),
         Operator("is_null", ANY, _is_null, arity="bool"),
     )
 }

@@ -1,20 +1,36 @@
-"""Database: one engine, read and write transactions, migrations.
+"""Database: connections, read and write transactions, migrations.
 
-SQLite runs in WAL mode with one writer: write transactions start with
-``BEGIN IMMEDIATE`` and are serialised by a lock within the process (the busy
-timeout covers other processes). PostgreSQL uses a psycopg 3 connection pool.
+Two ways in, over the same database and the same write lock:
+
+* ``tx()`` — the store's fast path: a ``Tx`` over a raw driver connection (stdlib
+  ``sqlite3`` or psycopg 3) from this database's own small pool. The records service,
+  authentication and the change log run their SQL here (SQL text from the query
+  engine, values always bound).
+* ``read()``/``write()`` — SQLAlchemy Core connections, for migrations and the rare
+  paths (companies, custom field definitions). ``Tx.of(conn)`` runs the fast path inside
+  such a transaction, on the same connection.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (a commit is on disk before it
+returns) and one writer: write transactions start with ``BEGIN IMMEDIATE`` and are
+serialised by a lock within the process (the busy timeout covers other processes).
+Its read transactions are snapshots. PostgreSQL connections run in autocommit for
+reads (each statement sees the newest committed rows, as READ COMMITTED would) and in
+an explicit transaction for writes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -35,6 +51,96 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+class Tx:
+    """One transaction on one raw driver connection (see ``Database.tx``)."""
+
+    __slots__ = ("backend", "raw")
+
+    def __init__(self, raw: Any, backend: Backend) -> None:
+        self.raw, self.backend = raw, backend
+
+    @classmethod
+    def of(cls, conn: Connection) -> Tx:
+        """The fast path inside a SQLAlchemy connection's transaction."""
+        backend: Backend = "sqlite" if conn.dialect.name == "sqlite" else "postgresql"
+        return cls(conn.connection.driver_connection, backend)
+
+    def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+             ) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self.raw.execute(sql, params).fetchall()
+        return rows
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.raw.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute a statement; the number of rows it changed."""
+        return int(self.raw.execute(sql, params).rowcount)
+
+    def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        if params:
+            self.raw.cursor().executemany(sql, params)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an exception inside undoes only what it did."""
+        self.raw.execute("SAVEPOINT item")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK TO SAVEPOINT item")
+            self.raw.execute("RELEASE SAVEPOINT item")
+            raise
+        self.raw.execute("RELEASE SAVEPOINT item")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A SQLAlchemy statement compiled once for the fast path (``Database.prepare``)."""
+
+    sql: str
+    names: tuple[str, ...] | None  # positional parameter order; None: named (a mapping)
+
+    def params(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+        return values if self.names is None else tuple(values[n] for n in self.names)
+
+
+class _Pool:
+    """At most ``size`` raw connections, made on demand and reused."""
+
+    def __init__(self, connect: Any, size: int) -> None:
+        self._connect = connect
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    def get(self) -> Any:
+        self._slots.acquire()
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            try:
+                return self._connect()
+            except BaseException:
+                self._slots.release()
+                raise
+
+    def put(self, conn: Any, *, broken: bool = False) -> None:
+        if broken:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close
+                conn.close()
+        else:
+            self._idle.put(conn)
+        self._slots.release()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
 class Database:
     """Connections and transactions for one database URL."""
 
@@ -42,12 +148,13 @@ class Database:
         self.url = normalise_url(url)
         self.backend: Backend = "sqlite" if self.url.startswith("sqlite") else "postgresql"
         self._write_lock = threading.Lock()
+        self._in_memory = False
         if self.backend == "sqlite":
-            in_memory = make_url(self.url).database in (None, "", ":memory:")
+            self._in_memory = make_url(self.url).database in (None, "", ":memory:")
             # One shared connection for an in-memory database, else a normal pool.
             pooling: dict[str, Any] = (
-                {"poolclass": StaticPool} if in_memory
-                else {"pool_size": pool_size, "max_overflow": pool_size}
+                {"poolclass": StaticPool} if self._in_memory
+                else {"pool_size": 2, "max_overflow": pool_size}
             )
             self.engine: Engine = create_engine(
                 self.url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
@@ -58,8 +165,67 @@ class Database:
         else:
             self.engine = create_engine(
                 self.url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
-                pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
+                pool_size=2, max_overflow=pool_size, pool_pre_ping=False,
             )
+        self._pool = _Pool(self._connect, 1 if self._in_memory else pool_size)
+
+    def _connect(self) -> Any:
+        if self._in_memory:  # the engine's one shared connection
+            return self.engine.raw_connection().driver_connection
+        if self.backend == "sqlite":
+            import sqlite3
+
+            path = make_url(self.url).database
+            conn = sqlite3.connect(path or "", timeout=30, check_same_thread=False,
+                                   cached_statements=512)
+            _sqlite_connect(conn, None)
+            return conn
+        import psycopg
+        from psycopg.types.json import set_json_dumps, set_json_loads
+
+        conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        pg = psycopg.connect(conninfo, autocommit=True)
+        set_json_loads(orjson.loads, pg)
+        set_json_dumps(orjson.dumps, pg)
+        return pg
+
+    def prepare(self, statement: Executable) -> Prepared:
+        """Compile a SQLAlchemy statement (with ``bindparam``s) once, to run with ``Tx``."""
+        compiled = statement.compile(dialect=self.engine.dialect)  # type: ignore[attr-defined]
+        names = compiled.positiontup
+        return Prepared(str(compiled), tuple(names) if names else None)
+
+    @contextmanager
+    def tx(self, write: bool = False) -> Iterator[Tx]:
+        """One transaction on a raw connection: committed on success, else rolled back."""
+        lock = self._write_lock if write and self.backend == "sqlite" else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            raw = self._pool.get()
+            broken = False
+            try:
+                if self.backend == "sqlite":
+                    raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                elif write:
+                    raw.execute("BEGIN")
+                try:
+                    yield Tx(raw, self.backend)
+                except BaseException:
+                    if self.backend == "sqlite" or write:
+                        raw.execute("ROLLBACK")
+                    raise
+                if self.backend == "sqlite" or write:
+                    raw.execute("COMMIT")
+            except BaseException as exc:
+                broken = not _usable(raw, self.backend, exc)
+                raise
+            finally:
+                self._pool.put(raw, broken=broken)
+        finally:
+            if lock is not None:
+                lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -96,7 +262,32 @@ class Database:
             conn.commit()
 
     def dispose(self) -> None:
+        if not self._in_memory:
+            self._pool.close()
         self.engine.dispose()
+
+
+def is_integrity_error(exc: BaseException) -> bool:
+    """A constraint the database refused (unique, not null…), from either driver."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.IntegrityError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.IntegrityError)
+
+
+def _usable(raw: Any, backend: Backend, exc: BaseException) -> bool:
+    """Whether a connection that saw ``exc`` can go back to the pool."""
+    if backend == "sqlite":
+        return not isinstance(exc, KeyboardInterrupt)
+    try:
+        return not raw.closed and raw.info.transaction_status == 0  # IDLE
+    except Exception:
+        return False
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -104,7 +295,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
     # Unicode-aware lower() for case-insensitive LIKE on non-ASCII patterns.
@@ -120,4 +311,4 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-__all__ = ["Backend", "Database", "normalise_url"]
+__all__ = ["Backend", "Database", "Tx", "is_integrity_error", "normalise_url"]

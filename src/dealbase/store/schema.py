@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
 
+from ..domain.customfields import SLOT_COLUMNS
 from ..domain.entities import ENTITIES
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind
@@ -64,6 +65,8 @@ def _entity_table(metadata: MetaData, entity: EntitySpec) -> Table:
     columns.insert(1, Column("company_id", BigInteger(), nullable=False))
     if entity.has_custom_fields:
         columns.append(Column("custom", JSON_TYPE, nullable=False))
+        columns += [Column(c, Float() if c.startswith("cf_num") else String(255), nullable=True)
+                    for c in SLOT_COLUMNS]
     table = Table(entity.table, metadata, *columns)
     t = entity.table
     Index(f"ix_{t}_uid", table.c.company_id, table.c.uid, unique=True)
@@ -71,6 +74,13 @@ def _entity_table(metadata: MetaData, entity: EntitySpec) -> Table:
     for spec in entity.columns:
         if spec.kind is Kind.REF:
             Index(f"ix_{t}_{spec.name}", table.c.company_id, table.c[spec.name], table.c.id)
+    for extra in entity.indexes:
+        Index(f"ix_{t}_{'_'.join(extra)}", table.c.company_id, *(table.c[c] for c in extra))
+    if entity.has_custom_fields:
+        for c in SLOT_COLUMNS:  # only rows with a value: each slot holds one field per company
+            present = table.c[c].is_not(None)
+            Index(f"ix_{t}_{c}", table.c.company_id, table.c[c], table.c.id,
+                  sqlite_where=present, postgresql_where=present)
     return table
 
 
@@ -113,6 +123,7 @@ def build_metadata() -> MetaData:
         Column("created_at", DateTime(), nullable=False),
         Column("updated_at", DateTime(), nullable=False),
         Column("is_deleted", Boolean(), nullable=False),
+        Column("slot", Integer(), nullable=True),
     )
     Index("ix_custom_fields_key", fields.c.company_id, fields.c.key, unique=True)
     Index("ix_custom_fields_entity", fields.c.company_id, fields.c.entity, fields.c.order_nr)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -26,8 +25,9 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ...domain.errors import Conflict, DealbaseError, NotFound, Unauthenticated, ValidationError
 from ...domain.types import parse_datetime
-from ...query.ast import Cond, Offset, Query, all_of
+from ...query.ast import Cond, Keyset, Offset, Query, all_of
 from ...service import Context, new_uid, utcnow
+from ...store.database import Tx
 from ..body import json_body, read_capped
 from ..pipedrive.routes import Api
 from . import errors
@@ -144,7 +144,7 @@ class Pipeliner:
             raise Unauthenticated("These credentials belong to another space")
         return work(ctx, call)
 
-    def _env(self, conn: Connection, ctx: Context) -> Env:
+    def _env(self, conn: Tx, ctx: Context) -> Env:
         return Env(lambda entity, uids: self.records._ids(conn, ctx, entity, uids),
                    lambda entity, ids: self.records._uids(conn, ctx, entity, ids))
 
@@ -160,7 +160,7 @@ class Pipeliner:
             raise errors.PipelinerError(421, f"Unknown collection or entity '{name[:80]}'")
         return found
 
-    def _find(self, conn: Connection, ctx: Context, coll: Collection, wire_id: Any, *,
+    def _find(self, conn: Tx, ctx: Context, coll: Collection, wire_id: Any, *,
               live_only: bool = True) -> dict[str, Any] | None:
         """The record behind a wire id within the collection's scope, or None."""
         if coll.int_ids:
@@ -173,10 +173,10 @@ class Pipeliner:
                 return None
             key = Cond("uid", "eq", wire_id.upper())
         where = all_of(coll.scope, key, Cond("is_deleted", "eq", False) if live_only else None)
-        page = self.records._list(conn, ctx, coll.entity, Query(where=where, page=Offset(0, 1)))
+        page = self.records._list(conn, ctx, coll.entity, Query(where=where, page=Keyset(None, 1)))
         return page.items[0] if page.items else None
 
-    def _render_one(self, conn: Connection, ctx: Context, coll: Collection, env: Env,
+    def _render_one(self, conn: Tx, ctx: Context, coll: Collection, env: Env,
                     record_id: int) -> dict[str, Any]:
         record = self.records._fetch(conn, ctx, coll.entity, [record_id])[record_id]
         return coll.render([record], env, coll.cols(ctx.schema))[0]
@@ -202,7 +202,7 @@ class Pipeliner:
                 after = parse_datetime(q["after"])
             except ValueError:
                 raise invalid("after", "must be a date-time (YYYY-MM-DD HH:MM:SS)") from None
-        with self.db.read() as conn:
+        with self.db.tx() as conn:
             env = self._env(conn, ctx)
             cols = coll.select(ctx.schema, loadonly)
             query = Query(where=coll.where(ctx.schema, phrases, env, after),
@@ -221,7 +221,7 @@ class Pipeliner:
         if name.lower() == DATA.lower():
             return Reply(self._data_row(ctx, wire_id))
         coll = self._collection(name)
-        with self.db.read() as conn:
+        with self.db.tx() as conn:
             found = self._find(conn, ctx, coll, wire_id, live_only=False)
             if found is None:
                 raise NotFound(f"{coll.entity_name} {wire_id[:120]} not found")
@@ -233,7 +233,7 @@ class Pipeliner:
             return self._data_write(ctx, call, None)
         coll = self._collection(name)
         body = json_body(call.body, self.api.settings.max_body_bytes)
-        with self.db.write() as conn:
+        with self.db.tx(write=True) as conn:
             env = self._env(conn, ctx)
             wire_id, created = self._save(conn, ctx, coll, body, env, insert_missing=True)
             record = self._find(conn, ctx, coll, wire_id)
@@ -255,7 +255,7 @@ class Pipeliner:
             raise invalid("body", f"the body must be a JSON object (one {coll.entity_name})")
         if "ID" in body and str(body["ID"]).upper() != wire_id.upper():
             raise invalid("ID", "differs from the ID in the path")
-        with self.db.write() as conn:
+        with self.db.tx(write=True) as conn:
             env = self._env(conn, ctx)
             before = self._find(conn, ctx, coll, wire_id)
             if before is None:
@@ -273,7 +273,7 @@ class Pipeliner:
             return self._data_delete(ctx, wire_id)
         coll = self._collection(name)
         self._writable(ctx, coll)
-        with self.db.write() as conn:
+        with self.db.tx(write=True) as conn:
             env = self._env(conn, ctx)
             found = self._find(conn, ctx, coll, wire_id)
             if found is None:
@@ -281,7 +281,7 @@ class Pipeliner:
             self.records._delete(conn, ctx, coll.entity, [found["id"]])
             return Reply(self._render_one(conn, ctx, coll, env, found["id"]))
 
-    def _save(self, conn: Connection, ctx: Context, coll: Collection, body: Any, env: Env, *,
+    def _save(self, conn: Tx, ctx: Context, coll: Collection, body: Any, env: Env, *,
               insert_missing: bool) -> tuple[Any, bool]:
         """Insert or partially update one item; its wire id and whether it was created."""
         try:
@@ -292,7 +292,7 @@ class Pipeliner:
             raise errors.PipelinerError(430, f"A {coll.entity_name} with ID {body.get('ID')!s:.120} "
                                              "already exists (it may be deleted)") from None
 
-    def _upsert(self, conn: Connection, ctx: Context, coll: Collection, body: Any, env: Env, *,
+    def _upsert(self, conn: Tx, ctx: Context, coll: Collection, body: Any, env: Env, *,
                 insert_missing: bool) -> tuple[Any, bool]:
         self._writable(ctx, coll)
         if not isinstance(body, dict):
@@ -316,7 +316,7 @@ class Pipeliner:
         record_id = self.records._create(conn, ctx, coll.entity, draft)
         return (record_id if coll.int_ids else draft["uid"]), True
 
-    def _unclaimed(self, conn: Connection, ctx: Context, uid: str) -> None:
+    def _unclaimed(self, conn: Tx, ctx: Context, uid: str) -> None:
         """A client-chosen id must name one record of the space, whatever its collection."""
         for entity in {c.entity for c in COLLECTIONS if not c.int_ids}:
             if self.records._ids(conn, ctx, entity, [uid], live_only=False):
@@ -343,12 +343,12 @@ class Pipeliner:
         coll, flag, items = self._batch(call)
         ignoring = bool(flag & (FLAG_IGNORE_ON_ERROR | FLAG_IGNORE_AND_RETURN_ERRORS))
         results: list[Any] = []
-        with self.db.write() as conn:
+        with self.db.tx(write=True) as conn:
             env = self._env(conn, ctx)
             for index, item in enumerate(items):
                 try:
                     if ignoring:
-                        with conn.begin_nested():
+                        with conn.savepoint():
                             wire_id, _ = self._save(conn, ctx, coll, item, env,
                                                     insert_missing=bool(flag & FLAG_INSERT_ON_UPDATE))
                     else:
@@ -372,7 +372,7 @@ class Pipeliner:
         deleted: list[Any] = []
         failed: list[Any] = []
         per_item: list[Any] = []
-        with self.db.write() as conn:
+        with self.db.tx(write=True) as conn:
             for index, wire_id in enumerate(items):
                 try:
                     found = self._find(conn, ctx, coll, wire_id)

@@ -140,4 +140,6 @@ DEAL = EntitySpec(
     ),
     rules=(_place_in_stage, _stamp, owners_team, apart("person_id", "participant_ids"),
            apart("organization_id", "organization_ids")),
+    # A pipeline board: the open deals of one stage, latest update first (all dialects).
+    indexes=(("stage_id", "status", "is_deleted", "updated_at", "id"),),
 )
