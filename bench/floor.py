@@ -24,15 +24,15 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import event
 
 from dealbase.store.database import Database
 
 from .workloads import Req
 
 _UID = re.compile(r"PY-7FFFFFFF-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")
-# What the floor leaves out: authentication and the per-company schema load.
-_NOT_FLOOR = ("api_tokens", "FROM custom_fields")
+# What the floor leaves out: authentication (the token query and the data-version check
+# that validates a remembered sign-in) and the per-company schema load.
+_NOT_FLOOR = ("api_tokens", "FROM custom_fields", "SELECT max(seq) FROM change_log")
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,9 @@ class InProcess:
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                         base_url="http://bench.local", timeout=600)
         self._recording: list[Statement] | None = None
-        event.listen(db.engine, "before_cursor_execute", self._record)
 
-    def _record(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                executemany: bool) -> None:
-        if self._recording is None or statement.startswith("BEGIN"):
-            return
-        if any(mark in statement for mark in _NOT_FLOOR):
+    def _record(self, statement: str, parameters: Any, executemany: bool) -> None:
+        if self._recording is None or any(mark in statement for mark in _NOT_FLOOR):
             return
         self._recording.append(Statement(statement, parameters, executemany))
 
@@ -70,12 +66,12 @@ class InProcess:
     def recording(self) -> Iterator[list[Statement]]:
         self._recording = recorded = []
         try:
-            yield recorded
+            with self.db.observed(self._record):
+                yield recorded
         finally:
             self._recording = None
 
     def close(self) -> None:
-        event.remove(self.db.engine, "before_cursor_execute", self._record)
         self.loop.run_until_complete(self.client.aclose())
         self.loop.close()
 

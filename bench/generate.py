@@ -29,6 +29,7 @@ from dealbase.accounts import Accounts
 from dealbase.domain.entities._common import CURRENT_USER, NEW_UID, NOW
 from dealbase.fields import CustomFields
 from dealbase.service import Context, Records
+from dealbase.store.codec import slot_value
 from dealbase.store.database import Database
 
 
@@ -88,7 +89,10 @@ class Rows:
             else:
                 row[f.name] = f.default
         if self.spec.has_custom_fields:
-            row["custom"] = values.get("custom", {})
+            custom = row["custom"] = values.get("custom", {})
+            for f in self.spec.custom:  # the index slots mirror their fields, as writes do
+                if f.slot is not None:
+                    row[f.slot] = slot_value(f.kind, custom.get(f.custom_key or ""))
         return row
 
 

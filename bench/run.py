@@ -387,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.workers = sorted({int(n) for n in args.workers.split(",")})
     loadgen.wrk_path()
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 200)
     report = Report(machine(), args.scale, args.seconds, args.connections)
     for url in args.database_url:
         bench_database(url, args, report, console)

@@ -24,6 +24,7 @@ from .pipeliner.errors import BY_CODE, PipelinerError
 from .pipeliner.routes import PREFIX as PIPELINER_PREFIX
 from .pipeliner.routes import error_response as pipeliner_error
 from .pipeliner.routes import pipeliner_routes
+from .router import IndexedRouter
 
 _SELECTOR = re.compile(r"^(?P<path>/(?:api/)?v1/[A-Za-z]+(?:/[^/:]+)*):\((?P<fields>[^)]*)\)$")
 
@@ -63,7 +64,8 @@ def create_app(settings: Settings, database: Database | None = None,
     accounts = Accounts(records)
     api = Api(settings, records, accounts, CustomFields(accounts))
     routes = [*user_routes(api), *field_routes(api), *build_routes(api), *pipeliner_routes(api)]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(exception_handlers={HTTPException: _http_error})
+    app.router = IndexedRouter(routes=routes)
     app.state.db = db
     app.state.api = api
     app.add_middleware(FieldSelector)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -51,13 +51,16 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+Observer = Callable[[str, Any, bool], None]
+
+
 class Tx:
     """One transaction on one raw driver connection (see ``Database.tx``)."""
 
-    __slots__ = ("backend", "raw")
+    __slots__ = ("backend", "observe", "raw")
 
-    def __init__(self, raw: Any, backend: Backend) -> None:
-        self.raw, self.backend = raw, backend
+    def __init__(self, raw: Any, backend: Backend, observe: Observer | None = None) -> None:
+        self.raw, self.backend, self.observe = raw, backend, observe
 
     @classmethod
     def of(cls, conn: Connection) -> Tx:
@@ -67,19 +70,27 @@ class Tx:
 
     def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
              ) -> list[tuple[Any, ...]]:
+        if self.observe is not None:
+            self.observe(sql, params, False)
         rows: list[tuple[Any, ...]] = self.raw.execute(sql, params).fetchall()
         return rows
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.observe is not None:
+            self.observe(sql, params, False)
         row = self.raw.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute a statement; the number of rows it changed."""
+        if self.observe is not None:
+            self.observe(sql, params, False)
         return int(self.raw.execute(sql, params).rowcount)
 
     def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         if params:
+            if self.observe is not None:
+                self.observe(sql, params, True)
             self.raw.cursor().executemany(sql, params)
 
     @contextmanager
@@ -168,6 +179,21 @@ class Database:
                 pool_size=2, max_overflow=pool_size, pool_pre_ping=False,
             )
         self._pool = _Pool(self._connect, 1 if self._in_memory else pool_size)
+        self._observers: list[Observer] = []
+
+    @contextmanager
+    def observed(self, observer: Observer) -> Iterator[None]:
+        """Call ``observer(sql, params, many)`` for every fast-path statement meanwhile
+        (the benchmark's floor records what requests run; tests check the SQL)."""
+        self._observers.append(observer)
+        try:
+            yield
+        finally:
+            self._observers.remove(observer)
+
+    def _observe(self, sql: str, params: Any, many: bool) -> None:
+        for observer in list(self._observers):
+            observer(sql, params, many)
 
     def _connect(self) -> Any:
         if self._in_memory:  # the engine's one shared connection
@@ -211,7 +237,7 @@ class Database:
                 elif write:
                     raw.execute("BEGIN")
                 try:
-                    yield Tx(raw, self.backend)
+                    yield Tx(raw, self.backend, self._observe if self._observers else None)
                 except BaseException:
                     if self.backend == "sqlite" or write:
                         raw.execute("ROLLBACK")
@@ -311,4 +337,4 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-__all__ = ["Backend", "Database", "Tx", "is_integrity_error", "normalise_url"]
+__all__ = ["Backend", "Database", "Observer", "Prepared", "Tx", "is_integrity_error", "normalise_url"]

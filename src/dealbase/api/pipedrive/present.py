@@ -9,6 +9,7 @@ from typing import Any
 
 from ...domain.registry import Schema
 from ...service import Context, Records
+from ...store.database import Tx
 from . import customvalues
 from .mapping import RenderContext, View, org_object, person_object, user_object
 from .render import day, v1_time, v2_time
@@ -31,20 +32,25 @@ class Presenter:
         self.records = records
 
     def load(self, ctx: Context, view: View, items: list[dict[str, Any]],
-             company: dict[str, Any]) -> RenderContext:
+             company: dict[str, Any], tx: Tx | None = None) -> RenderContext:
+        if not view.loads and not (view.entity == "organization" and view.version == "v1"):
+            return RenderContext({}, ctx.user_id, company)
+        if tx is None:
+            with self.records.db.tx() as own:
+                return self.load(ctx, view, items, company, own)
         wanted: dict[str, set[int]] = defaultdict(set)
         for entity, field in view.loads:
             for item in items:
                 if item.get(field) is not None:
                     wanted[entity].add(item[field])
         related: dict[str, dict[int, dict[str, Any]]] = {
-            entity: self.records.get_many(ctx, entity, ids) for entity, ids in wanted.items()
+            entity: self.records._get_many(tx, ctx, entity, ids) for entity, ids in wanted.items()
         }
         org_ids = set(related.get("organization", {}))
         if view.entity == "organization" and view.version == "v1":
             org_ids |= {i["id"] for i in items}
         if org_ids:
-            counts = self.records.count_by(ctx, "person", "organization_id", org_ids)
+            counts = self.records._count_by(tx, ctx, "person", "organization_id", org_ids)
             related["people_count"] = {k: {"n": v} for k, v in counts.items()}
         return RenderContext(related, ctx.user_id, company)
 

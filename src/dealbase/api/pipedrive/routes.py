@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,11 +19,12 @@ from starlette.routing import BaseRoute, Route
 from ...accounts import Accounts
 from ...domain.errors import DealbaseError, NotFound
 from ...fields import CustomFields
-from ...query.ast import Cond, Keyset, Offset, Query, all_of
+from ...query.ast import Cond, Filter, Keyset, Offset, Query, all_of
 from ...query.compile import full_sort
 from ...query.cursor import decode_cursor, encode_cursor
-from ...service import Context, Records
+from ...service import MAX_BULK, Context, Records
 from ...settings import Settings
+from ...store.database import Tx
 from ..body import read_capped
 from . import params, render
 from .mapping import VIEWS, View
@@ -31,6 +32,7 @@ from .present import Presenter
 
 log = logging.getLogger("dealbase.pipedrive")
 Handler = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 PREFIXES = {"v1": ("/v1", "/api/v1"), "v2": ("/api/v2",)}
 
 
@@ -46,22 +48,46 @@ class Api:
     def __post_init__(self) -> None:
         self.presenter = Presenter(self.records)
 
-    async def context(self, request: Request) -> Context:
+    @staticmethod
+    def token(request: Request) -> str:
         token = request.query_params.get("api_token") or request.headers.get("x-api-token")
         if not token:
             auth = request.headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
                 token = auth[7:].strip()
-        return await run_in_threadpool(self.accounts.authenticate, token or "")
+        return token or ""
 
-    async def body(self, request: Request) -> Any:
-        raw = await read_capped(request, self.settings.max_body_bytes)
+    async def context(self, request: Request) -> Context:
+        return await self.call(self.accounts.authenticate, self.token(request))
+
+    async def call(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a request's store work where the backend wants it: SQLite's statements are
+        in-process and short, so they run on the event loop (a thread hop costs more than
+        they do); PostgreSQL's wait on the network, so they run in the thread pool, one
+        hop per request."""
+        if self.records.db.backend == "sqlite":
+            return work(*args)
+        return await run_in_threadpool(work, *args)
+
+    async def raw_body(self, request: Request) -> bytes | DealbaseError:
+        """The body's bytes, or the refusal to read it (raised after authentication)."""
+        try:
+            return await read_capped(request, self.settings.max_body_bytes)
+        except DealbaseError as exc:
+            return exc
+
+    def parse_body(self, request: Request, raw: bytes | DealbaseError) -> Any:
+        if isinstance(raw, DealbaseError):
+            raise raw
         ctype = request.headers.get("content-type", "")
         if "application/x-www-form-urlencoded" in ctype:
             from urllib.parse import parse_qsl
 
             return dict(parse_qsl(bytes(raw).decode("utf-8", "replace")))
         return params.json_body(bytes(raw), self.settings.max_body_bytes)
+
+    async def body(self, request: Request) -> Any:
+        return self.parse_body(request, await self.raw_body(request))
 
     @staticmethod
     def company_info(ctx: Context) -> dict[str, Any]:
@@ -100,12 +126,17 @@ def selected(request: Request, data: Any) -> Any:
 
 
 class Handlers:
-    """The generic list/get/create/update/delete handlers for one view."""
+    """The generic list/get/create/update/delete handlers for one view.
+
+    Each request is one call of a synchronous function (``Api.call``) that signs in,
+    reads or writes and renders inside one transaction.
+    """
 
     def __init__(self, api: Api, view: View) -> None:
         self.api, self.view = api, view
+        self.records = api.records
 
-    def _render_opts(self, request: Request, ctx: Context) -> dict[str, Any]:
+    def _render_opts(self, request: Request) -> dict[str, Any]:
         if self.view.version != "v2":
             return {}
         include = frozenset(params.csv(request.query_params, "include_fields"))
@@ -119,91 +150,117 @@ class Handlers:
         return {"include": include, "custom_keys": keys or None,
                 "option_labels": params.flag(request.query_params, "include_option_labels")}
 
-    async def _present(self, request: Request, ctx: Context, items: list[dict[str, Any]],
-                       opts: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
-        def work() -> tuple[list[dict[str, Any]], Any]:
-            rc = self.api.presenter.load(ctx, self.view, items, self.api.company_info(ctx)
-                                         if self.view.version == "v1" else {})
-            out = [self.api.presenter.one(self.view, ctx.schema, i, rc, **opts) for i in items]
-            return out, self.api.presenter.related_objects(self.view, rc)
-        return await run_in_threadpool(work)
+    def _present(self, tx: Tx, ctx: Context, items: list[dict[str, Any]], opts: dict[str, Any]
+                 ) -> tuple[list[dict[str, Any]], Any]:
+        presenter = self.api.presenter
+        rc = presenter.load(ctx, self.view, items, self.api.company_info(ctx)
+                            if self.view.version == "v1" else {}, tx=tx)
+        out = [presenter.one(self.view, ctx.schema, i, rc, **opts) for i in items]
+        return out, presenter.related_objects(self.view, rc)
 
     async def list(self, request: Request, extra: Any = None) -> Response:
-        ctx = await self.api.context(request)
-        q = request.query_params
-        view, settings = self.view, self.api.settings
-        limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
-        if q.get("filter_id"):
-            raise NotFound(f"Filter {q['filter_id'][:20]} not found (saved filters are not "
-                           "supported yet)")
-        if view.version == "v1" and params.flag(q, "owned_by_you"):
-            extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
-        where = all_of(params.filters(view, q), extra)
-        opts = self._render_opts(request, ctx)
-        if view.version == "v1":
-            sort = params.v1_sort(view, ctx.schema, q.get("sort"))
-            start = params.integer(q, "start", 0, 0, 10**9) if view.paged else 0
-            if not view.paged:
-                limit = settings.max_page_size
-            query = Query(where=where, sort=sort or view.default_sort, page=Offset(start, limit))
-            page = await run_in_threadpool(self.api.records.list, ctx, view.entity, query)
-            data, related = await self._present(request, ctx, page.items, opts)
-            additional = render.v1_pagination(start, limit, page.more) if view.paged else None
-            return render.success(selected(request, data), additional_data=additional,
-                                  related_objects=related)
-        sort = params.v2_sort(view, q)
-        cursor = q.get("cursor")
-        after = decode_cursor(cursor, full_sort(ctx.schema.entity(view.entity), sort)) if cursor else None
-        query = Query(where=where, sort=sort, page=Keyset(after, limit))
-        page = await run_in_threadpool(self.api.records.list, ctx, view.entity, query)
-        data, _ = await self._present(request, ctx, page.items, opts)
-        last = page.last_key()
-        next_cursor = encode_cursor(page.sort, last) if last is not None else None
-        return render.success(data, additional_data={"next_cursor": next_cursor})
+        return await self.api.call(self._list, request, self.api.token(request), extra)
+
+    def _list(self, request: Request, token: str, extra: Any,
+              parent: tuple[str, int] | None = None) -> Response:
+        with self.records.db.tx() as tx:
+            ctx = self.api.accounts.authenticate(token, tx=tx)
+            if parent is not None:
+                self.records._get(tx, ctx, *parent)
+            if callable(extra):
+                extra = extra(ctx)
+            q = request.query_params
+            view, settings = self.view, self.api.settings
+            limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
+            if q.get("filter_id"):
+                raise NotFound(f"Filter {q['filter_id'][:20]} not found (saved filters are not "
+                               "supported yet)")
+            if view.version == "v1" and params.flag(q, "owned_by_you"):
+                extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
+            where = all_of(params.filters(view, q), extra)
+            opts = self._render_opts(request)
+            if view.version == "v1":
+                sort = params.v1_sort(view, ctx.schema, q.get("sort"))
+                start = params.integer(q, "start", 0, 0, 10**9) if view.paged else 0
+                if not view.paged:
+                    limit = settings.max_page_size
+                query = Query(where=where, sort=sort or view.default_sort, page=Offset(start, limit))
+                page = self.records._list(tx, ctx, view.entity, query)
+                data, related = self._present(tx, ctx, page.items, opts)
+                additional = render.v1_pagination(start, limit, page.more) if view.paged else None
+                return render.success(selected(request, data), additional_data=additional,
+                                      related_objects=related)
+            sort = params.v2_sort(view, q)
+            cursor = q.get("cursor")
+            after = decode_cursor(cursor, full_sort(ctx.schema.entity(view.entity), sort)) if cursor else None
+            page = self.records._list(tx, ctx, view.entity, Query(where=where, sort=sort,
+                                                                  page=Keyset(after, limit)))
+            data, _ = self._present(tx, ctx, page.items, opts)
+            last = page.last_key()
+            next_cursor = encode_cursor(page.sort, last) if last is not None else None
+            return render.success(data, additional_data={"next_cursor": next_cursor})
 
     async def get(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        opts = self._render_opts(request, ctx)
-        record = await run_in_threadpool(self.api.records.get, ctx, self.view.entity,
-                                         record_id(request))
-        data, related = await self._present(request, ctx, [record], opts)
+        return await self.api.call(self._get, request, self.api.token(request))
+
+    def _get(self, request: Request, token: str) -> Response:
+        with self.records.db.tx() as tx:
+            ctx = self.api.accounts.authenticate(token, tx=tx)
+            opts = self._render_opts(request)
+            record = self.records._get(tx, ctx, self.view.entity, record_id(request))
+            data, related = self._present(tx, ctx, [record], opts)
         return render.success(selected(request, data[0]), related_objects=related)
 
     async def create(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        values = params.values(self.view, ctx.schema, await self.api.body(request))
-        self._refuse_deleted_flag(values)
-        record = await run_in_threadpool(self.api.records.create, ctx, self.view.entity, values)
-        data, related = await self._present(request, ctx, [record], {})
-        return render.success(data[0], status=self.view.create_status, related_objects=related)
+        raw = await self.api.raw_body(request)
+        return await self.api.call(self._write, request, self.api.token(request), raw, None)
 
     async def update(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        values = params.values(self.view, ctx.schema, await self.api.body(request))
-        self._refuse_deleted_flag(values)
-        record = await run_in_threadpool(self.api.records.update, ctx, self.view.entity,
-                                         record_id(request), values)
-        data, related = await self._present(request, ctx, [record], {})
-        return render.success(data[0], related_objects=related)
+        raw = await self.api.raw_body(request)
+        return await self.api.call(self._write, request, self.api.token(request), raw, "id")
+
+    def _write(self, request: Request, token: str, raw: bytes | DealbaseError,
+               target: int | str | None) -> Response:
+        with self.records.db.tx(write=True) as tx:
+            ctx = self.api.accounts.authenticate(token, tx=tx)
+            if isinstance(target, str):
+                target = record_id(request, target)
+            values = params.values(self.view, ctx.schema, self.api.parse_body(request, raw))
+            self._refuse_deleted_flag(values)
+            if target is None:
+                target = self.records._create(tx, ctx, self.view.entity, values)
+            else:
+                self.records._update(tx, ctx, self.view.entity, target, values)
+            record = self.records._get(tx, ctx, self.view.entity, target)
+            data, related = self._present(tx, ctx, [record], {})
+        status = self.view.create_status if request.method == "POST" else 200
+        return render.success(data[0], status=status, related_objects=related)
 
     def _refuse_deleted_flag(self, values: dict[str, Any]) -> None:
         if values.pop("is_deleted", False):
             raise params.bad("is_deleted", "Use DELETE to delete; is_deleted cannot be set")
 
     async def delete(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        deleted = await run_in_threadpool(self.api.records.delete, ctx, self.view.entity,
-                                          [record_id(request)])
-        return render.success({"id": deleted[0]})
+        return await self.api.call(self._delete, request, self.api.token(request), None, False)
 
     async def bulk_delete(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
         raw = request.query_params.get("ids")
-        if not raw:
-            raise params.bad("ids", "Parameter 'ids' is required")
-        ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18) for p in raw.split(",") if p.strip()]
-        deleted = await run_in_threadpool(self.api.records.delete, ctx, self.view.entity, ids)
-        return render.success({"id": deleted})
+        return await self.api.call(self._delete, request, self.api.token(request), raw, True)
+
+    def _delete(self, request: Request, token: str, ids: Any, bulk: bool) -> Response:
+        with self.records.db.tx(write=True) as tx:
+            ctx = self.api.accounts.authenticate(token, tx=tx)
+            if not bulk:
+                ids = [record_id(request)]
+            else:
+                if not ids:
+                    raise params.bad("ids", "Parameter 'ids' is required")
+                ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18)
+                       for p in ids.split(",") if p.strip()]
+                if len(ids) > MAX_BULK:
+                    raise params.bad("ids", f"at most {MAX_BULK} ids at once")
+            deleted = self.records._delete(tx, ctx, self.view.entity, ids)
+        return render.success({"id": deleted if bulk else deleted[0]})
 
 
 def _routes(prefixes: tuple[str, ...], path: str, handler: Handler, methods: list[str]
@@ -263,15 +320,16 @@ def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: boo
     handlers = Handlers(api, view)
 
     async def handler(request: Request) -> Response:
-        ctx = await api.context(request)
         parent_id = record_id(request)
-        await run_in_threadpool(api.records.get, ctx, parent, parent_id)
-        extra = Cond(field, "eq", parent_id)
         q = request.query_params
         # Spec: without user_id or everyone=1, stage/pipeline deal lists show the caller's deals.
-        if owner_scoped and not params.flag(q, "everyone") and not q.get("user_id"):
-            extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))  # type: ignore[assignment]
-        return await handlers.list(request, extra)
+        mine = owner_scoped and not params.flag(q, "everyone") and not q.get("user_id")
+
+        def extra(ctx: Context) -> Filter | None:
+            return all_of(Cond(field, "eq", parent_id),
+                          Cond("owner_id", "eq", ctx.user_id) if mine else None)
+        return await api.call(handlers._list, request, api.token(request), extra,
+                              (parent, parent_id))
     return handler
 
 

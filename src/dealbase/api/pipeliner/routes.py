@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
@@ -128,7 +127,7 @@ class Pipeliner:
                        if with_body else b"")
                 call = Call(request.path_params["space"], request.query_params,
                             raw, str(request.base_url).rstrip("/"), request.path_params)
-                reply = await run_in_threadpool(self._run, work, token, password, call)
+                reply = await self.api.call(self._run, work, token, password, call)
             except DealbaseError as exc:
                 return error_response(exc)
             except Exception:  # one log line, one opaque 500
