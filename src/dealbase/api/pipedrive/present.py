@@ -11,6 +11,7 @@ from ...domain.registry import Schema
 from ...service import Context, Records
 from ...store.database import Tx
 from . import customvalues
+from .compiled import CompiledViews, Render
 from .mapping import RenderContext, View, org_object, person_object, user_object
 from .render import day, v1_time, v2_time
 
@@ -30,6 +31,7 @@ class Presenter:
 
     def __init__(self, records: Records) -> None:
         self.records = records
+        self.compiled = CompiledViews()
 
     def load(self, ctx: Context, view: View, items: list[dict[str, Any]],
              company: dict[str, Any], tx: Tx | None = None) -> RenderContext:
@@ -57,6 +59,19 @@ class Presenter:
     def one(self, view: View, schema: Schema, record: dict[str, Any], rc: RenderContext, *,
             include: frozenset[str] = frozenset(), custom_keys: list[str] | None = None,
             option_labels: bool = False) -> dict[str, Any]:
+        return self.renderer(view, schema, include=include, custom_keys=custom_keys,
+                             option_labels=option_labels)(record, rc)
+
+    def renderer(self, view: View, schema: Schema, *, include: frozenset[str] = frozenset(),
+                 custom_keys: list[str] | None = None, option_labels: bool = False) -> Render:
+        """The view compiled for this schema and these options (see ``compiled.py``)."""
+        return self.compiled.get(view, schema, include,
+                                 None if custom_keys is None else tuple(custom_keys), option_labels)
+
+    def walk(self, view: View, schema: Schema, record: dict[str, Any], rc: RenderContext, *,
+             include: frozenset[str] = frozenset(), custom_keys: list[str] | None = None,
+             option_labels: bool = False) -> dict[str, Any]:
+        """The same object as ``one``, by walking the declarations (the compiler's oracle)."""
         out: dict[str, Any] = {}
         for attr in view.attrs:
             if attr.opt_in and attr.key not in include:

@@ -155,7 +155,8 @@ class Handlers:
         presenter = self.api.presenter
         rc = presenter.load(ctx, self.view, items, self.api.company_info(ctx)
                             if self.view.version == "v1" else {}, tx=tx)
-        out = [presenter.one(self.view, ctx.schema, i, rc, **opts) for i in items]
+        render = presenter.renderer(self.view, ctx.schema, **opts)
+        out = [render(i, rc) for i in items]
         return out, presenter.related_objects(self.view, rc)
 
     async def list(self, request: Request, extra: Any = None) -> Response:

@@ -1,0 +1,126 @@
+"""Views compiled to Python: one generated function per (view, schema, options).
+
+``Presenter.one`` renders a record by walking the view's attributes; that walk, done
+for every key of every record of every page, is most of what a list request costs.
+``compile_view`` turns the same declarations into straight-line code (a dict display
+and a few statements) once, and keeps it. Its source is built only from the view's
+and the schema's own names, always through ``repr``; attribute functions and custom
+field helpers are passed in by name, never as text. The output equals ``one``'s, key
+for key (tests compare them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ...domain.customfields import FIELD_TYPES, CustomField
+from ...domain.registry import Schema
+from ...domain.types import Kind
+from . import customvalues
+from .mapping import SPECS, RenderContext, View
+
+Render = Callable[[dict[str, Any], RenderContext], dict[str, Any]]
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _v1_set(value: Any) -> Any:
+    return None if value is None else ",".join(str(v) for v in value)
+
+
+def _value(version: str, kind: Kind, style: str, source: str) -> str:
+    """An expression formatting ``source`` (evaluated once) the way ``present._format`` does."""
+    if kind is Kind.DATETIME:
+        text = 'x.isoformat(" ", "seconds")' if version == "v1" else 'x.isoformat("T", "seconds") + "Z"'
+        return f"(None if (x := {source}) is None else {text})"
+    if kind is Kind.DATE:
+        return f"(None if (x := {source}) is None else x.isoformat())"
+    if style == "str":
+        return f"(None if (x := {source}) is None else str(x))"
+    return source
+
+
+def compile_view(view: View, schema: Schema, include: frozenset[str] = frozenset(),
+                 custom_keys: tuple[str, ...] | None = None, option_labels: bool = False) -> Render:
+    names: dict[str, Any] = {"_plain": _plain, "_v1_set": _v1_set,
+                             "_v1_out": customvalues.v1_out, "_v2_out": customvalues.v2_out}
+    spec = SPECS[view.entity]
+    items: list[str] = []
+    after: list[str] = []
+    for n, attr in enumerate(view.attrs):
+        if attr.opt_in and attr.key not in include:
+            continue
+        if attr.compute is not None:
+            names[f"_c{n}"] = attr.compute
+            source = f"_c{n}(r, rc)"
+        else:
+            field = spec[attr.field or ""]
+            source = _value(view.version, field.kind, attr.style, f"r[{field.name!r}]")
+        if attr.key in view.omit_null:
+            after.append(f"    if (v := {source}) is not None:\n        o[{attr.key!r}] = v")
+        else:
+            items.append(f"{attr.key!r}: {source}")
+    if view.has_custom:
+        fields = schema.custom_of(view.entity)
+        if custom_keys is not None:
+            fields = tuple(f for f in fields if f.key in custom_keys)
+        custom = [_custom(view.version, f, n, names, option_labels) for n, f in enumerate(fields)]
+        if view.version == "v1":
+            after += custom
+        else:
+            after.append("    o['custom_fields'] = {" + ", ".join(custom) + "}")
+    source = ("def render(r, rc):\n    o = {" + ", ".join(items) + "}\n"
+              + "".join(line + "\n" for line in after) + "    return o\n")
+    namespace = dict(names)
+    exec(compile(source, f"<view {view.version} {view.path}>", "exec"), namespace)  # noqa: S102
+    made: Render = namespace["render"]
+    return made
+
+
+def _custom(version: str, cf: CustomField, n: int, names: dict[str, Any], labels: bool) -> str:
+    """v1: a statement setting the field's flat keys; v2: one ``key: value`` item."""
+    names[f"_f{n}"] = cf
+    key = repr(cf.key)
+    suffixes = FIELD_TYPES[cf.field_type][2]
+    if version == "v1":
+        if suffixes:
+            return f"    o.update(_v1_out(_f{n}, r))"
+        if cf.field_type == "enum":
+            value = f"(None if (x := r.get({key})) is None else str(x))"
+        elif cf.field_type == "set":
+            value = f"_v1_set(r.get({key}))"
+        else:
+            value = f"_plain(r.get({key}))"
+        return f"    o[{key}] = {value}"
+    if suffixes or (labels and cf.field_type in ("enum", "set")):
+        return f"{key}: _v2_out(_f{n}, r, {labels!r})"
+    return f"{key}: _plain(r.get({key}))"
+
+
+class CompiledViews:
+    """Compiled views by (view, schema, options); the schema is kept, so ids stay unique."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[Any, ...], tuple[View, Schema, Render]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, view: View, schema: Schema, include: frozenset[str] = frozenset(),
+            custom_keys: tuple[str, ...] | None = None, option_labels: bool = False) -> Render:
+        key = (id(view), id(schema), include, custom_keys, option_labels)
+        found = self._made.get(key)
+        if found is not None and found[0] is view and found[1] is schema:
+            return found[2]
+        made = compile_view(view, schema, include, custom_keys, option_labels)
+        with self._lock:
+            if len(self._made) > 4096:
+                self._made.clear()
+            self._made[key] = (view, schema, made)
+        return made
+
+
+__all__ = ["CompiledViews", "Render", "compile_view"]
