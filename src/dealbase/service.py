@@ -29,12 +29,14 @@ from .query.ast import Cond, Filter, Keyset, Offset, Query, Sort, all_of
 from .query.compile import (
     compile_count,
     compile_count_by,
+    compile_fetch,
     compile_list,
     full_sort,
     insert_sql,
     update_sql,
 )
 from .query.memory import ListMemory
+from .query.operators import MAX_IN_VALUES
 from .store.changelog import ChangeLog, Entry
 from .store.codec import encode, slot_value
 from .store.database import Database, Tx, is_integrity_error
@@ -184,7 +186,8 @@ class Records:
         spec = ctx.schema.entity(entity)
         backend = tx.backend
         page, run, version = query.page, query, None
-        where_key = (ctx.company_id, entity, repr(query.where))
+        where_key = (ctx.company_id, entity, repr(query.where)) if (
+            with_total or isinstance(page, Offset)) else ()
         list_key: tuple[Any, ...] | None = None
         if isinstance(page, Offset):
             version = self.version(tx, ctx)
@@ -222,14 +225,17 @@ class Records:
     def _fetch(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int], *,
                live_only: bool = False, fields: Sequence[str] | None = None
                ) -> dict[int, dict[str, Any]]:
-        ctx.schema.entity(entity)
-        where: Filter | None = Cond("id", "in", list(ids))
-        if live_only:
-            where = all_of(where, Cond("is_deleted", "eq", False))
-        query = Query(where=where, page=Keyset(None, len(ids)),
-                      fields=tuple(fields) if fields is not None else None)
-        page = self._list(tx, ctx, entity, query)
-        return {item["id"]: item for item in page.items}
+        spec = ctx.schema.entity(entity)
+        unique = sorted(set(ids))
+        if not unique:
+            return {}
+        if len(unique) > MAX_IN_VALUES or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in unique):
+            raise _bad("id", f"at most {MAX_IN_VALUES} integer ids")
+        compiled = compile_fetch(spec, unique, ctx.company_id, tx.backend, live_only=live_only,
+                                 fields=fields)
+        decode = self.decoders.get(spec, compiled.columns, tx.backend)
+        return {(r := decode(row))["id"]: r for row in tx.rows(compiled.sql, compiled.params)}
 
     def _uids(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> dict[int, str]:
         """Pipeliner string ids of records (deleted ones included), by integer id."""
@@ -489,6 +495,8 @@ class Records:
     def _delete(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         spec = ctx.schema.entity(entity)
         unique = list(dict.fromkeys(ids))
+        if not unique:
+            raise _bad("ids", "give at least one id")
         live = self._fetch(tx, ctx, entity, unique, live_only=True, fields=("id",))
         missing = [i for i in unique if i not in live]
         if missing:

@@ -2,11 +2,11 @@
 
 Starlette's ``Router`` tries every route in order, one regular expression each; with
 the few hundred routes that two dialects generate, that scan costs more than serving
-a small response. ``IndexedRouter`` files each route under the first two segments of
+a small response. ``IndexedRouter`` files each route under the first three segments of
 its path (a ``{parameter}`` segment, or the rest of a ``Mount``, matches anything) and
-tries, in their original order, only the routes filed under the request's own first
-two segments. The outcome (first full match wins, else the first partial match, else
-not found, which the full scan then handles) is exactly that of the full scan.
+tries, in their original order, only the routes whose filed segments fit the request's.
+The outcome (first full match wins, else the first partial match, else not found,
+which the full scan then handles) is exactly that of the full scan.
 """
 
 from __future__ import annotations
@@ -21,39 +21,46 @@ ANY = "*"
 MAX_CACHED = 4096
 
 
-def _key(route: BaseRoute) -> tuple[str, str]:
+DEPTH = 3
+
+
+def _key(route: BaseRoute) -> tuple[str, ...]:
     path: str = getattr(route, "path", "")
     parts = [ANY if "{" in p else p for p in path.strip("/").split("/")] if path.strip("/") else []
     filler = ANY if isinstance(route, Mount) or not hasattr(route, "path") else ""
-    parts += [filler] * (2 - len(parts))
-    return parts[0], parts[1]
+    if len(parts) > DEPTH:
+        parts = parts[:DEPTH]
+    return tuple(parts + [filler] * (DEPTH - len(parts)))
+
+
+def _segments(path: str) -> tuple[str, ...]:
+    parts = path.strip("/").split("/", DEPTH)[:DEPTH]
+    return tuple(parts + [""] * (DEPTH - len(parts)))
 
 
 class IndexedRouter(Router):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._indexed: list[BaseRoute] = []
-        self._by_key: dict[tuple[str, str], list[int]] = {}
-        self._cache: dict[tuple[str, str], list[BaseRoute]] = {}
+        self._keys: list[tuple[str, ...]] = []
+        self._cache: dict[tuple[str, str], list[tuple[str, BaseRoute]]] = {}
 
-    def _candidates(self, first: str, second: str) -> list[BaseRoute]:
+    def _candidates(self, segments: tuple[str, ...]) -> list[BaseRoute]:
         routes = self.routes
         if len(routes) != len(self._indexed) or (routes and (
                 routes[0] is not self._indexed[0] or routes[-1] is not self._indexed[-1])):
             # routes were added (as apps and tests do, at either end): file them again
-            self._indexed = list(self.routes)
-            self._by_key = {}
-            for index, route in enumerate(self._indexed):
-                self._by_key.setdefault(_key(route), []).append(index)
+            self._indexed = list(routes)
+            self._keys = [_key(r) for r in self._indexed]
             self._cache = {}
-        found = self._cache.get((first, second))
-        if found is None:
-            indexes = sorted({i for k in ((first, second), (first, ANY), (ANY, second), (ANY, ANY))
-                              for i in self._by_key.get(k, ())})
-            found = [self._indexed[i] for i in indexes]
+        first, second, third = segments
+        near = self._cache.get((first, second))
+        if near is None:  # the routes whose first two segments fit, in order
+            near = [(k[2], r) for k, r in zip(self._keys, self._indexed, strict=True)
+                    if k[0] in (first, ANY) and k[1] in (second, ANY)]
             if len(self._cache) < MAX_CACHED:
-                self._cache[(first, second)] = found
-        return found
+                self._cache[(first, second)] = near
+        return [r for k, r in near if k in (third, ANY)]
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,10 +68,8 @@ class IndexedRouter(Router):
             return
         if "router" not in scope:
             scope["router"] = self
-        parts = get_route_path(scope).strip("/").split("/", 2)
-        parts += [""] * (2 - len(parts))
         partial = partial_scope = None
-        for route in self._candidates(parts[0], parts[1]):
+        for route in self._candidates(_segments(get_route_path(scope))):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 scope["route"] = route

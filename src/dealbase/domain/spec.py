@@ -82,9 +82,18 @@ class EntitySpec:
     # Extra indexes, each a tuple of columns after ``company_id`` (lists that clients run).
     indexes: tuple[tuple[str, ...], ...] = ()
     by_name: Mapping[str, FieldSpec] = field(init=False, repr=False, compare=False)
+    # What the query engine derives from this spec once (SQL fragments), per backend.
+    memo: dict[Any, Any] = field(init=False, repr=False, compare=False)
+    # Set by __post_init__: fields stored in their own column (all but custom fields), and
+    # the custom fields.
+    columns: tuple[FieldSpec, ...] = field(init=False, repr=False, compare=False)
+    custom: tuple[FieldSpec, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+        object.__setattr__(self, "memo", {})
+        object.__setattr__(self, "columns", tuple(f for f in self.fields if not f.is_custom))
+        object.__setattr__(self, "custom", tuple(f for f in self.fields if f.is_custom))
 
     def field(self, name: str) -> FieldSpec:
         try:
@@ -94,14 +103,6 @@ class EntitySpec:
                 f"Unknown field '{name}' on {self.name}", (Problem(name, "unknown field"),)
             ) from None
 
-    @property
-    def columns(self) -> tuple[FieldSpec, ...]:
-        """Fields stored in their own column (everything but custom fields)."""
-        return tuple(f for f in self.fields if not f.is_custom)
-
-    @property
-    def custom(self) -> tuple[FieldSpec, ...]:
-        return tuple(f for f in self.fields if f.is_custom)
 
     def with_custom(self, extra: tuple[FieldSpec, ...]) -> EntitySpec:
         return replace(self, fields=self.columns + extra)

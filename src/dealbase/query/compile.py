@@ -26,7 +26,7 @@ from ..domain.errors import Problem, ValidationError
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind, coerce
 from ..store.codec import encode
-from .ast import And, Cond, Filter, Keyset, Not, Offset, Or, Query, Sort
+from .ast import And, Cond, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
 from .operators import MAX_CONDITIONS, MAX_IN_VALUES, OPERATORS
 
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
@@ -37,6 +37,7 @@ def _bad(field: str | None, message: str) -> ValidationError:
     return ValidationError(message, (Problem(field, message),))
 
 
+@lru_cache(maxsize=4096)
 def ident(name: str) -> str:
     """A quoted identifier; names come from the registry, this is a second guard."""
     if not _SAFE_NAME.match(name):
@@ -60,7 +61,15 @@ class Params:
 
 
 def field_expr(entity: EntitySpec, spec: FieldSpec, backend: str) -> str:
-    """The SQL expression that yields a field's value."""
+    """The SQL expression that yields a field's value (made once per spec and backend)."""
+    key = ("expr", spec.name, backend)
+    found: str | None = entity.memo.get(key)
+    if found is None:
+        found = entity.memo[key] = _field_expr(entity, spec, backend)
+    return found
+
+
+def _field_expr(entity: EntitySpec, spec: FieldSpec, backend: str) -> str:
     table = ident(entity.table)
     if not spec.is_custom:
         return f"{table}.{ident(spec.name)}"
@@ -207,6 +216,23 @@ def where_clause(where: Filter | None, entity: EntitySpec, company_id: int, para
 
 def columns_of(entity: EntitySpec, fields: Sequence[str] | None) -> tuple[str, ...]:
     """The columns a projection reads: ``id`` always, ``custom`` for any custom field."""
+    key = ("columns", None if fields is None else tuple(fields))
+    found: tuple[str, ...] | None = entity.memo.get(key)
+    if found is None:
+        found = entity.memo[key] = _columns_of(entity, fields)
+    return found
+
+
+def _select(entity: EntitySpec, columns: tuple[str, ...]) -> str:
+    key = ("select", columns)
+    found: str | None = entity.memo.get(key)
+    if found is None:
+        table = ident(entity.table)
+        found = entity.memo[key] = ", ".join(f"{table}.{ident(c)}" for c in columns)
+    return found
+
+
+def _columns_of(entity: EntitySpec, fields: Sequence[str] | None) -> tuple[str, ...]:
     wanted = None if fields is None else {"id", *fields}
     names = [f.name for f in entity.columns if wanted is None or f.name in wanted]
     if entity.has_custom_fields and (wanted is None or any(entity.field(f).is_custom
@@ -224,7 +250,7 @@ def compile_list(query: Query, entity: EntitySpec, company_id: int, backend: str
     fields = None if query.fields is None else (*query.fields, *(s.field for s in sort))
     columns = columns_of(entity, fields)
     table = ident(entity.table)
-    select = ", ".join(f"{table}.{ident(c)}" for c in columns)
+    select = _select(entity, columns)
     where = where_clause(query.where, entity, company_id, params)
     page = query.page
     if isinstance(page, Keyset) and page.after is not None:
@@ -244,6 +270,22 @@ def compile_list(query: Query, entity: EntitySpec, company_id: int, backend: str
     if skip:
         sql += f" OFFSET {params.bind(skip)}"
     return Compiled(sql, tuple(params.values), sort, page.limit, columns)
+
+
+def compile_fetch(entity: EntitySpec, ids: Sequence[int], company_id: int, backend: str, *,
+                  live_only: bool = False, fields: Sequence[str] | None = None) -> Compiled:
+    """Records by id, in id order: the same SELECT ``compile_list`` makes for
+    ``id in ids`` (and ``is_deleted = false``), with its text made once per shape."""
+    columns = columns_of(entity, fields)
+    key = ("fetch", columns, len(ids), live_only, backend)
+    sql: str | None = entity.memo.get(key)
+    if sql is None:
+        query = Query(where=all_of(Cond("id", "in", list(range(1, len(ids) + 1))),
+                                   Cond("is_deleted", "eq", False) if live_only else None),
+                      page=Keyset(None, len(ids)), fields=None if fields is None else tuple(fields))
+        sql = entity.memo[key] = compile_list(query, entity, company_id, backend).sql
+    live = (encode(Kind.BOOL, backend, False),) if live_only else ()
+    return Compiled(sql, (int(company_id), *ids, *live, len(ids) + 1), (Sort("id"),), len(ids), columns)
 
 
 def compile_count(where: Filter | None, entity: EntitySpec, company_id: int, backend: str
@@ -284,6 +326,7 @@ def update_sql(table: str, columns: tuple[str, ...], backend: str, ids: int = 1)
     return f'UPDATE {ident(table)} SET {sets} WHERE "company_id" = {mark} AND {target}'
 
 
-__all__ = ["Compiled", "Params", "columns_of", "compile_count", "compile_count_by", "compile_list",
+__all__ = ["Compiled", "Params", "columns_of", "compile_count", "compile_count_by", "compile_fetch",
+           "compile_list",
            "field_expr",
            "full_sort", "ident", "insert_sql", "update_sql", "value_of", "where_clause"]
