@@ -43,7 +43,7 @@ class IndexedRouter(Router):
         super().__init__(*args, **kwargs)
         self._indexed: list[BaseRoute] = []
         self._keys: list[tuple[str, ...]] = []
-        self._cache: dict[tuple[str, str], list[tuple[str, BaseRoute]]] = {}
+        self._cache: dict[tuple[str, str], dict[str, list[BaseRoute]]] = {}
 
     def _candidates(self, segments: tuple[str, ...]) -> list[BaseRoute]:
         routes = self.routes
@@ -54,13 +54,16 @@ class IndexedRouter(Router):
             self._keys = [_key(r) for r in self._indexed]
             self._cache = {}
         first, second, third = segments
-        near = self._cache.get((first, second))
-        if near is None:  # the routes whose first two segments fit, in order
+        by_third = self._cache.get((first, second))
+        if by_third is None:  # the routes whose first two segments fit, by their third
             near = [(k[2], r) for k, r in zip(self._keys, self._indexed, strict=True)
                     if k[0] in (first, ANY) and k[1] in (second, ANY)]
+            by_third = {t: [r for k, r in near if k in (t, ANY)] for t, _ in near}
+            by_third[ANY] = [r for k, r in near if k == ANY]  # any other third segment
             if len(self._cache) < MAX_CACHED:
-                self._cache[(first, second)] = near
-        return [r for k, r in near if k in (third, ANY)]
+                self._cache[(first, second)] = by_third
+        found = by_third.get(third)
+        return by_third[ANY] if found is None else found
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

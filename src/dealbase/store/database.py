@@ -118,38 +118,98 @@ class Prepared:
 
 
 class _Pool:
-    """At most ``size`` raw connections, made on demand and reused."""
+    """At most ``size`` raw connections, made on demand and reused.
+
+    The queue holds one item per slot: an idle connection, or None for a slot whose
+    connection is still to be made (or was broken and closed).
+    """
 
     def __init__(self, connect: Any, size: int) -> None:
         self._connect = connect
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._slots = threading.BoundedSemaphore(size)
+        for _ in range(size):
+            self._idle.put(None)
 
     def get(self) -> Any:
-        self._slots.acquire()
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
+        conn = self._idle.get()  # waits while every slot is in use
+        if conn is None:
             try:
-                return self._connect()
+                conn = self._connect()
             except BaseException:
-                self._slots.release()
+                self._idle.put(None)
                 raise
+        return conn
 
     def put(self, conn: Any, *, broken: bool = False) -> None:
         if broken:
             with contextlib.suppress(Exception):  # a broken connection may fail to close
                 conn.close()
-        else:
-            self._idle.put(conn)
-        self._slots.release()
+            conn = None
+        self._idle.put(conn)
 
     def close(self) -> None:
+        """Close the idle connections (their slots stay, to be made again on demand)."""
+        slots = 0
         while True:
             try:
-                self._idle.get_nowait().close()
+                conn = self._idle.get_nowait()
             except queue.Empty:
-                return
+                break
+            slots += 1
+            if conn is not None:
+                conn.close()
+        for _ in range(slots):
+            self._idle.put(None)
+
+
+class Transaction:
+    """``Database.tx``: a context manager (a class, because it runs for every request)."""
+
+    __slots__ = ("db", "lock", "raw", "transact", "write")
+
+    def __init__(self, db: Database, write: bool) -> None:
+        self.db, self.write = db, write
+        # SQLite reads are snapshots too; PostgreSQL reads run in autocommit.
+        self.transact = write or db.backend == "sqlite"
+        self.lock = db._write_lock if write and db.backend == "sqlite" else None
+
+    def __enter__(self) -> Tx:
+        db = self.db
+        if self.lock is not None:
+            self.lock.acquire()
+        try:
+            self.raw = db._pool.get()
+        except BaseException:
+            if self.lock is not None:
+                self.lock.release()
+            raise
+        if self.transact:
+            try:
+                self.raw.execute("BEGIN IMMEDIATE" if self.write and db.backend == "sqlite"
+                                 else "BEGIN")
+            except BaseException as exc:
+                self._release(exc)
+                raise
+        return Tx(self.raw, db.backend, db._observe if db._observers else None)
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        try:
+            if self.transact:
+                self.raw.execute("COMMIT" if exc is None else "ROLLBACK")
+        except BaseException as failed:
+            with contextlib.suppress(Exception):  # a failed COMMIT leaves nothing behind
+                self.raw.execute("ROLLBACK")
+            self._release(failed)
+            raise
+        self._release(exc)
+
+    def _release(self, exc: BaseException | None) -> None:
+        try:
+            broken = exc is not None and not _usable(self.raw, self.db.backend, exc)
+            self.db._pool.put(self.raw, broken=broken)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 class Database:
@@ -222,36 +282,10 @@ class Database:
         names = compiled.positiontup
         return Prepared(str(compiled), tuple(names) if names else None)
 
-    @contextmanager
-    def tx(self, write: bool = False) -> Iterator[Tx]:
-        """One transaction on a raw connection: committed on success, else rolled back."""
-        lock = self._write_lock if write and self.backend == "sqlite" else None
-        if lock is not None:
-            lock.acquire()
-        try:
-            raw = self._pool.get()
-            broken = False
-            try:
-                if self.backend == "sqlite":
-                    raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                elif write:
-                    raw.execute("BEGIN")
-                try:
-                    yield Tx(raw, self.backend, self._observe if self._observers else None)
-                except BaseException:
-                    if self.backend == "sqlite" or write:
-                        raw.execute("ROLLBACK")
-                    raise
-                if self.backend == "sqlite" or write:
-                    raw.execute("COMMIT")
-            except BaseException as exc:
-                broken = not _usable(raw, self.backend, exc)
-                raise
-            finally:
-                self._pool.put(raw, broken=broken)
-        finally:
-            if lock is not None:
-                lock.release()
+    def tx(self, write: bool = False) -> Transaction:
+        """One transaction on a raw connection: ``with db.tx() as tx:`` commits on success
+        and rolls back on any exception."""
+        return Transaction(self, write)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -309,7 +343,7 @@ def is_integrity_error(exc: BaseException) -> bool:
 def _usable(raw: Any, backend: Backend, exc: BaseException) -> bool:
     """Whether a connection that saw ``exc`` can go back to the pool."""
     if backend == "sqlite":
-        return not isinstance(exc, KeyboardInterrupt)
+        return not raw.in_transaction and not isinstance(exc, KeyboardInterrupt)
     try:
         return not raw.closed and raw.info.transaction_status == 0  # IDLE
     except Exception:
@@ -337,4 +371,5 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-__all__ = ["Backend", "Database", "Observer", "Prepared", "Tx", "is_integrity_error", "normalise_url"]
+__all__ = ["Backend", "Database", "Observer", "Prepared", "Transaction", "Tx", "is_integrity_error",
+           "normalise_url"]

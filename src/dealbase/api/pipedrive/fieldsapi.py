@@ -18,6 +18,7 @@ from ...domain.errors import NotFound
 from ...query.ast import Sort
 from ...query.cursor import decode_cursor, encode_cursor
 from ...service import Context
+from ..body import query_params
 from . import params, render
 from .mapping import VIEWS, View
 from .render import v1_time, v2_time
@@ -86,7 +87,7 @@ class FieldHandlers:
 
     async def v1_list(self, request: Request) -> Response:
         ctx = await self.api.context(request)
-        q = request.query_params
+        q = query_params(request)
         start = params.integer(q, "start", 0, 0, 10**9)
         limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
                                self.api.settings.max_page_size)
@@ -139,7 +140,7 @@ class FieldHandlers:
 
     async def v1_bulk_delete(self, request: Request) -> Response:
         ctx = await self.api.context(request)
-        raw = request.query_params.get("ids") or ""
+        raw = query_params(request).get("ids") or ""
         ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18) for p in raw.split(",") if p.strip()]
         if not ids:
             raise params.bad("ids", "Parameter 'ids' is required")
@@ -189,7 +190,7 @@ class FieldHandlers:
         return out
 
     def _include(self, request: Request) -> set[str]:
-        include = set(params.csv(request.query_params, "include_fields"))
+        include = set(params.csv(query_params(request), "include_fields"))
         unknown = include - {"ui_visibility", "important_fields", "required_fields"}
         if unknown:
             raise params.bad("include_fields", f"Unknown include_fields: {sorted(unknown)}")
@@ -198,7 +199,7 @@ class FieldHandlers:
     async def v2_list(self, request: Request) -> Response:
         ctx = await self.api.context(request)
         include = self._include(request)
-        q = request.query_params
+        q = query_params(request)
         limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
                                self.api.settings.max_page_size)
         start = 0

@@ -82,6 +82,11 @@ class View:
         return {a.key: a for a in self.attrs}
 
     @cached_property
+    def opt_in_keys(self) -> frozenset[str]:
+        """v2 keys that only ``include_fields`` adds."""
+        return frozenset(a.key for a in self.attrs if a.opt_in)
+
+    @cached_property
     def inputs(self) -> dict[str, Attr]:
         """Keys a client may write, and the canonical field each writes."""
         spec = SPECS[self.entity]

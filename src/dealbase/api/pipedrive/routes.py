@@ -25,7 +25,7 @@ from ...query.cursor import decode_cursor, encode_cursor
 from ...service import MAX_BULK, Context, Records
 from ...settings import Settings
 from ...store.database import Tx
-from ..body import read_capped
+from ..body import query_params, read_capped
 from . import params, render
 from .mapping import VIEWS, View
 from .present import Presenter
@@ -50,7 +50,7 @@ class Api:
 
     @staticmethod
     def token(request: Request) -> str:
-        token = request.query_params.get("api_token") or request.headers.get("x-api-token")
+        token = query_params(request).get("api_token") or request.headers.get("x-api-token")
         if not token:
             auth = request.headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
@@ -139,16 +139,18 @@ class Handlers:
     def _render_opts(self, request: Request) -> dict[str, Any]:
         if self.view.version != "v2":
             return {}
-        include = frozenset(params.csv(request.query_params, "include_fields"))
-        allowed = {a.key for a in self.view.attrs if a.opt_in}
-        unknown = include - allowed
+        q = query_params(request)
+        if not ("include_fields" in q or "custom_fields" in q or "include_option_labels" in q):
+            return {}
+        include = frozenset(params.csv(q, "include_fields"))
+        unknown = include - self.view.opt_in_keys
         if unknown:
             raise params.bad("include_fields", f"Unknown include_fields: {', '.join(sorted(unknown))}")
-        keys = params.csv(request.query_params, "custom_fields")
+        keys = params.csv(q, "custom_fields")
         if len(keys) > 15:
             raise params.bad("custom_fields", "At most 15 custom field keys")
         return {"include": include, "custom_keys": keys or None,
-                "option_labels": params.flag(request.query_params, "include_option_labels")}
+                "option_labels": params.flag(q, "include_option_labels")}
 
     def _present(self, tx: Tx, ctx: Context, items: list[dict[str, Any]], opts: dict[str, Any]
                  ) -> tuple[list[dict[str, Any]], Any]:
@@ -170,7 +172,7 @@ class Handlers:
                 self.records._get(tx, ctx, *parent)
             if callable(extra):
                 extra = extra(ctx)
-            q = request.query_params
+            q = query_params(request)
             view, settings = self.view, self.api.settings
             limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
             if q.get("filter_id"):
@@ -245,7 +247,7 @@ class Handlers:
         return await self.api.call(self._delete, request, self.api.token(request), None, False)
 
     async def bulk_delete(self, request: Request) -> Response:
-        raw = request.query_params.get("ids")
+        raw = query_params(request).get("ids")
         return await self.api.call(self._delete, request, self.api.token(request), raw, True)
 
     def _delete(self, request: Request, token: str, ids: Any, bulk: bool) -> Response:
@@ -322,7 +324,7 @@ def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: boo
 
     async def handler(request: Request) -> Response:
         parent_id = record_id(request)
-        q = request.query_params
+        q = query_params(request)
         # Spec: without user_id or everyone=1, stage/pipeline deal lists show the caller's deals.
         mine = owner_scoped and not params.flag(q, "everyone") and not q.get("user_id")
 

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from ...domain.errors import Forbidden
 from ...query.ast import Cond, Offset, Or, Query, all_of
 from ...service import Context
+from ..body import query_params
 from . import params, render
 from .mapping import USER_V1
 from .routes import PREFIXES, Api, _routes, record_id
@@ -62,10 +63,10 @@ class UserHandlers:
 
     async def find(self, request: Request) -> Response:
         ctx = await self.api.context(request)
-        term = (request.query_params.get("term") or "").strip()
+        term = (query_params(request).get("term") or "").strip()
         if not term or len(term) > 255:
             raise params.bad("term", "Parameter 'term' is required (at most 255 characters)")
-        by_email = params.flag(request.query_params, "search_by_email")
+        by_email = params.flag(query_params(request), "search_by_email")
         where = (Cond("email", "contains", term) if by_email
                  else Or((Cond("name", "contains", term), Cond("email", "contains", term))))
         data = await run_in_threadpool(lambda: self._present(ctx, self._all(ctx, where)))

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -27,7 +26,7 @@ from ...domain.types import parse_datetime
 from ...query.ast import Cond, Keyset, Offset, Query, all_of
 from ...service import Context, new_uid, utcnow
 from ...store.database import Tx
-from ..body import json_body, read_capped
+from ..body import json_body, query_params, read_capped
 from ..pipedrive.routes import Api
 from . import errors
 from .codecs import UID, Env, data_id, invalid, parse_data_id
@@ -67,7 +66,7 @@ class Call:
     """What the worker thread needs from the request."""
 
     space: str
-    params: QueryParams
+    params: Mapping[str, str]
     body: bytes
     base_url: str
     path: Mapping[str, str]
@@ -98,7 +97,7 @@ def _credentials(request: Request) -> tuple[str, str]:
     return token, password
 
 
-def _integer(params: QueryParams, name: str, default: int, low: int) -> int:
+def _integer(params: Mapping[str, str], name: str, default: int, low: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
@@ -125,7 +124,7 @@ class Pipeliner:
                 token, password = _credentials(request)
                 raw = (await read_capped(request, self.api.settings.max_body_bytes)
                        if with_body else b"")
-                call = Call(request.path_params["space"], request.query_params,
+                call = Call(request.path_params["space"], query_params(request),
                             raw, str(request.base_url).rstrip("/"), request.path_params)
                 reply = await self.api.call(self._run, work, token, password, call)
             except DealbaseError as exc:
