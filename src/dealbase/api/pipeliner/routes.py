@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,43 +283,58 @@ class Pipeliner:
     def _save(self, conn: Tx, ctx: Context, coll: Collection, body: Any, env: Env, *,
               insert_missing: bool) -> tuple[Any, bool]:
         """Insert or partially update one item; its wire id and whether it was created."""
+        with self._speaking(coll, body):
+            before, draft, chosen = self._plan(conn, ctx, coll, body, env,
+                                               insert_missing=insert_missing)
+            if before is not None:
+                self.records._update(conn, ctx, coll.entity, before["id"], draft)
+                return (before["id"] if coll.int_ids else before["uid"]), False
+            if chosen:
+                self._unclaimed(conn, ctx, [draft["uid"]])
+            record_id = self.records._create(conn, ctx, coll.entity, draft)
+            return (record_id if coll.int_ids else draft["uid"]), True
+
+    @contextlib.contextmanager
+    def _speaking(self, coll: Collection, body: Any) -> Iterator[None]:
+        """Errors of the core in this collection's words and codes."""
         try:
-            return self._upsert(conn, ctx, coll, body, env, insert_missing=insert_missing)
+            yield
         except ValidationError as error:
             raise coll.speak(error) from None
         except Conflict:
-            raise errors.PipelinerError(430, f"A {coll.entity_name} with ID {body.get('ID')!s:.120} "
+            wire_id = body.get("ID") if isinstance(body, dict) else None
+            raise errors.PipelinerError(430, f"A {coll.entity_name} with ID {wire_id!s:.120} "
                                              "already exists (it may be deleted)") from None
 
-    def _upsert(self, conn: Tx, ctx: Context, coll: Collection, body: Any, env: Env, *,
-                insert_missing: bool) -> tuple[Any, bool]:
+    def _plan(self, conn: Tx, ctx: Context, coll: Collection, body: Any, env: Env, *,
+              insert_missing: bool) -> tuple[dict[str, Any] | None, dict[str, Any], bool]:
+        """(the record an item updates, or None for a new one; its canonical values; whether
+        the client chose a new item's id)."""
         self._writable(ctx, coll)
         if not isinstance(body, dict):
             raise invalid("body", f"the body must be a JSON object (one {coll.entity_name})")
         wire_id = body.get("ID")
         before = None if wire_id in (None, "") else self._find(conn, ctx, coll, wire_id)
         if before is not None:
-            draft = coll.draft(ctx.schema, body, env, before)
-            self.records._update(conn, ctx, coll.entity, before["id"], draft)
-            return (before["id"] if coll.int_ids else before["uid"]), False
+            return before, coll.draft(ctx.schema, body, env, before), False
         if wire_id not in (None, ""):
             if coll.int_ids:
                 raise NotFound(f"{coll.entity_name} {str(wire_id)[:120]} not found")
             if not insert_missing:
                 raise NotFound(f"{coll.entity_name} {str(wire_id)[:120]} not found")
         draft = coll.draft(ctx.schema, body, env, None)
-        if not coll.int_ids and "uid" in draft:
-            self._unclaimed(conn, ctx, draft["uid"])
-        elif not coll.int_ids:
+        chosen = not coll.int_ids and "uid" in draft
+        if not coll.int_ids and not chosen:
             draft["uid"] = new_uid()
-        record_id = self.records._create(conn, ctx, coll.entity, draft)
-        return (record_id if coll.int_ids else draft["uid"]), True
+        return None, draft, chosen
 
-    def _unclaimed(self, conn: Tx, ctx: Context, uid: str) -> None:
-        """A client-chosen id must name one record of the space, whatever its collection."""
-        for entity in {c.entity for c in COLLECTIONS if not c.int_ids}:
-            if self.records._ids(conn, ctx, entity, [uid], live_only=False):
-                raise errors.PipelinerError(430, f"ID {uid} is already taken in this space")
+    def _unclaimed(self, conn: Tx, ctx: Context, uids: Sequence[str]) -> None:
+        """Client-chosen ids must each name one record of the space, whatever its collection."""
+        for entity in sorted({c.entity for c in COLLECTIONS if not c.int_ids}):
+            taken = self.records._ids(conn, ctx, entity, uids, live_only=False)
+            if taken:
+                raise errors.PipelinerError(430, f"ID {next(iter(taken))} is already taken in "
+                                                 "this space")
 
     # ---- batches --------------------------------------------------------------------------
 
@@ -338,28 +354,68 @@ class Pipeliner:
         return coll, flag, body
 
     def set_entities(self, ctx: Context, call: Call) -> Reply:
+        """Items in order; runs of new items are inserted together (``Records.create_many``),
+        and if such a run fails, item by item, so that every outcome lands on its item."""
         coll, flag, items = self._batch(call)
         ignoring = bool(flag & (FLAG_IGNORE_ON_ERROR | FLAG_IGNORE_AND_RETURN_ERRORS))
-        results: list[Any] = []
+        insert_missing = bool(flag & FLAG_INSERT_ON_UPDATE)
+        results: list[Any] = [None] * len(items)
+
+        def failed(index: int, exc: DealbaseError) -> None:
+            if not ignoring:
+                exc.message = f"item {index}: {exc.message}"
+                raise exc
+            results[index] = errors.body(exc) if flag & FLAG_IGNORE_AND_RETURN_ERRORS else None
+
         with self.db.tx(write=True) as conn:
             env = self._env(conn, ctx)
+            run: list[tuple[int, dict[str, Any], bool]] = []
             for index, item in enumerate(items):
                 try:
-                    if ignoring:
-                        with conn.savepoint():
-                            wire_id, _ = self._save(conn, ctx, coll, item, env,
-                                                    insert_missing=bool(flag & FLAG_INSERT_ON_UPDATE))
-                    else:
-                        wire_id, _ = self._save(conn, ctx, coll, item, env,
-                                                insert_missing=bool(flag & FLAG_INSERT_ON_UPDATE))
-                    results.append(wire_id)
+                    with self._speaking(coll, item):
+                        before, draft, chosen = self._plan(conn, ctx, coll, item, env,
+                                                           insert_missing=insert_missing)
                 except DealbaseError as exc:
-                    if not ignoring:
-                        exc.message = f"item {index}: {exc.message}"
-                        raise
-                    results.append(errors.body(exc) if flag & FLAG_IGNORE_AND_RETURN_ERRORS
-                                   else None)
+                    failed(index, exc)
+                    continue
+                if before is None:
+                    run.append((index, draft, chosen))
+                    continue
+                self._insert_run(conn, ctx, coll, items, run, results, failed)
+                run = []
+                try:
+                    with conn.savepoint(), self._speaking(coll, item):
+                        self.records._update(conn, ctx, coll.entity, before["id"], draft)
+                    results[index] = before["id"] if coll.int_ids else before["uid"]
+                except DealbaseError as exc:
+                    failed(index, exc)
+            self._insert_run(conn, ctx, coll, items, run, results, failed)
         return Reply(results)
+
+    def _insert_run(self, conn: Tx, ctx: Context, coll: Collection, items: list[Any],
+                    run: list[tuple[int, dict[str, Any], bool]], results: list[Any],
+                    failed: Callable[[int, DealbaseError], None]) -> None:
+        if not run:
+            return
+        try:
+            with conn.savepoint():
+                chosen = [d["uid"] for _, d, mine in run if mine]
+                if chosen:
+                    self._unclaimed(conn, ctx, chosen)
+                ids = self.records.create_many(conn, ctx, coll.entity, [d for _, d, _ in run])
+        except DealbaseError:
+            for index, draft, mine in run:  # again one by one: which items fail, and why
+                try:
+                    with conn.savepoint(), self._speaking(coll, items[index]):
+                        if mine:
+                            self._unclaimed(conn, ctx, [draft["uid"]])
+                        record_id = self.records._create(conn, ctx, coll.entity, draft)
+                    results[index] = record_id if coll.int_ids else draft["uid"]
+                except DealbaseError as exc:
+                    failed(index, exc)
+            return
+        for (index, draft, _), record_id in zip(run, ids, strict=True):
+            results[index] = record_id if coll.int_ids else draft["uid"]
 
     def delete_entities(self, ctx: Context, call: Call) -> Reply:
         coll, flag, items = self._batch(call)
