@@ -227,15 +227,16 @@ class Records:
                ) -> dict[int, dict[str, Any]]:
         spec = ctx.schema.entity(entity)
         unique = sorted(set(ids))
-        if not unique:
-            return {}
-        if len(unique) > MAX_IN_VALUES or not all(
-                isinstance(i, int) and not isinstance(i, bool) for i in unique):
-            raise _bad("id", f"at most {MAX_IN_VALUES} integer ids")
-        compiled = compile_fetch(spec, unique, ctx.company_id, tx.backend, live_only=live_only,
-                                 fields=fields)
-        decode = self.decoders.get(spec, compiled.columns, tx.backend)
-        return {(r := decode(row))["id"]: r for row in tx.rows(compiled.sql, compiled.params)}
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in unique):
+            raise _bad("id", "ids must be integers")
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(unique), MAX_IN_VALUES):
+            compiled = compile_fetch(spec, unique[start:start + MAX_IN_VALUES], ctx.company_id,
+                                     tx.backend, live_only=live_only, fields=fields)
+            decode = self.decoders.get(spec, compiled.columns, tx.backend)
+            found.update({(r := decode(row))["id"]: r
+                          for row in tx.rows(compiled.sql, compiled.params)})
+        return found
 
     def _uids(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> dict[int, str]:
         """Pipeliner string ids of records (deleted ones included), by integer id."""
@@ -248,13 +249,16 @@ class Records:
              live_only: bool = True) -> dict[str, int]:
         """Integer ids of the records with these Pipeliner string ids (case-insensitive)."""
         wanted = {u.upper(): u for u in uids}
-        if not wanted:
-            return {}
-        where = all_of(Cond("uid", "in", list(wanted)),
-                       Cond("is_deleted", "eq", False) if live_only else None)
-        page = self._list(tx, ctx, entity, Query(where=where, page=Keyset(None, len(wanted)),
-                                                  fields=("uid",)))
-        return {wanted[r["uid"]]: r["id"] for r in page.items if r["uid"] in wanted}
+        found: dict[str, int] = {}
+        chunks = list(wanted)
+        for start in range(0, len(chunks), MAX_IN_VALUES):
+            chunk = chunks[start:start + MAX_IN_VALUES]
+            where = all_of(Cond("uid", "in", chunk),
+                           Cond("is_deleted", "eq", False) if live_only else None)
+            page = self._list(tx, ctx, entity, Query(where=where, page=Keyset(None, len(chunk)),
+                                                      fields=("uid",)))
+            found.update({wanted[r["uid"]]: r["id"] for r in page.items if r["uid"] in wanted})
+        return found
 
     def count(self, ctx: Context, entity: str, where: Filter | None) -> int:
         spec = ctx.schema.entity(entity)
