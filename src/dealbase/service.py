@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import secrets
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +29,7 @@ from .domain.spec import EntitySpec, FieldSpec
 from .domain.types import INT_MAX, Kind, coerce
 from .query.ast import Cond, Filter, Keyset, Offset, Query, Sort, all_of
 from .query.compile import (
+    MAX_PARAMS,
     compile_count,
     compile_count_by,
     compile_fetch,
@@ -38,7 +41,7 @@ from .query.compile import (
 from .query.memory import ListMemory
 from .query.operators import MAX_IN_VALUES
 from .store.changelog import ChangeLog, Entry
-from .store.codec import encode, slot_value
+from .store.codec import encoder, slot_value
 from .store.database import Database, Tx, is_integrity_error
 from .store.rows import Decoders
 from .store.schema import build_metadata
@@ -51,8 +54,17 @@ def utcnow() -> dt.datetime:
 
 
 def new_uid() -> str:
-    """A Pipeliner-style string id: ``PY-7FFFFFFF-<UUID>``."""
-    return f"PY-7FFFFFFF-{str(uuid.uuid4()).upper()}"
+    """A Pipeliner-style string id: ``PY-7FFFFFFF-<UUID>``.
+
+    The UUID is a version 7 one (RFC 9562): milliseconds since the epoch, then 74
+    random bits. Ids made later sort later, so new rows land at the end of the id
+    index instead of on a random page of it.
+    """
+    stamp = time.time_ns() // 1_000_000
+    value = (stamp & 0xFFFF_FFFF_FFFF) << 80 | secrets.randbits(80)
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
+    return f"PY-7FFFFFFF-{str(uuid.UUID(int=value)).upper()}"
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,37 @@ def _bad(field: str, message: str) -> ValidationError:
     return ValidationError(f"{field}: {message}", (Problem(field, message),))
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What writes need to know about an entity spec, worked out once per spec."""
+
+    required: tuple[str, ...]
+    defaults: tuple[tuple[str, Any], ...]  # columns (but id) with a default
+    not_null: tuple[str, ...]  # columns (but id) that may not be null
+    refs: tuple[FieldSpec, ...]  # fields that hold ids of other records
+    custom: frozenset[str]
+    slotted: tuple[FieldSpec, ...]  # custom fields mirrored in an index slot
+
+
+def _shape(spec: EntitySpec) -> _Shape:
+    found: _Shape | None = spec.memo.get("records shape")
+    if found is None:
+        found = spec.memo["records shape"] = _Shape(
+            required=tuple(f.name for f in spec.fields if f.required),
+            defaults=tuple((f.name, f.default) for f in spec.columns
+                           if f.name != "id" and f.default is not None),
+            not_null=tuple(f.name for f in spec.columns if not f.nullable and f.name != "id"),
+            refs=tuple(f for f in spec.fields if f.ref is not None and f.kind in (Kind.REF, Kind.JSON)),
+            custom=frozenset(f.name for f in spec.custom),
+            slotted=tuple(f for f in spec.custom if f.slot is not None))
+    return found
+
+
+def _created(clean: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """A create's change-log entry: every value it set (null stays unmentioned)."""
+    return {k: [None, v] for k, v in clean.items() if v is not None}
+
+
 class _Lookup:
     """Reads that entity rules and reference checks need, on the caller's transaction.
 
@@ -105,8 +148,12 @@ class _Lookup:
             self._records[key] = found.get(record_id)
         return self._records[key]
 
-    def live(self, entity: str, ids: Iterable[int]) -> set[int]:
+    def live(self, entity: str, ids: Sequence[int]) -> set[int]:
         """Which of ``ids`` are live records of ``entity``."""
+        if len(ids) == 1 and entity != self.writing:  # the common case, once known
+            known = self._live.get((entity, ids[0]))
+            if known is not None:
+                return {ids[0]} if known else set()
         wanted = list(dict.fromkeys(ids))
         unknown = [i for i in wanted if entity == self.writing or (entity, i) not in self._live]
         if unknown:
@@ -140,6 +187,7 @@ class Records:
         self.changelog = ChangeLog(self.metadata.tables["change_log"])
         self.decoders = Decoders()
         self.memory = ListMemory()
+        self._encoders: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[str, Any], ...]] = {}
         # How each stored column's value is encoded (custom slots need nothing).
         self._kinds: dict[str, dict[str, Kind]] = {
             spec.name: {**{f.name: f.kind for f in spec.columns}, "company_id": Kind.INT,
@@ -317,9 +365,9 @@ class Records:
                 clean[name] = self._coerce(f, raw)
             except ValidationError as error:
                 problems.extend(error.problems)
-        for f in spec.fields:
-            if f.required and (creating or f.name in clean) and clean.get(f.name) in (None, ""):
-                problems.append(Problem(f.name, "is required"))
+        for name in _shape(spec).required:
+            if (creating or name in clean) and clean.get(name) in (None, ""):
+                problems.append(Problem(name, "is required"))
         if problems:
             raise ValidationError(
                 "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems),
@@ -355,9 +403,10 @@ class Records:
         return value
 
     def _check_refs(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any]) -> None:
-        for name, value in values.items():
-            f = spec.by_name[name]
-            if f.ref is None or value is None or f.kind not in (Kind.REF, Kind.JSON):
+        for f in _shape(spec).refs:
+            name = f.name
+            value = values.get(name)
+            if value is None or f.ref is None:
                 continue
             wanted = value if f.kind is Kind.JSON else [value]
             if not wanted:
@@ -369,40 +418,46 @@ class Records:
 
     def _split(self, spec: EntitySpec, values: Mapping[str, Any]
                ) -> tuple[dict[str, Any], dict[str, Any]]:
-        columns = {k: v for k, v in values.items() if not spec.by_name[k].is_custom}
-        custom = {spec.by_name[k].custom_key or k: v for k, v in values.items()
-                  if spec.by_name[k].is_custom}
+        names = _shape(spec).custom
+        if not names:
+            return dict(values), {}
+        columns = {k: v for k, v in values.items() if k not in names}
+        custom = {spec.by_name[k].custom_key or k: v for k, v in values.items() if k in names}
         return columns, custom
 
-    def _encoded(self, entity: str, backend: str, columns: Sequence[str], row: Mapping[str, Any]
+    def _encoded(self, entity: str, backend: str, columns: tuple[str, ...], row: Mapping[str, Any]
                  ) -> builtins.list[Any]:
-        kinds = self._kinds[entity]
-        return [encode(kinds[c], backend, row[c]) if c in kinds else row[c] for c in columns]
+        key = (entity, backend, columns)
+        plan = self._encoders.get(key)
+        if plan is None:
+            kinds = self._kinds[entity]
+            plan = self._encoders[key] = tuple(
+                (c, encoder(kinds[c], backend) if c in kinds else None) for c in columns)
+        return [v if (v := row[c]) is None or convert is None else convert(v) for c, convert in plan]
 
     def _draft(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any],
                now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
         """A new record's validated values and its row (what the INSERT writes)."""
         ctx = lookup.ctx
         clean = self._validate(ctx, spec, values, creating=True)
-        for f in spec.columns:
-            if f.name in clean or f.name == "id":
+        shape = _shape(spec)
+        for name, default in shape.defaults:
+            if name in clean:
                 continue
-            default = f.default
             if default is NOW:
-                clean[f.name] = now
+                clean[name] = now
             elif default is CURRENT_USER:
-                clean[f.name] = ctx.user_id
+                clean[name] = ctx.user_id
             elif default is NEW_UID:
-                clean[f.name] = new_uid()
+                clean[name] = new_uid()
             elif isinstance(default, tuple):
-                clean[f.name] = list(default)
-            elif default is not None:
-                clean[f.name] = default
+                clean[name] = list(default)
+            else:
+                clean[name] = default
         for rule in spec.rules:
             rule(clean, None, lookup)
         self._check_refs(lookup, spec, clean)
-        missing = [f.name for f in spec.columns
-                   if not f.nullable and f.name != "id" and clean.get(f.name) is None]
+        missing = [name for name in shape.not_null if clean.get(name) is None]
         if missing:
             raise ValidationError(f"{', '.join(missing)}: must not be empty",
                                   tuple(Problem(m, "must not be empty") for m in missing))
@@ -410,9 +465,9 @@ class Records:
         row = {**columns, "company_id": ctx.company_id}
         if spec.has_custom_fields:
             row["custom"] = {k: v for k, v in custom.items() if v is not None}
-            for f in spec.custom:
-                if f.slot is not None and clean.get(f.name) is not None:
-                    row[f.slot] = slot_value(f.kind, clean[f.name])
+            for f in shape.slotted:
+                if clean.get(f.name) is not None:
+                    row[f.slot or ""] = slot_value(f.kind, clean[f.name])
         return clean, row
 
     def _create(self, tx: Tx, ctx: Context, entity: str, values: Mapping[str, Any]) -> int:
@@ -428,7 +483,7 @@ class Records:
                 raise Conflict(f"A {entity} with this uid already exists") from None
             raise
         self.changelog.append(tx, ctx.company_id, entity, record_id, "create",
-                              {k: [None, v] for k, v in clean.items()}, ctx.user_id, now)
+                              _created(clean), ctx.user_id, now)
         return record_id
 
     def create_many(self, tx: Tx, ctx: Context, entity: str,
@@ -436,7 +491,7 @@ class Records:
         """Insert many records in the caller's transaction; their ids, in order.
 
         Every item is validated, ruled and reference-checked as ``_create`` does (reads
-        shared across the batch); the rows go in with one executemany per column set.
+        shared across the batch); the rows go in as multi-row INSERTs that return their ids.
         """
         spec = ctx.schema.entity(entity)
         now = utcnow()
@@ -450,18 +505,21 @@ class Records:
         groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
         for _, row in drafts:
             groups.setdefault(tuple(row), []).append(row)
+        ids: dict[str, int] = {}
         try:
             for names, rows in groups.items():
-                tx.many(insert_sql(spec.table, names, tx.backend, returning=False),
-                        [self._encoded(entity, tx.backend, names, r) for r in rows])
+                step = max(1, MAX_PARAMS // len(names))
+                for start in range(0, len(rows), step):
+                    chunk = rows[start:start + step]
+                    params = [v for r in chunk for v in self._encoded(entity, tx.backend, names, r)]
+                    sql = insert_sql(spec.table, names, tx.backend, ("id", "uid"), len(chunk))
+                    ids.update({uid: int(i) for i, uid in tx.rows(sql, params)})
         except Exception as exc:
             if is_integrity_error(exc):
                 raise Conflict(f"A {entity} with this uid already exists") from None
             raise
-        ids = self._ids(tx, ctx, entity, uids, live_only=False)
         entries: builtins.list[Entry] = [
-            (ctx.company_id, entity, ids[row["uid"]], "create",
-             {k: [None, v] for k, v in clean.items()}, ctx.user_id, now)
+            (ctx.company_id, entity, ids[row["uid"]], "create", _created(clean), ctx.user_id, now)
             for clean, row in drafts]
         self.changelog.append_many(tx, entries)
         return [ids[u] for u in uids]
@@ -486,9 +544,9 @@ class Records:
             merged.update(custom)
             columns["custom"] = {k: (v.isoformat() if isinstance(v, dt.date) else v)
                                  for k, v in merged.items() if v is not None}
-            for f in spec.custom:
-                if f.slot is not None and f.name in changed:
-                    columns[f.slot] = slot_value(f.kind, changed[f.name])
+            for f in _shape(spec).slotted:
+                if f.name in changed:
+                    columns[f.slot or ""] = slot_value(f.kind, changed[f.name])
         names = tuple(columns)
         tx.run(update_sql(spec.table, names, tx.backend),
                [*self._encoded(entity, tx.backend, names, columns), ctx.company_id, record_id])

@@ -82,7 +82,7 @@ class EntitySpec:
     # Extra indexes, each a tuple of columns after ``company_id`` (lists that clients run).
     indexes: tuple[tuple[str, ...], ...] = ()
     by_name: Mapping[str, FieldSpec] = field(init=False, repr=False, compare=False)
-    # What the query engine derives from this spec once (SQL fragments), per backend.
+    # What other layers derive from this spec once (SQL fragments, dialect keys…).
     memo: dict[Any, Any] = field(init=False, repr=False, compare=False)
     # Set by __post_init__: fields stored in their own column (all but custom fields), and
     # the custom fields.

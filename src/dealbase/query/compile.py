@@ -308,12 +308,19 @@ def compile_count_by(entity: EntitySpec, field: str, values: Sequence[int], comp
                     f"AND {wanted} AND {live} GROUP BY {column}", tuple(params.values))
 
 
+# Parameters per statement, under both backends' limits (SQLite 32,766; PostgreSQL 65,535).
+MAX_PARAMS = 30_000
+
+
 @lru_cache(maxsize=1024)
-def insert_sql(table: str, columns: tuple[str, ...], backend: str, returning: bool = True) -> str:
+def insert_sql(table: str, columns: tuple[str, ...], backend: str,
+               returning: tuple[str, ...] = ("id",), rows: int = 1) -> str:
+    """INSERT of ``rows`` rows (parameters row after row), returning ``returning``."""
     mark = "?" if backend == "sqlite" else "%s"
+    one = f"({', '.join(mark for _ in columns)})"
     sql = (f"INSERT INTO {ident(table)} ({', '.join(ident(c) for c in columns)}) "
-           f"VALUES ({', '.join(mark for _ in columns)})")
-    return sql + ' RETURNING "id"' if returning else sql
+           f"VALUES {', '.join(one for _ in range(rows))}")
+    return f"{sql} RETURNING {', '.join(ident(c) for c in returning)}" if returning else sql
 
 
 @lru_cache(maxsize=1024)
@@ -326,7 +333,7 @@ def update_sql(table: str, columns: tuple[str, ...], backend: str, ids: int = 1)
     return f'UPDATE {ident(table)} SET {sets} WHERE "company_id" = {mark} AND {target}'
 
 
-__all__ = ["Compiled", "Params", "columns_of", "compile_count", "compile_count_by", "compile_fetch",
-           "compile_list",
+__all__ = ["MAX_PARAMS", "Compiled", "Params", "columns_of", "compile_count", "compile_count_by",
+           "compile_fetch", "compile_list",
            "field_expr",
            "full_sort", "ident", "insert_sql", "update_sql", "value_of", "where_clause"]

@@ -22,14 +22,6 @@ _COLUMNS = ("company_id", "entity", "record_id", "action", "changes", "user_id",
 Entry = tuple[int, str, int, str, dict[str, list[Any]], int | None, dt.datetime]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 class ChangeLog:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -43,8 +35,8 @@ class ChangeLog:
     @staticmethod
     def _params(backend: str, entry: Entry) -> tuple[Any, ...]:
         company_id, entity, record_id, action, changes, user_id, at = entry
-        plain = {k: [_plain(old), _plain(new)] for k, (old, new) in changes.items()}
-        return (company_id, entity, record_id, action, encode(Kind.JSON, backend, plain), user_id,
+        # orjson writes dates and date-times as ISO 8601 and tuples as arrays
+        return (company_id, entity, record_id, action, encode(Kind.JSON, backend, changes), user_id,
                 encode(Kind.DATETIME, backend, at))
 
     def append(self, tx: Tx | Connection, company_id: int, entity: str, record_id: int,

@@ -2,8 +2,8 @@
 
 SQLite stores what SQLAlchemy's SQLite types store (so rows written by either way in
 read back the same): date-times as ``YYYY-MM-DD HH:MM:SS.ffffff`` text, dates as
-ISO text, booleans as 0/1, JSON as text. psycopg adapts dates, times and booleans
-itself; JSON travels as ``Jsonb``.
+ISO text, booleans as 0/1, JSON as text (orjson: dates and date-times as ISO 8601).
+psycopg adapts dates, times and booleans itself; JSON travels as ``Jsonb``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _sqlite_json(value: Any) -> str:
 def _pg_json(value: Any) -> Any:
     from psycopg.types.json import Jsonb
 
-    return Jsonb(value)
+    return Jsonb(value, dumps=_sqlite_json)
 
 
 _ENCODE: dict[tuple[str, Kind], Convert] = {

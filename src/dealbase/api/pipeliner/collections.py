@@ -84,10 +84,19 @@ class Collection:
 
     def cols(self, schema: Schema) -> tuple[Col, ...]:
         spec = schema.entity(self.entity)
-        return self.static + tuple(custom_col(f) for f in spec.custom)
+        key = ("pipeliner cols", self.name)
+        found: tuple[Col, ...] | None = spec.memo.get(key)
+        if found is None:
+            found = spec.memo[key] = self.static + tuple(custom_col(f) for f in spec.custom)
+        return found
 
     def by_key(self, schema: Schema) -> dict[str, Col]:
-        return {c.key: c for c in self.cols(schema)}
+        spec = schema.entity(self.entity)
+        key = ("pipeliner keys", self.name)
+        found: dict[str, Col] | None = spec.memo.get(key)
+        if found is None:
+            found = spec.memo[key] = {c.key: c for c in self.cols(schema)}
+        return found
 
     # ---- reading -------------------------------------------------------------------------
 
