@@ -89,12 +89,16 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
                   True)
     stage_id = info["stage_ids"][0]
     deal_id = info["first_deal_id"] + 12_345 % max(1, info["scale"]["deals"])
+    deal = api.records.get(ctx, "deal", deal_id)
+    person = api.records.get(ctx, "person", deal["person_id"])
+    org = api.records.get(ctx, "organization", deal["organization_id"])
     return Company(
         space=info["space_id"],
         pipedrive={"x-api-token": info["api_token"]},
         pipeliner={"Authorization": basic(info["pipeliner_api_token"], info["pipeliner_api_password"])},
         stage_id=stage_id, stage_uid=api.records.get(ctx, "stage", stage_id)["uid"],
-        deal_id=deal_id, deal_uid=api.records.get(ctx, "deal", deal_id)["uid"],
+        deal_id=deal_id, deal_uid=deal["uid"],
+        person_id=person["id"], person_uid=person["uid"], org_id=org["id"], org_uid=org["uid"],
         owner_id=info["user_ids"][7 % len(info["user_ids"])], manager_key=info["custom"]["manager"],
         depth=depth)
 

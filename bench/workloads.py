@@ -45,6 +45,10 @@ class Company:
     owner_id: int  # a user (Client) that owns deals and manages deals
     manager_key: str  # the deals' "Account manager" custom field (a user field)
     depth: int  # the deep page's first row: 50,000 at full scale
+    person_id: int  # a contact and an organization that new deals are made for
+    person_uid: str
+    org_id: int
+    org_uid: str
 
 
 @dataclass(frozen=True)
@@ -156,20 +160,28 @@ def reach_pipeliner(c: Company, send: Send) -> Req:
 
 # ---- writes ------------------------------------------------------------------------------
 
+# New deals look like the generated ones (a contact, an organization, an owner, the
+# account manager), so that lists read after writes stay like lists read before.
+
 def v1_create(c: Company) -> Req:
-    return _post(c, c.pipedrive, "/v1/deals", {"title": "Bench deal", "value": 1200,
-                                                "currency": "EUR", "stage_id": c.stage_id})
+    return _post(c, c.pipedrive, "/v1/deals", {
+        "title": "Bench deal", "value": 1200, "currency": "EUR", "stage_id": c.stage_id,
+        "user_id": c.owner_id, "person_id": c.person_id, "org_id": c.org_id,
+        c.manager_key: c.owner_id})
 
 
 def v2_create(c: Company) -> Req:
     return _post(c, c.pipedrive, "/api/v2/deals", {
         "title": "Bench deal", "value": 1200, "currency": "EUR", "stage_id": c.stage_id,
+        "owner_id": c.owner_id, "person_id": c.person_id, "org_id": c.org_id,
         "custom_fields": {c.manager_key: c.owner_id}})
 
 
 def pl_deal(c: Company, n: int = 0) -> dict[str, Any]:
     return {"OPPORTUNITY_NAME": f"Bench deal {n}", "OPPORTUNITY_VALUE": 1200 + n,
             "CURRENCY_ID": "EUR", "STAGE": c.stage_uid, "OWNER_ID": c.owner_id,
+            "ACCOUNT_RELATIONS": [{"ACCOUNT_ID": c.org_uid, "IS_PRIMARY": 1}],
+            "CONTACT_RELATIONS": [{"CONTACT_ID": c.person_uid, "IS_PRIMARY": 1}],
             c.manager_key: c.owner_id}
 
 

@@ -47,6 +47,7 @@ from .store.rows import Decoders
 from .store.schema import build_metadata
 
 MAX_BULK = 500
+MAX_REMEMBERED_UIDS = 50_000
 
 
 def utcnow() -> dt.datetime:
@@ -188,6 +189,7 @@ class Records:
         self.decoders = Decoders()
         self.memory = ListMemory()
         self._encoders: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[str, Any], ...]] = {}
+        self._uid_memory: dict[tuple[int, str, int], str] = {}
         # How each stored column's value is encoded (custom slots need nothing).
         self._kinds: dict[str, dict[str, Kind]] = {
             spec.name: {**{f.name: f.kind for f in spec.columns}, "company_id": Kind.INT,
@@ -287,11 +289,23 @@ class Records:
         return found
 
     def _uids(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> dict[int, str]:
-        """Pipeliner string ids of records (deleted ones included), by integer id."""
-        if not ids:
-            return {}
-        found = self._fetch(tx, ctx, entity, list(dict.fromkeys(ids)), fields=("uid",))
-        return {i: r["uid"] for i, r in found.items()}
+        """Pipeliner string ids of records (deleted ones included), by integer id.
+
+        A record's uid never changes and its id is never given to another record (rows
+        are only soft-deleted), so what a read transaction (committed rows only) finds
+        is remembered for good, within a bound.
+        """
+        known = self._uid_memory
+        found = {i: u for i in ids if (u := known.get((ctx.company_id, entity, i))) is not None}
+        missing = [i for i in dict.fromkeys(ids) if i not in found]
+        if missing:
+            rows = self._fetch(tx, ctx, entity, missing, fields=("uid",))
+            found.update({i: r["uid"] for i, r in rows.items()})
+            if not tx.writing:
+                if len(known) > MAX_REMEMBERED_UIDS:
+                    known.clear()
+                known.update({(ctx.company_id, entity, i): r["uid"] for i, r in rows.items()})
+        return found
 
     def _ids(self, tx: Tx, ctx: Context, entity: str, uids: Sequence[str], *,
              live_only: bool = True) -> dict[str, int]:

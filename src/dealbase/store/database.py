@@ -57,10 +57,12 @@ Observer = Callable[[str, Any, bool], None]
 class Tx:
     """One transaction on one raw driver connection (see ``Database.tx``)."""
 
-    __slots__ = ("backend", "observe", "raw")
+    __slots__ = ("backend", "observe", "raw", "writing")
 
-    def __init__(self, raw: Any, backend: Backend, observe: Observer | None = None) -> None:
+    def __init__(self, raw: Any, backend: Backend, observe: Observer | None = None,
+                 writing: bool = True) -> None:
         self.raw, self.backend, self.observe = raw, backend, observe
+        self.writing = writing  # False: a read transaction, which sees only committed rows
 
     @classmethod
     def of(cls, conn: Connection) -> Tx:
@@ -190,7 +192,7 @@ class Transaction:
             except BaseException as exc:
                 self._release(exc)
                 raise
-        return Tx(self.raw, db.backend, db._observe if db._observers else None)
+        return Tx(self.raw, db.backend, db._observe if db._observers else None, self.write)
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         try:

@@ -99,7 +99,7 @@ class Env:
 
 def wire_time(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.isoformat(" ", "seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

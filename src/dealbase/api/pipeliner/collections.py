@@ -100,14 +100,23 @@ class Collection:
 
     # ---- reading -------------------------------------------------------------------------
 
-    def render(self, records: Sequence[Record], env: Env, cols: Sequence[Col]) -> list[Record]:
+    def render(self, records: Sequence[Record], env: Env, cols: Sequence[Col],
+               schema: Schema | None = None) -> list[Record]:
+        needy = [c for c in cols if type(c.codec).needs is not Codec.needs]
         wanted: dict[str, set[int]] = {}
         for record in records:
-            for col in cols:
+            for col in needy:
                 for entity, record_id in col.codec.needs(record):
                     wanted.setdefault(entity, set()).add(record_id)
         env.prefetch(wanted)
-        return [{c.key: c.codec.read(r, env) for c in cols} for r in records]
+        full = None if schema is None else self.cols(schema)
+        if schema is None or full is None or tuple(cols) != full:  # loadonly: key by key
+            return [{c.key: c.codec.read(r, env) for c in cols} for r in records]
+        spec = schema.entity(self.entity)
+        render = spec.memo.get(("pipeliner render", self.name))
+        if render is None:
+            render = spec.memo[("pipeliner render", self.name)] = _renderer(full)
+        return [render(r, env) for r in records]
 
     def select(self, schema: Schema, loadonly: Iterable[str]) -> tuple[Col, ...]:
         known = self.by_key(schema)
@@ -352,6 +361,35 @@ def _activity(kind: str) -> tuple[Col, ...]:
         Col("OPPTY_ID", Either("deal_id", second="lead_id", targets=("deal", "lead"))),
         *_stamps(),
     )
+
+
+def _renderer(cols: tuple[Col, ...]) -> Callable[[Record, Env], Record]:
+    """``{key: codec.read(record, env)}`` for these columns, as one generated function.
+
+    Plain codecs are inlined (the same formatting ``Codec.read`` does); every other codec
+    is called. The source holds only ``repr`` of registry names; codecs are passed in.
+    """
+    names: dict[str, Any] = {}
+    items = []
+    for n, col in enumerate(cols):
+        codec, key = col.codec, repr(col.key)
+        if type(codec) is Codec and codec.spec is not None:
+            source = f"r.get({codec.field!r})"
+            kind = codec.spec.kind
+            if kind is Kind.BOOL:
+                source = f"(None if (x := {source}) is None else int(x))"
+            elif kind is Kind.DATETIME:
+                source = f'(None if (x := {source}) is None else x.isoformat(" ", "seconds"))'
+            elif kind is Kind.DATE:
+                source = f"(None if (x := {source}) is None else x.isoformat())"
+            items.append(f"{key}: {source}")
+        else:
+            names[f"_c{n}"] = codec.read
+            items.append(f"{key}: _c{n}(r, env)")
+    code = "def render(r, env):\n    return {" + ", ".join(items) + "}\n"
+    exec(compile(code, "<pipeliner render>", "exec"), names)  # noqa: S102 - registry names only
+    made: Callable[[Record, Env], Record] = names["render"]
+    return made
 
 
 def custom_col(spec: FieldSpec) -> Col:

@@ -29,6 +29,7 @@ from ...service import Context, new_uid, utcnow
 from ...store.database import Tx
 from ..body import json_body, query_params, read_capped
 from ..pipedrive.routes import Api
+from ..router import IndexedRouter
 from . import errors
 from .codecs import UID, Env, data_id, invalid, parse_data_id
 from .collections import (
@@ -178,7 +179,7 @@ class Pipeliner:
     def _render_one(self, conn: Tx, ctx: Context, coll: Collection, env: Env,
                     record_id: int) -> dict[str, Any]:
         record = self.records._fetch(conn, ctx, coll.entity, [record_id])[record_id]
-        return coll.render([record], env, coll.cols(ctx.schema))[0]
+        return coll.render([record], env, coll.cols(ctx.schema), ctx.schema)[0]
 
     # ---- collections ----------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ class Pipeliner:
                 page = self.records._list(conn, ctx, coll.entity, query, with_total=True)
             except ValidationError as error:  # the engine refused a condition
                 raise invalid("filter", coll.speak(error).message) from None
-            items = coll.render(page.items, env, cols)
+            items = coll.render(page.items, env, cols, ctx.schema)
         return Reply(items, headers={"Content-Range": content_range(offset, len(items),
                                                                     page.total or 0)})
 
@@ -224,7 +225,8 @@ class Pipeliner:
             found = self._find(conn, ctx, coll, wire_id, live_only=False)
             if found is None:
                 raise NotFound(f"{coll.entity_name} {wire_id[:120]} not found")
-            return Reply(coll.render([found], self._env(conn, ctx), coll.cols(ctx.schema))[0])
+            return Reply(coll.render([found], self._env(conn, ctx), coll.cols(ctx.schema),
+                                     ctx.schema)[0])
 
     def create(self, ctx: Context, call: Call) -> Reply:
         name = call.path["collection"]
@@ -237,7 +239,7 @@ class Pipeliner:
             wire_id, created = self._save(conn, ctx, coll, body, env, insert_missing=True)
             record = self._find(conn, ctx, coll, wire_id)
             assert record is not None
-            out = coll.render([record], env, coll.cols(ctx.schema))[0]
+            out = coll.render([record], env, coll.cols(ctx.schema), ctx.schema)[0]
         if not created:
             return Reply(out)
         location = f"{call.base_url}{PREFIX}/{call.space}/{coll.name}/{wire_id}"
@@ -568,7 +570,7 @@ class Pipeliner:
     def routes(self) -> list[BaseRoute]:
         r = self.route
         return [Route(PREFIX + "/{space}", r(self.collections), methods=["GET"]),
-                Mount(PREFIX + "/{space}", routes=[
+                Mount(PREFIX + "/{space}", app=IndexedRouter(routes=[
             Route("/entityPublic", r(self.entity_public), methods=["GET"]),
             Route("/errorCodes", r(self.error_codes), methods=["GET"]),
             Route("/serverAPIUtcDateTime", r(self.server_time), methods=["GET"]),
@@ -582,7 +584,7 @@ class Pipeliner:
             Route("/{collection}/{id}", r(self.get), methods=["GET"]),
             Route("/{collection}/{id}", r(self.update, with_body=True), methods=["PUT", "PATCH"]),
             Route("/{collection}/{id}", r(self.delete), methods=["DELETE"]),
-        ])]
+        ]))]
 
 
 def content_range(start: int, count: int, total: int) -> str:
