@@ -1,14 +1,17 @@
-"""The in-process floor: the same SQL on the same database, rows to JSON, no HTTP.
+"""The in-process floor: the same SQL on the same database, the same JSON, no HTTP.
 
 ``InProcess`` drives the benchmark app through ASGI in this process (no sockets) and can
 record the SQL statements a request makes. ``Replay`` then runs exactly those statements
-with their parameters on a raw driver connection of the same database, turns every
-result row into a JSON object (column name → value), and serialises the lot with the
-server's serializer (orjson): the least work that can answer the request from that
-database, and the floor every server figure is divided by. Authentication queries are
-left out of the floor (the server pays for them). Writes are replayed in one
-transaction each, committed as durably as the server commits, with fresh Pipeliner ids
-so that every replay inserts new rows.
+with their parameters on a raw driver connection of the same database, fetches every
+row into Python objects (a dict per row), and serialises the very response the server
+gave for that request (parsed once; the bytes come out identical) with the server's
+serializer, orjson. That is the least work any implementation must do to answer the
+request from that database: run the SQL, hold the rows, write the JSON. What it leaves
+out is exactly the server's own cost: HTTP, routing, authentication (the token and
+data-version queries are not replayed), query compilation, and shaping rows into the
+dialect's objects. Writes are replayed in one transaction each, committed as durably as
+the server commits, with fresh Pipeliner ids so that every replay inserts new rows;
+reads on PostgreSQL run in autocommit, as the server's do.
 """
 
 from __future__ import annotations
@@ -93,10 +96,16 @@ def _fresh(value: Any, ids: dict[str, str]) -> Any:
 class Replay:
     """Runs recorded statements on one raw connection of ``db``; ``once`` returns the JSON."""
 
-    def __init__(self, db: Database, statements: Sequence[Statement], *, writes: bool) -> None:
+    def __init__(self, db: Database, statements: Sequence[Statement], body: bytes, *,
+                 writes: bool) -> None:
         self.db, self.statements, self.writes = db, list(statements), writes
+        self.response = orjson.loads(body)
+        if orjson.dumps(self.response) != body:
+            raise ValueError("the response does not round-trip through orjson")
         self.raw = db.engine.raw_connection()
         self.conn: Any = self.raw.driver_connection
+        if db.backend == "postgresql":
+            self.conn.autocommit = not writes
 
     def once(self) -> bytes:
         cursor = self.conn.cursor()
@@ -118,16 +127,16 @@ class Replay:
         except BaseException:
             if sqlite:
                 cursor.execute("ROLLBACK")
-            else:
+            elif self.writes:
                 self.conn.rollback()
             raise
         if sqlite:
             cursor.execute("COMMIT")
-        else:
+        elif self.writes:
             self.conn.commit()
         cursor.close()
-        body = {"success": True, "data": results[0] if results else None, "more": results[1:]}
-        return orjson.dumps(body, default=str)
+        self.rows = results  # held until the response is written, as a server holds them
+        return orjson.dumps(self.response)
 
     def close(self) -> None:
         self.raw.close()

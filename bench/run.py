@@ -147,7 +147,7 @@ def prepare(inproc: InProcess, db: Database, company: Company, workload: Workloa
             raise RuntimeError(f"{workload.name}: {req.method} {req.path} answered {status}: "
                                f"{answer[:300]!r}")
         body = answer if body is None else body
-        replays.append(Replay(db, statements, writes=req.method != "GET"))
+        replays.append(Replay(db, statements, answer, writes=req.method != "GET"))
     try:
         rate = per_second(lambda: [r.once() for r in replays], seconds) * len(replays)
     finally:

@@ -20,7 +20,7 @@ from ...domain.customfields import FIELD_TYPES, CustomField
 from ...domain.registry import Schema
 from ...domain.types import Kind
 from . import customvalues
-from .mapping import SPECS, RenderContext, View
+from .mapping import CONSTANTS, SPECS, RenderContext, View
 
 Render = Callable[[dict[str, Any], RenderContext], dict[str, Any]]
 
@@ -55,7 +55,9 @@ def compile_view(view: View, schema: Schema, include: frozenset[str] = frozenset
     for n, attr in enumerate(view.attrs):
         if attr.opt_in and attr.key not in include:
             continue
-        if attr.compute is not None:
+        if attr.compute is not None and attr.compute in CONSTANTS:
+            source = repr(CONSTANTS[attr.compute])
+        elif attr.compute is not None:
             names[f"_c{n}"] = attr.compute
             source = f"_c{n}(r, rc)"
         else:

@@ -31,6 +31,9 @@ class RenderContext:
     related: Related
     user_id: int | None
     company: Mapping[str, Any] = field(default_factory=dict)
+    # Objects made once per page: the same owner or organization under many deals is one
+    # object (never changed after it is made).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 Compute = Callable[[Record, RenderContext], Any]
@@ -121,6 +124,10 @@ def _false(record: Record, rc: RenderContext) -> bool:
     return False
 
 
+# Computed keys whose value never depends on the record (compiled views inline them).
+CONSTANTS: dict[Compute, Any] = {_zero: 0, _none: None, _false: False}
+
+
 def _related(rc: RenderContext, entity: str, record_id: Any) -> Record | None:
     if record_id is None:
         return None
@@ -137,8 +144,12 @@ def user_object(user: Record | None, has_pic_as_int: bool = False) -> dict[str, 
 
 def _user_ref(field_name: str, has_pic_as_int: bool = False) -> Compute:
     def compute(record: Record, rc: RenderContext) -> Any:
-        obj = user_object(_related(rc, "user", record.get(field_name)), has_pic_as_int)
-        return None if obj is None else {**obj, "value": obj["id"]}
+        user_id = record.get(field_name)
+        key = ("user", has_pic_as_int, user_id)
+        if key not in rc.memo:
+            obj = user_object(_related(rc, "user", user_id), has_pic_as_int)
+            rc.memo[key] = None if obj is None else {**obj, "value": obj["id"]}
+        return rc.memo[key]
     return compute
 
 
@@ -151,11 +162,14 @@ def person_object(person: Record | None) -> dict[str, Any] | None:
 
 
 def _person_ref(record: Record, rc: RenderContext) -> Any:
-    obj = person_object(_related(rc, "person", record.get("person_id")))
-    if obj is None:
-        return None
-    obj.pop("id")
-    return {**obj, "value": record["person_id"]}
+    key = ("person", record.get("person_id"))
+    if key not in rc.memo:
+        obj = person_object(_related(rc, "person", record.get("person_id")))
+        if obj is not None:
+            obj.pop("id")
+            obj = {**obj, "value": record["person_id"]}
+        rc.memo[key] = obj
+    return rc.memo[key]
 
 
 def org_object(org: Record | None, rc: RenderContext) -> dict[str, Any] | None:
@@ -172,11 +186,14 @@ def org_object(org: Record | None, rc: RenderContext) -> dict[str, Any] | None:
 
 def _org_ref(field_name: str) -> Compute:
     def compute(record: Record, rc: RenderContext) -> Any:
-        obj = org_object(_related(rc, "organization", record.get(field_name)), rc)
-        if obj is None:
-            return None
-        obj.pop("id")
-        return {**obj, "value": record[field_name]}
+        key = ("organization", record.get(field_name))
+        if key not in rc.memo:
+            obj = org_object(_related(rc, "organization", record.get(field_name)), rc)
+            if obj is not None:
+                obj.pop("id")
+                obj = {**obj, "value": record[field_name]}
+            rc.memo[key] = obj
+        return rc.memo[key]
     return compute
 
 
