@@ -209,6 +209,9 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
                 status=rng.choice((1, 1, 4)))
 
         _insert(db, activity_rows, scale.activities, activity, own, "activities")
+    with db.engine.connect() as conn:  # planner statistics for the new rows, as after a load
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
     db.dispose()
     return {
         "database_url": url, "seed": seed, "scale": scale.__dict__,

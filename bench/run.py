@@ -235,21 +235,22 @@ def peak_mib(pids: Sequence[int]) -> float:
     return peak
 
 
-def http_send(base: str) -> Any:
-    client = httpx.Client(base_url=base, timeout=600)
-
-    def send(req: Req) -> tuple[int, dict[str, str], bytes]:
-        r = client.request(req.method, req.path, headers=dict(req.headers), content=req.body)
-        return r.status_code, dict(r.headers), r.content
-    return send
+def http_walk(base: str, company: Company, workload: Workload) -> Req:
+    """Walk to the workload's deep page over HTTP, as a client of the server would."""
+    assert workload.reach is not None
+    with httpx.Client(base_url=base, timeout=600) as client:
+        def send(req: Req) -> tuple[int, dict[str, str], bytes]:
+            r = client.request(req.method, req.path, headers=dict(req.headers), content=req.body)
+            return r.status_code, dict(r.headers), r.content
+        return workload.reach(company, send)
 
 
 def measure(base: str, pids: Sequence[int], backend: str, workers: int, prepared: Prepared,
             company: Company, seconds: int, connections: int, floor_key: str) -> Row:
     w = prepared.workload
     requests = prepared.requests
-    if w.reach is not None:  # this process has its own memory of the walk: walk again
-        requests = (w.reach(company, http_send(base)),)
+    if w.reach is not None:  # the server has its own memory of the walk: walk again
+        requests = (http_walk(base, company, w),)
     reset_peak(pids)
     load = loadgen.run(base, requests, seconds=seconds, connections=connections,
                        walker=w.walker, depth=company.depth)

@@ -505,7 +505,8 @@ class Records:
         """Insert many records in the caller's transaction; their ids, in order.
 
         Every item is validated, ruled and reference-checked as ``_create`` does (reads
-        shared across the batch); the rows go in as multi-row INSERTs that return their ids.
+        shared across the batch); the rows go in as multi-row INSERTs (SQLite) or pipelined
+        INSERTs (PostgreSQL) that return their ids.
         """
         spec = ctx.schema.entity(entity)
         now = utcnow()
@@ -522,7 +523,13 @@ class Records:
         ids: dict[str, int] = {}
         try:
             for names, rows in groups.items():
-                step = max(1, MAX_PARAMS // len(names))
+                if tx.backend == "postgresql":  # pipelined single-row INSERTs parse once
+                    sql = insert_sql(spec.table, names, tx.backend, ("id", "uid"))
+                    found = tx.many_returning(sql, [self._encoded(entity, tx.backend, names, r)
+                                                    for r in rows])
+                    ids.update({uid: int(i) for i, uid in found})
+                    continue
+                step = max(1, MAX_PARAMS // len(names))  # SQLite: multi-row INSERTs
                 for start in range(0, len(rows), step):
                     chunk = rows[start:start + step]
                     params = [v for r in chunk for v in self._encoded(entity, tx.backend, names, r)]

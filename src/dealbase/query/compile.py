@@ -285,7 +285,10 @@ def compile_fetch(entity: EntitySpec, ids: Sequence[int], company_id: int, backe
                       page=Keyset(None, len(ids)), fields=None if fields is None else tuple(fields))
         sql = entity.memo[key] = compile_list(query, entity, company_id, backend).sql
     live = (encode(Kind.BOOL, backend, False),) if live_only else ()
-    return Compiled(sql, (int(company_id), *ids, *live, len(ids) + 1), (Sort("id"),), len(ids), columns)
+    # the ids bind as ``_in`` binds them: one by one, or on PostgreSQL as one array
+    wanted = (list(ids),) if backend == "postgresql" and len(ids) > 1 else tuple(ids)
+    return Compiled(sql, (int(company_id), *wanted, *live, len(ids) + 1), (Sort("id"),), len(ids),
+                    columns)
 
 
 def compile_count(where: Filter | None, entity: EntitySpec, company_id: int, backend: str

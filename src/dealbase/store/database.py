@@ -95,6 +95,22 @@ class Tx:
                 self.observe(sql, params, True)
             self.raw.cursor().executemany(sql, params)
 
+    def many_returning(self, sql: str, params: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """One statement with RETURNING for each parameter row; all rows it returned."""
+        if self.observe is not None:
+            self.observe(sql, params, True)
+        cursor = self.raw.cursor()
+        out: list[tuple[Any, ...]] = []
+        if self.backend == "postgresql":  # psycopg pipelines the executions
+            cursor.executemany(sql, params, returning=True)
+            while True:
+                out.extend(cursor.fetchall())
+                if not cursor.nextset():
+                    return out
+        for row in params:
+            out.extend(cursor.execute(sql, row).fetchall())
+        return out
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: an exception inside undoes only what it did."""
