@@ -142,9 +142,13 @@ class Replay:
         self.raw.close()
 
 
-def per_second(work: Callable[[], object], seconds: float) -> float:
-    """Calls of ``work`` per second, over at least ``seconds`` (after one warm-up call)."""
+def per_second(work: Callable[[], object], seconds: float, warm: float = 0.0) -> float:
+    """Calls of ``work`` per second, over at least ``seconds``, after ``warm`` seconds (and
+    at least one call) of warming up caches."""
+    started = time.perf_counter()
     work()
+    while time.perf_counter() - started < warm:
+        work()
     count, started = 0, time.perf_counter()
     while True:
         work()

@@ -87,7 +87,7 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
     api = services(app)
     ctx = Context(info["company_id"], info["user_ids"][0], api.accounts.schema(info["company_id"]),
                   True)
-    stage_id = info["stage_ids"][0]
+    stage_id, write_stage = info["stage_ids"][0], info["stage_ids"][-1]
     deal_id = info["first_deal_id"] + 12_345 % max(1, info["scale"]["deals"])
     deal = api.records.get(ctx, "deal", deal_id)
     person = api.records.get(ctx, "person", deal["person_id"])
@@ -99,6 +99,8 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
         stage_id=stage_id, stage_uid=api.records.get(ctx, "stage", stage_id)["uid"],
         deal_id=deal_id, deal_uid=deal["uid"],
         person_id=person["id"], person_uid=person["uid"], org_id=org["id"], org_uid=org["uid"],
+        write_stage_id=write_stage,
+        write_stage_uid=api.records.get(ctx, "stage", write_stage)["uid"],
         owner_id=info["user_ids"][7 % len(info["user_ids"])], manager_key=info["custom"]["manager"],
         depth=depth)
 
@@ -132,7 +134,7 @@ class Prepared:
 
 
 def prepare(inproc: InProcess, db: Database, company: Company, workload: Workload,
-            seconds: float) -> Prepared:
+            seconds: float, warm: float) -> Prepared:
     requests = workload.requests(company)
     if workload.reach is not None:
         requests = (workload.reach(company, inproc.send),)
@@ -149,7 +151,7 @@ def prepare(inproc: InProcess, db: Database, company: Company, workload: Workloa
         body = answer if body is None else body
         replays.append(Replay(db, statements, answer, writes=req.method != "GET"))
     try:
-        rate = per_second(lambda: [r.once() for r in replays], seconds) * len(replays)
+        rate = per_second(lambda: [r.once() for r in replays], seconds, warm) * len(replays)
     finally:
         for r in replays:
             r.close()
@@ -246,19 +248,25 @@ def http_walk(base: str, company: Company, workload: Workload) -> Req:
 
 
 def measure(base: str, pids: Sequence[int], backend: str, workers: int, prepared: Prepared,
-            company: Company, seconds: int, connections: int, floor_key: str) -> Row:
+            company: Company, seconds: int, connections: int, floor_key: str,
+            warmup: int = 0) -> Row:
     w = prepared.workload
     requests = prepared.requests
     if w.reach is not None:  # the server has its own memory of the walk: walk again
         requests = (http_walk(base, company, w),)
+    if warmup:  # caches (the server's, SQLite's, the OS's) filled before the count starts
+        loadgen.run(base, requests, seconds=warmup, connections=connections, walker=w.walker,
+                    depth=company.depth)
     reset_peak(pids)
     load = loadgen.run(base, requests, seconds=seconds, connections=connections,
                        walker=w.walker, depth=company.depth)
     row = Row(backend, workers, w.name, load.per_second, load.per_second * w.items, load.p50_ms,
               load.p99_ms, load.errors, peak_mib(pids), prepared.floor)
     if prepared.body is not None:
-        floor = loadgen.run(base, (Req("GET", f"/bench/floor/{floor_key}"),), seconds=seconds,
-                            connections=connections)
+        floor_req = (Req("GET", f"/bench/floor/{floor_key}"),)
+        if warmup:
+            loadgen.run(base, floor_req, seconds=warmup, connections=connections)
+        floor = loadgen.run(base, floor_req, seconds=seconds, connections=connections)
         row.http_floor_per_second = floor.per_second
     return row
 
@@ -277,7 +285,8 @@ def bench_database(url: str, args: argparse.Namespace, report: Report, console: 
     try:
         for w in chosen:
             console.print(f"[{backend}] floor: {w.name}")
-            prepared.append(prepare(inproc, db, company, w, args.floor_seconds))
+            prepared.append(prepare(inproc, db, company, w, args.floor_seconds,
+                                    args.warmup / 2))
     finally:
         inproc.close()
         db.dispose()
@@ -295,7 +304,8 @@ def bench_database(url: str, args: argparse.Namespace, report: Report, console: 
                 for p in runs:
                     console.print(f"[{backend}] {workers} worker(s): {p.workload.name}")
                     report.rows.append(measure(base, pids, backend, workers, p, company,
-                                               args.seconds, args.connections, keys[p.workload.name]))
+                                               args.seconds, args.connections,
+                                               keys[p.workload.name], args.warmup))
 
 
 # ---- the table ----------------------------------------------------------------------------
@@ -384,6 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="folder that keeps the generated companies' credentials")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per workload")
     parser.add_argument("--floor-seconds", type=float, default=3.0)
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="seconds of unmeasured load before each measurement")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}",
                         help="comma-separated worker counts (the first should be 1)")

@@ -49,6 +49,8 @@ class Company:
     person_uid: str
     org_id: int
     org_uid: str
+    write_stage_id: int  # where new deals go: another stage than the one lists read
+    write_stage_uid: str
 
 
 @dataclass(frozen=True)
@@ -165,21 +167,21 @@ def reach_pipeliner(c: Company, send: Send) -> Req:
 
 def v1_create(c: Company) -> Req:
     return _post(c, c.pipedrive, "/v1/deals", {
-        "title": "Bench deal", "value": 1200, "currency": "EUR", "stage_id": c.stage_id,
+        "title": "Bench deal", "value": 1200, "currency": "EUR", "stage_id": c.write_stage_id,
         "user_id": c.owner_id, "person_id": c.person_id, "org_id": c.org_id,
         c.manager_key: c.owner_id})
 
 
 def v2_create(c: Company) -> Req:
     return _post(c, c.pipedrive, "/api/v2/deals", {
-        "title": "Bench deal", "value": 1200, "currency": "EUR", "stage_id": c.stage_id,
+        "title": "Bench deal", "value": 1200, "currency": "EUR", "stage_id": c.write_stage_id,
         "owner_id": c.owner_id, "person_id": c.person_id, "org_id": c.org_id,
         "custom_fields": {c.manager_key: c.owner_id}})
 
 
 def pl_deal(c: Company, n: int = 0) -> dict[str, Any]:
     return {"OPPORTUNITY_NAME": f"Bench deal {n}", "OPPORTUNITY_VALUE": 1200 + n,
-            "CURRENCY_ID": "EUR", "STAGE": c.stage_uid, "OWNER_ID": c.owner_id,
+            "CURRENCY_ID": "EUR", "STAGE": c.write_stage_uid, "OWNER_ID": c.owner_id,
             "ACCOUNT_RELATIONS": [{"ACCOUNT_ID": c.org_uid, "IS_PRIMARY": 1}],
             "CONTACT_RELATIONS": [{"CONTACT_ID": c.person_uid, "IS_PRIMARY": 1}],
             c.manager_key: c.owner_id}

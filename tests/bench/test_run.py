@@ -8,23 +8,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import run
 from bench.workloads import SCALING, TARGETS, WORKLOADS
 
+from bench import run
 from dealbase.store.database import Database
 
 
 def test_the_suite_runs_at_tiny_scale(database: Database, tmp_path: Path) -> None:
     out, table = tmp_path / "report.json", tmp_path / "report.md"
     code = run.main(["--database-url", database.url, "--scale", "tiny", "--data", str(tmp_path),
-                     "--seconds", "1", "--floor-seconds", "0.2", "--workers", "1,2",
+                     "--seconds", "1", "--floor-seconds", "0.2", "--warmup", "0", "--workers", "1,2",
                      "--json", str(out), "--markdown", str(table)])
     assert code == 0
     report = json.loads(out.read_text())
     rows = {(r["workers"], r["workload"]): r for r in report["rows"]}
     assert {name for workers, name in rows if workers == 1} == {w.name for w in WORKLOADS}
     assert {name for workers, name in rows if workers == 2} == set(SCALING)
-    for (workers, name), row in rows.items():
+    for (_, name), row in rows.items():
         assert row["per_second"] > 0 and row["p50_ms"] > 0, name
         assert row["errors"] == 0, name
         assert 10 < row["rss_mib"] < 1024, name
