@@ -171,6 +171,15 @@ def test_upgrade_in_place_keeps_data(fresh_url: str) -> None:
         ctx = api.accounts.authenticate(company.api_token)
         got = api.records.get(ctx, "deal", deal["id"])
         assert (got["title"], got["value"], got[field.key]) == ("Kept", 12.5, 99.0)
+        # 0003 gave the existing field its index slot and filled it from the JSON values
+        (upgraded,) = ctx.schema.custom_of("deal")
+        assert upgraded.slot == 1
+        deals = api.records.metadata.tables["deals"]
+        with db.read() as conn:
+            assert conn.execute(select(deals.c.cf_num_1).where(
+                deals.c.id == deal["id"])).scalar_one() == 99.0
+        assert [r["id"] for r in api.records.list(ctx, "deal", Query(
+            where=Cond(field.key, "eq", 99.0))).items] == [deal["id"]]
         assert _changes(api.records, company.company_id) == before
         assert len(_all(api.records, ctx, "stage")) == 5
     finally:
