@@ -140,13 +140,17 @@ class _Lookup:
     def __init__(self, records: Records, tx: Tx, ctx: Context, writing: str) -> None:
         self.records, self.tx, self.ctx, self.writing = records, tx, ctx, writing
         self._records: dict[tuple[str, int], dict[str, Any] | None] = {}
-        self._live: dict[tuple[str, int], bool] = {}
+        # The caller signed in a moment ago: their user is live.
+        self._live: dict[tuple[str, int], bool] = (
+            {} if ctx.user_id is None or writing == "user" else {("user", ctx.user_id): True})
 
     def fetch(self, entity: str, record_id: int) -> Mapping[str, Any] | None:
         key = (entity, record_id)
         if key not in self._records or entity == self.writing:
             found = self.records._fetch(self.tx, self.ctx, entity, [record_id], live_only=True)
             self._records[key] = found.get(record_id)
+            if entity != self.writing:
+                self._live[key] = key[1] in found
         return self._records[key]
 
     def live(self, entity: str, ids: Sequence[int]) -> set[int]:
