@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
 from sqlalchemy import Connection, Engine, Executable, create_engine, event
@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 Backend = Literal["sqlite", "postgresql"]
+T = TypeVar("T")
 
 
 def _json_dumps(value: Any) -> str:
@@ -258,6 +259,17 @@ class Database:
             )
         self._pool = _Pool(self._connect, 1 if self._in_memory else pool_size)
         self._observers: list[Observer] = []
+        self._writer: Any = None
+
+    async def group_commit(self, work: Callable[[Tx], T]) -> T:
+        """SQLite: ``work(tx)`` in a write transaction shared with other waiting requests'
+        writes, answered once committed (see ``store.writes``)."""
+        if self._writer is None:
+            from .writes import GroupCommit
+
+            self._writer = GroupCommit(self)
+        result: T = await self._writer.run(work)
+        return result
 
     @contextmanager
     def observed(self, observer: Observer) -> Iterator[None]:
@@ -340,6 +352,8 @@ class Database:
             conn.commit()
 
     def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
         if not self._in_memory:
             self._pool.close()
         self.engine.dispose()

@@ -24,7 +24,7 @@ from ...query.compile import full_sort
 from ...query.cursor import decode_cursor, encode_cursor
 from ...service import MAX_BULK, Context, Records
 from ...settings import Settings
-from ...store.database import Tx
+from ...store.database import Database, Tx
 from ..body import query_params, read_capped
 from . import params, render
 from .mapping import VIEWS, View
@@ -69,6 +69,15 @@ class Api:
             return work(*args)
         return await run_in_threadpool(work, *args)
 
+    async def write(self, work: Callable[[Tx], T]) -> T:
+        """Run a request's write unit: on SQLite in the worker's group commit (one fsync for
+        the writes of all waiting requests), on PostgreSQL in its own transaction in the
+        thread pool (PostgreSQL groups commits itself)."""
+        db = self.records.db
+        if db.backend == "sqlite":
+            return await db.group_commit(work)
+        return await run_in_threadpool(_in_write_transaction, db, work)
+
     async def raw_body(self, request: Request) -> bytes | DealbaseError:
         """The body's bytes, or the refusal to read it (raised after authentication)."""
         try:
@@ -92,6 +101,11 @@ class Api:
     @staticmethod
     def company_info(ctx: Context) -> dict[str, Any]:
         return {"id": ctx.company_id, "name": ctx.company_name}
+
+
+def _in_write_transaction(db: Database, work: Callable[[Tx], T]) -> T:
+    with db.tx(write=True) as tx:
+        return work(tx)
 
 
 def guarded(handler: Handler) -> Handler:
@@ -215,27 +229,27 @@ class Handlers:
         return render.success(selected(request, data[0]), related_objects=related)
 
     async def create(self, request: Request) -> Response:
-        raw = await self.api.raw_body(request)
-        return await self.api.call(self._write, request, self.api.token(request), raw, None)
+        raw, token = await self.api.raw_body(request), self.api.token(request)
+        return await self.api.write(lambda tx: self._write(tx, request, token, raw, None))
 
     async def update(self, request: Request) -> Response:
-        raw = await self.api.raw_body(request)
-        return await self.api.call(self._write, request, self.api.token(request), raw, "id")
+        raw, token = await self.api.raw_body(request), self.api.token(request)
+        return await self.api.write(lambda tx: self._write(tx, request, token, raw, "id"))
 
-    def _write(self, request: Request, token: str, raw: bytes | DealbaseError,
+    def _write(self, tx: Tx, request: Request, token: str, raw: bytes | DealbaseError,
                target: int | str | None) -> Response:
-        with self.records.db.tx(write=True) as tx:
-            ctx = self.api.accounts.authenticate(token, tx=tx)
-            if isinstance(target, str):
-                target = record_id(request, target)
-            values = params.values(self.view, ctx.schema, self.api.parse_body(request, raw))
-            self._refuse_deleted_flag(values)
-            if target is None:
-                target = self.records._create(tx, ctx, self.view.entity, values)
-            else:
-                self.records._update(tx, ctx, self.view.entity, target, values)
-            record = self.records._get(tx, ctx, self.view.entity, target)
-            data, related = self._present(tx, ctx, [record], {})
+        """One write unit (``Api.write``): sign in, write, read back and render."""
+        ctx = self.api.accounts.authenticate(token, tx=tx)
+        if isinstance(target, str):
+            target = record_id(request, target)
+        values = params.values(self.view, ctx.schema, self.api.parse_body(request, raw))
+        self._refuse_deleted_flag(values)
+        if target is None:
+            target = self.records._create(tx, ctx, self.view.entity, values)
+        else:
+            self.records._update(tx, ctx, self.view.entity, target, values)
+        record = self.records._get(tx, ctx, self.view.entity, target)
+        data, related = self._present(tx, ctx, [record], {})
         status = self.view.create_status if request.method == "POST" else 200
         return render.success(data[0], status=status, related_objects=related)
 
@@ -244,25 +258,26 @@ class Handlers:
             raise params.bad("is_deleted", "Use DELETE to delete; is_deleted cannot be set")
 
     async def delete(self, request: Request) -> Response:
-        return await self.api.call(self._delete, request, self.api.token(request), None, False)
+        token = self.api.token(request)
+        return await self.api.write(lambda tx: self._delete(tx, request, token, None, False))
 
     async def bulk_delete(self, request: Request) -> Response:
-        raw = query_params(request).get("ids")
-        return await self.api.call(self._delete, request, self.api.token(request), raw, True)
+        raw, token = query_params(request).get("ids"), self.api.token(request)
+        return await self.api.write(lambda tx: self._delete(tx, request, token, raw, True))
 
-    def _delete(self, request: Request, token: str, ids: Any, bulk: bool) -> Response:
-        with self.records.db.tx(write=True) as tx:
-            ctx = self.api.accounts.authenticate(token, tx=tx)
-            if not bulk:
-                ids = [record_id(request)]
-            else:
-                if not ids:
-                    raise params.bad("ids", "Parameter 'ids' is required")
-                ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18)
-                       for p in ids.split(",") if p.strip()]
-                if len(ids) > MAX_BULK:
-                    raise params.bad("ids", f"at most {MAX_BULK} ids at once")
-            deleted = self.records._delete(tx, ctx, self.view.entity, ids)
+    def _delete(self, tx: Tx, request: Request, token: str, ids: Any, bulk: bool) -> Response:
+        """One write unit (``Api.write``)."""
+        ctx = self.api.accounts.authenticate(token, tx=tx)
+        if not bulk:
+            ids = [record_id(request)]
+        else:
+            if not ids:
+                raise params.bad("ids", "Parameter 'ids' is required")
+            ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18)
+                   for p in ids.split(",") if p.strip()]
+            if len(ids) > MAX_BULK:
+                raise params.bad("ids", f"at most {MAX_BULK} ids at once")
+        deleted = self.records._delete(tx, ctx, self.view.entity, ids)
         return render.success({"id": deleted if bulk else deleted[0]})
 
 

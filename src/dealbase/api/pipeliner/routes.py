@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -72,6 +72,7 @@ class Call:
     body: bytes
     base_url: str
     path: Mapping[str, str]
+    tx: Tx | None = None  # the write unit's transaction (group commit), if it runs in one
 
 
 def _json(reply: Reply) -> Response:
@@ -119,8 +120,10 @@ class Pipeliner:
 
     # ---- plumbing -------------------------------------------------------------------------
 
-    def route(self, work: Callable[[Context, Call], Reply], *, with_body: bool = False
-              ) -> Callable[[Request], Any]:
+    def route(self, work: Callable[[Context, Call], Reply], *, with_body: bool = False,
+              writes: bool = False) -> Callable[[Request], Any]:
+        """An endpoint running ``work``; ``writes``: as one write unit (``Api.write``), but
+        for Data rows, which the custom-fields service writes in its own transaction."""
         async def endpoint(request: Request) -> Response:
             try:
                 token, password = _credentials(request)
@@ -128,7 +131,11 @@ class Pipeliner:
                        if with_body else b"")
                 call = Call(request.path_params["space"], query_params(request),
                             raw, str(request.base_url).rstrip("/"), request.path_params)
-                reply = await self.api.call(self._run, work, token, password, call)
+                if writes and request.path_params.get("collection", "").lower() != DATA.lower():
+                    reply = await self.api.write(
+                        lambda tx: self._run(work, token, password, replace(call, tx=tx)))
+                else:
+                    reply = await self.api.call(self._run, work, token, password, call)
             except DealbaseError as exc:
                 return error_response(exc)
             except Exception:  # one log line, one opaque 500
@@ -139,10 +146,14 @@ class Pipeliner:
 
     def _run(self, work: Callable[[Context, Call], Reply], token: str, password: str,
              call: Call) -> Reply:
-        ctx = self.api.accounts.authenticate(token, "pipeliner", password)
+        ctx = self.api.accounts.authenticate(token, "pipeliner", password, tx=call.tx)
         if ctx.space_id != call.space:
             raise Unauthenticated("These credentials belong to another space")
         return work(ctx, call)
+
+    def _writing(self, call: Call) -> contextlib.AbstractContextManager[Tx]:
+        """The write transaction: the write unit's own, or a new one."""
+        return contextlib.nullcontext(call.tx) if call.tx is not None else self.db.tx(write=True)
 
     def _env(self, conn: Tx, ctx: Context) -> Env:
         return Env(lambda entity, uids: self.records._ids(conn, ctx, entity, uids),
@@ -234,7 +245,7 @@ class Pipeliner:
             return self._data_write(ctx, call, None)
         coll = self._collection(name)
         body = json_body(call.body, self.api.settings.max_body_bytes)
-        with self.db.tx(write=True) as conn:
+        with self._writing(call) as conn:
             env = self._env(conn, ctx)
             wire_id, created = self._save(conn, ctx, coll, body, env, insert_missing=True)
             record = self._find(conn, ctx, coll, wire_id)
@@ -256,7 +267,7 @@ class Pipeliner:
             raise invalid("body", f"the body must be a JSON object (one {coll.entity_name})")
         if "ID" in body and str(body["ID"]).upper() != wire_id.upper():
             raise invalid("ID", "differs from the ID in the path")
-        with self.db.tx(write=True) as conn:
+        with self._writing(call) as conn:
             env = self._env(conn, ctx)
             before = self._find(conn, ctx, coll, wire_id)
             if before is None:
@@ -274,7 +285,7 @@ class Pipeliner:
             return self._data_delete(ctx, wire_id)
         coll = self._collection(name)
         self._writable(ctx, coll)
-        with self.db.tx(write=True) as conn:
+        with self._writing(call) as conn:
             env = self._env(conn, ctx)
             found = self._find(conn, ctx, coll, wire_id)
             if found is None:
@@ -369,7 +380,7 @@ class Pipeliner:
                 raise exc
             results[index] = errors.body(exc) if flag & FLAG_IGNORE_AND_RETURN_ERRORS else None
 
-        with self.db.tx(write=True) as conn:
+        with self._writing(call) as conn:
             env = self._env(conn, ctx)
             run: list[tuple[int, dict[str, Any], bool]] = []
             for index, item in enumerate(items):
@@ -428,7 +439,7 @@ class Pipeliner:
         deleted: list[Any] = []
         failed: list[Any] = []
         per_item: list[Any] = []
-        with self.db.tx(write=True) as conn:
+        with self._writing(call) as conn:
             for index, wire_id in enumerate(items):
                 try:
                     found = self._find(conn, ctx, coll, wire_id)
@@ -577,13 +588,16 @@ class Pipeliner:
             Route("/teamPipelineUrl", r(self.team_pipeline_url), methods=["GET"]),
             Route("/teamPipelineVersion", r(self.team_pipeline_version), methods=["GET"]),
             Route("/getFields/{collection}", r(self.get_fields), methods=["GET"]),
-            Route("/setEntities", r(self.set_entities, with_body=True), methods=["POST"]),
-            Route("/deleteEntities", r(self.delete_entities, with_body=True), methods=["POST"]),
+            Route("/setEntities", r(self.set_entities, with_body=True, writes=True),
+                  methods=["POST"]),
+            Route("/deleteEntities", r(self.delete_entities, with_body=True, writes=True),
+                  methods=["POST"]),
             Route("/{collection}", r(self.list_items), methods=["GET"]),
-            Route("/{collection}", r(self.create, with_body=True), methods=["POST"]),
+            Route("/{collection}", r(self.create, with_body=True, writes=True), methods=["POST"]),
             Route("/{collection}/{id}", r(self.get), methods=["GET"]),
-            Route("/{collection}/{id}", r(self.update, with_body=True), methods=["PUT", "PATCH"]),
-            Route("/{collection}/{id}", r(self.delete), methods=["DELETE"]),
+            Route("/{collection}/{id}", r(self.update, with_body=True, writes=True),
+                  methods=["PUT", "PATCH"]),
+            Route("/{collection}/{id}", r(self.delete, writes=True), methods=["DELETE"]),
         ]))]
 
 
