@@ -273,7 +273,13 @@ def test_hostile_values_are_bound_parameters(backend: str, op: str) -> None:
         assert "DROP" not in sql and "UNION" not in sql and "api_tokens" not in sql
 
     def bound(statement: Compiled) -> list[Any]:
-        return [v for p in statement.params for v in (p if isinstance(p, list) else [p])]
+        """Every bound value; lists bind as one array (on SQLite, one JSON array)."""
+        out: list[Any] = []
+        for p in statement.params:
+            if isinstance(p, str) and p.startswith("[") and " json_each(" in statement.sql:
+                p = orjson.loads(p)
+            out += p if isinstance(p, list) else [p]
+        return out
 
     if arity == "list":
         assert HOSTILE in bound(filtered)

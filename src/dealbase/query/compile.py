@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from ..domain.errors import Problem, ValidationError
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind, coerce
@@ -277,16 +279,19 @@ def compile_fetch(entity: EntitySpec, ids: Sequence[int], company_id: int, backe
     """Records by id, in id order: the same SELECT ``compile_list`` makes for
     ``id in ids`` (and ``is_deleted = false``), with its text made once per shape."""
     columns = columns_of(entity, fields)
-    key = ("fetch", columns, len(ids), live_only, backend)
+    key = ("fetch", columns, len(ids) == 1, live_only, backend)
     sql: str | None = entity.memo.get(key)
     if sql is None:
-        query = Query(where=all_of(Cond("id", "in", list(range(1, len(ids) + 1))),
+        query = Query(where=all_of(Cond("id", "in", [1] if len(ids) == 1 else [1, 2]),
                                    Cond("is_deleted", "eq", False) if live_only else None),
                       page=Keyset(None, len(ids)), fields=None if fields is None else tuple(fields))
         sql = entity.memo[key] = compile_list(query, entity, company_id, backend).sql
     live = (encode(Kind.BOOL, backend, False),) if live_only else ()
-    # the ids bind as ``_in`` binds them: one by one, or on PostgreSQL as one array
-    wanted = (list(ids),) if backend == "postgresql" and len(ids) > 1 else tuple(ids)
+    # the ids bind as ``_in`` binds them: one id, or one array (SQLite: JSON) of them
+    if len(ids) == 1:
+        wanted: tuple[Any, ...] = (ids[0],)
+    else:
+        wanted = (list(ids) if backend == "postgresql" else orjson.dumps(list(ids)).decode(),)
     return Compiled(sql, (int(company_id), *wanted, *live, len(ids) + 1), (Sort("id"),), len(ids),
                     columns)
 
@@ -311,8 +316,10 @@ def compile_count_by(entity: EntitySpec, field: str, values: Sequence[int], comp
                     f"AND {wanted} AND {live} GROUP BY {column}", tuple(params.values))
 
 
-# Parameters per statement, under both backends' limits (SQLite 32,766; PostgreSQL 65,535).
-MAX_PARAMS = 30_000
+# Parameters per multi-row statement: far under both backends' limits (SQLite 32,766;
+# PostgreSQL 65,535), and small enough that a prepared statement (which the driver keeps
+# in its statement cache) stays small.
+MAX_PARAMS = 2_000
 
 
 @lru_cache(maxsize=1024)

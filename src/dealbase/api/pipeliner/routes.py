@@ -47,6 +47,7 @@ log = logging.getLogger("dealbase.pipeliner")
 PREFIX = "/rest_services/v1"
 DEFAULT_LIMIT = 25
 MAX_BATCH = 5000
+MAX_RUN = 250  # new items inserted together
 SCHEMA_VERSION = 15
 
 FLAG_IGNORE_ON_ERROR = 1
@@ -393,6 +394,9 @@ class Pipeliner:
                     continue
                 if before is None:
                     run.append((index, draft, chosen))
+                    if len(run) >= MAX_RUN:  # bounded: the memory a batch holds at once
+                        self._insert_run(conn, ctx, coll, items, run, results, failed)
+                        run = []
                     continue
                 self._insert_run(conn, ctx, coll, items, run, results, failed)
                 run = []
