@@ -277,6 +277,7 @@ def bench_database(url: str, args: argparse.Namespace, report: Report, console: 
     backend = "sqlite" if normalise_url(url).startswith("sqlite") else "postgresql"
     info = company_info(url, args.scale, args.data, console)
     db = Database(url)
+    db.migrate()
     app = build(Settings(database_url=url), db)
     company = resolve(app, info, DEPTH[args.scale])
     chosen = [w for w in WORKLOADS if re.search(args.only, w.name)]

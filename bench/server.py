@@ -69,4 +69,5 @@ def create() -> Starlette:
     """uvicorn's factory: settings from ``DEALBASE_*``, bodies from ``DEALBASE_BENCH_FLOOR``."""
     settings = Settings.from_env()
     db = Database(settings.database_url, pool_size=settings.pool_size)
+    db.migrate()  # as ``dealbase serve`` does on every start
     return build(settings, db, floor_bodies(os.environ.get("DEALBASE_BENCH_FLOOR")))

@@ -30,9 +30,11 @@ DEFAULT_STAGES = ("Qualified", "Contact Made", "Demo Scheduled", "Proposal Made"
                   "Negotiations Started")
 DEFAULT_TEAM = "Default sales unit"
 _ALNUM = string.ascii_uppercase + string.digits
-# A successful sign-in is remembered for one data version of its company (any write
-# that company commits, user and field changes included, forgets it) and at most
-# AUTH_TTL seconds, which bounds what a write racing the version read can hide.
+# A successful sign-in is remembered while its company's users and custom fields stay as
+# they were (any write to a user or a field definition forgets it: a deactivated user,
+# a changed role, a new field) and at most AUTH_TTL seconds, which bounds what a write
+# racing the version read can hide. Tokens and companies are never changed in place.
+SIGN_IN_ENTITIES = ("user", "custom_field")
 AUTH_TTL = 2.0
 MAX_REMEMBERED = 10_000
 
@@ -153,7 +155,8 @@ class Accounts:
         remembered = self._signed_in.get(key)
         if remembered is not None:
             ctx, version, until = remembered
-            if now < until and self.records.changelog.version(tx, ctx.company_id) == version:
+            if now < until and self.records.changelog.version(
+                    tx, ctx.company_id, SIGN_IN_ENTITIES) == version:
                 return ctx
         found = tx.rows(self._auth_sql.sql, self._auth_sql.params(
             {"token_hash": token_hash, "kind": kind}))
@@ -165,7 +168,7 @@ class Accounts:
         if not ok or row is None or row[6] or not row[5]:
             raise Unauthenticated("You need to be authorized to make this request.")
         company_id = int(row[0])
-        version = self.records.changelog.version(tx, company_id)
+        version = self.records.changelog.version(tx, company_id, SIGN_IN_ENTITIES)
         schema = self.schema(company_id, int(row[7]))
         ctx = Context(company_id, row[1], schema, bool(row[4]), row[8], row[9])
         with self._lock:

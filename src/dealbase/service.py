@@ -34,6 +34,7 @@ from .query.compile import (
     compile_count_by,
     compile_fetch,
     compile_list,
+    compile_live,
     full_sort,
     insert_sql,
     update_sql,
@@ -152,6 +153,27 @@ class _Lookup:
             if entity != self.writing:
                 self._live[key] = key[1] in found
         return self._records[key]
+
+    def check(self, wanted: Mapping[str, Sequence[int]]) -> dict[str, set[int]]:
+        """Which ids are live, per entity: what is not known yet, in one statement."""
+        unknown = {e: [i for i in dict.fromkeys(ids) if e == self.writing or (e, i) not in self._live]
+                   for e, ids in wanted.items()}
+        unknown = {e: ids for e, ids in unknown.items() if ids}
+        if unknown:
+            schema = self.ctx.schema
+            parts = [(schema.entity(e), ids) for e, ids in unknown.items()]
+            compiled = compile_live(parts, self.ctx.company_id, self.tx.backend)
+            found = {(parts[n][0].name, int(i)) for n, i in self.tx.rows(compiled.sql,
+                                                                        compiled.params)}
+            for e, ids in unknown.items():
+                for i in ids:
+                    self._live[(e, i)] = (e, i) in found
+        out = {e: {i for i in ids if self._live[(e, i)]} for e, ids in wanted.items()}
+        for e in wanted:  # the entity being written is never remembered
+            if e == self.writing:
+                for i in wanted[e]:
+                    self._live.pop((e, i), None)
+        return out
 
     def live(self, entity: str, ids: Sequence[int]) -> set[int]:
         """Which of ``ids`` are live records of ``entity``."""
@@ -421,18 +443,19 @@ class Records:
         return value
 
     def _check_refs(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any]) -> None:
-        for f in _shape(spec).refs:
-            name = f.name
-            value = values.get(name)
-            if value is None or f.ref is None:
-                continue
-            wanted = value if f.kind is Kind.JSON else [value]
-            if not wanted:
-                continue
-            live = lookup.live(f.ref, wanted)
-            missing = [v for v in wanted if v not in live]
+        """Every referenced record exists and is live (one statement for what is unknown)."""
+        refs = [(f, value if f.kind is Kind.JSON else [value]) for f in _shape(spec).refs
+                if (value := values.get(f.name)) is not None and f.ref is not None]
+        wanted: dict[str, list[int]] = {}
+        for f, ids in refs:
+            wanted.setdefault(f.ref or "", []).extend(ids)
+        if not wanted:
+            return
+        live = lookup.check(wanted)
+        for f, ids in refs:
+            missing = [v for v in ids if v not in live[f.ref or ""]]
             if missing:
-                raise _bad(name, f"{f.ref} {missing[0]} not found")
+                raise _bad(f.name, f"{f.ref} {missing[0]} not found")
 
     def _split(self, spec: EntitySpec, values: Mapping[str, Any]
                ) -> tuple[dict[str, Any], dict[str, Any]]:

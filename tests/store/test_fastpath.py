@@ -219,6 +219,24 @@ def test_a_deactivated_user_is_refused_at_once(app: Any, tenant: Tenant) -> None
         api.accounts.authenticate(tenant.company.pipeliner_api_token, "pipeliner", "wrong")
 
 
+def test_record_writes_keep_sign_ins_remembered(app: Any, tenant: Tenant) -> None:
+    api = _api(app)
+    token_queries: list[str] = []
+
+    def watch(sql: str, params: Any, many_: bool) -> None:
+        if "api_tokens" in sql:
+            token_queries.append(sql)
+
+    api.accounts.authenticate(tenant.company.api_token)
+    with api.records.db.observed(watch):
+        api.records.create(tenant.ctx, "deal", {"title": "Busy"})
+        api.accounts.authenticate(tenant.company.api_token)
+        assert token_queries == []  # a deal changes nothing a sign-in depends on
+        api.records.create(tenant.ctx, "user", {"name": "New", "email": "new@x.example"})
+        api.accounts.authenticate(tenant.company.api_token)
+        assert len(token_queries) == 1  # a user write does
+
+
 def test_a_new_custom_field_reaches_remembered_sign_ins(app: Any, tenant: Tenant) -> None:
     api = _api(app)
     before = api.accounts.authenticate(tenant.company.api_token)

@@ -50,10 +50,17 @@ class ChangeLog:
         tx.many(self._sql(tx.backend), [self._params(tx.backend, e) for e in entries])
 
     @staticmethod
-    def version(tx: Tx, company_id: int) -> int:
-        """The company's data version: the newest change-log sequence this reader sees."""
+    def version(tx: Tx, company_id: int, entities: tuple[str, ...] = ()) -> int:
+        """The company's data version: the newest change-log sequence this reader sees
+        (of writes to ``entities`` only, when given)."""
         mark = "?" if tx.backend == "sqlite" else "%s"
-        found = tx.scalar(f"SELECT max(seq) FROM change_log WHERE company_id = {mark}", (company_id,))
+        sql = f"SELECT max(seq) FROM change_log WHERE company_id = {mark}"
+        if not entities:
+            return int(tx.scalar(sql, (company_id,)) or 0)
+        # one index lookup per entity (ix_change_log_entity), then the newest of them
+        parts = " UNION ALL ".join(f"SELECT ({sql} AND entity = {mark}) AS s" for _ in entities)
+        found = tx.scalar(f"SELECT max(s) FROM ({parts}) AS v",
+                          tuple(p for e in entities for p in (company_id, e)))
         return int(found or 0)
 
     def since(self, conn: Connection, company_id: int, after_seq: int = 0,

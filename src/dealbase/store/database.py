@@ -58,12 +58,28 @@ Observer = Callable[[str, Any, bool], None]
 class Tx:
     """One transaction on one raw driver connection (see ``Database.tx``)."""
 
-    __slots__ = ("backend", "observe", "raw", "writing")
+    __slots__ = ("backend", "begin", "observe", "raw", "writing")
 
     def __init__(self, raw: Any, backend: Backend, observe: Observer | None = None,
-                 writing: bool = True) -> None:
+                 writing: bool = True, begin: bool = False) -> None:
         self.raw, self.backend, self.observe = raw, backend, observe
         self.writing = writing  # False: a read transaction, which sees only committed rows
+        # PostgreSQL: BEGIN is still to be sent; it travels with the first statement
+        self.begin = begin
+
+    def _execute(self, sql: str, params: Any) -> Any:
+        if not self.begin:
+            return self.raw.execute(sql, params)
+        self.begin = False
+        with self.raw.pipeline():  # one round trip for BEGIN and the statement
+            self.raw.execute("BEGIN")
+            cursor = self.raw.execute(sql, params)
+        return cursor
+
+    def _begun(self) -> None:
+        if self.begin:
+            self.begin = False
+            self.raw.execute("BEGIN")
 
     @classmethod
     def of(cls, conn: Connection) -> Tx:
@@ -75,31 +91,33 @@ class Tx:
              ) -> list[tuple[Any, ...]]:
         if self.observe is not None:
             self.observe(sql, params, False)
-        rows: list[tuple[Any, ...]] = self.raw.execute(sql, params).fetchall()
+        rows: list[tuple[Any, ...]] = self._execute(sql, params).fetchall()
         return rows
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self.observe is not None:
             self.observe(sql, params, False)
-        row = self.raw.execute(sql, params).fetchone()
+        row = self._execute(sql, params).fetchone()
         return None if row is None else row[0]
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute a statement; the number of rows it changed."""
         if self.observe is not None:
             self.observe(sql, params, False)
-        return int(self.raw.execute(sql, params).rowcount)
+        return int(self._execute(sql, params).rowcount)
 
     def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         if params:
             if self.observe is not None:
                 self.observe(sql, params, True)
+            self._begun()
             self.raw.cursor().executemany(sql, params)
 
     def many_returning(self, sql: str, params: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """One statement with RETURNING for each parameter row; all rows it returned."""
         if self.observe is not None:
             self.observe(sql, params, True)
+        self._begun()
         cursor = self.raw.cursor()
         out: list[tuple[Any, ...]] = []
         if self.backend == "postgresql":  # psycopg pipelines the executions
@@ -115,6 +133,7 @@ class Tx:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: an exception inside undoes only what it did."""
+        self._begun()
         self.raw.execute("SAVEPOINT item")
         try:
             yield
@@ -184,7 +203,7 @@ class _Pool:
 class Transaction:
     """``Database.tx``: a context manager (a class, because it runs for every request)."""
 
-    __slots__ = ("db", "lock", "raw", "transact", "write")
+    __slots__ = ("db", "lock", "raw", "transact", "tx", "write")
 
     def __init__(self, db: Database, write: bool) -> None:
         self.db, self.write = db, write
@@ -202,18 +221,20 @@ class Transaction:
             if self.lock is not None:
                 self.lock.release()
             raise
-        if self.transact:
+        sqlite = db.backend == "sqlite"
+        if self.transact and sqlite:  # (PostgreSQL's BEGIN goes with the first statement)
             try:
-                self.raw.execute("BEGIN IMMEDIATE" if self.write and db.backend == "sqlite"
-                                 else "BEGIN")
+                self.raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
             except BaseException as exc:
                 self._release(exc)
                 raise
-        return Tx(self.raw, db.backend, db._observe if db._observers else None, self.write)
+        self.tx = Tx(self.raw, db.backend, db._observe if db._observers else None, self.write,
+                     begin=self.transact and not sqlite)
+        return self.tx
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         try:
-            if self.transact:
+            if self.transact and not self.tx.begin:  # (nothing was sent: nothing to end)
                 self.raw.execute("COMMIT" if exc is None else "ROLLBACK")
         except BaseException as failed:
             with contextlib.suppress(Exception):  # a failed COMMIT leaves nothing behind

@@ -141,4 +141,5 @@ def build_metadata() -> MetaData:
     Index("ix_change_log_company", changes.c.company_id, changes.c.seq)
     Index("ix_change_log_record", changes.c.company_id, changes.c.entity, changes.c.record_id,
           changes.c.seq)
+    Index("ix_change_log_entity", changes.c.company_id, changes.c.entity, changes.c.seq)
     return metadata
