@@ -67,7 +67,8 @@ class InProcess:
 
     @contextmanager
     def recording(self) -> Iterator[list[Statement]]:
-        self._recording = recorded = []
+        recorded: list[Statement] = []
+        self._recording = recorded
         try:
             with self.db.observed(self._record):
                 yield recorded
@@ -104,6 +105,7 @@ class Replay:
             raise ValueError("the response does not round-trip through orjson")
         self.raw = db.engine.raw_connection()
         self.conn: Any = self.raw.driver_connection
+        assert self.conn is not None
         if db.backend == "postgresql":
             self.conn.autocommit = not writes
 

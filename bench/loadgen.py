@@ -30,37 +30,31 @@ done = function(summary, latency, requests)
 end
 """
 
-# Walkers: one connection per wrk thread, so that each connection keeps its own place.
+# Walkers: one connection per wrk thread, so that each connection keeps its own place. Each
+# dialect names its offset parameter and reads the next offset off a response (nil: start over).
+_WALK = """
+local offset = 0
+request = function()
+  local path = base
+  if offset > 0 then path = path .. "&%(param)s=" .. offset end
+  return wrk.format("GET", path, headers)
+end
+local following = function(status, hdrs, body)
+%(following)s
+end
+response = function(status, hdrs, body)
+  local nxt = status == 200 and following(status, hdrs, body)
+  if nxt and nxt <= depth then offset = nxt else offset = 0 end
+end
+"""
 WALKERS = {
-    "v1": """
-local offset = 0
-request = function()
-  local path = base
-  if offset > 0 then path = path .. "&start=" .. offset end
-  return wrk.format("GET", path, headers)
-end
-response = function(status, hdrs, body)
+    "v1": _WALK % {"param": "start", "following": """\
   local nxt = string.match(body, '"next_start":(%d+)')
-  if status == 200 and nxt and tonumber(nxt) <= depth then offset = tonumber(nxt) else offset = 0 end
-end
-""",
-    "pipeliner": """
-local offset = 0
-request = function()
-  local path = base
-  if offset > 0 then path = path .. "&offset=" .. offset end
-  return wrk.format("GET", path, headers)
-end
-response = function(status, hdrs, body)
+  return nxt and tonumber(nxt)"""},
+    "pipeliner": _WALK % {"param": "offset", "following": """\
   local range = hdrs["content-range"] or hdrs["Content-Range"]
   local last = range and string.match(range, "items %d+%-(%d+)/")
-  if status == 200 and last and tonumber(last) + 1 <= depth then
-    offset = tonumber(last) + 1
-  else
-    offset = 0
-  end
-end
-""",
+  return last and tonumber(last) + 1"""},
 }
 
 

@@ -19,7 +19,6 @@ import os
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,13 +28,13 @@ from dealbase.api.app import create_app
 from dealbase.query.ast import Query
 from dealbase.service import Context, Page, Records
 from dealbase.settings import Settings
-from dealbase.store.database import Database
+from dealbase.store.database import Database, Tx
 
 
 class NoTotals(Records):
     """Records that never count: lists answer ``total=None`` (``Content-Range …/0``)."""
 
-    def _list(self, conn: Connection, ctx: Context, entity: str, query: Query, *,
+    def _list(self, conn: Tx, ctx: Context, entity: str, query: Query, *,
               with_total: bool = False) -> Page:
         return super()._list(conn, ctx, entity, query, with_total=False)
 

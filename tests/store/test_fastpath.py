@@ -319,6 +319,14 @@ def test_the_pool_hands_out_at_most_its_size(database: Database) -> None:
                 with lock:
                     inside -= 1
 
+    made: list[Any] = []
+    connect = db._pool._connect
+
+    def counted() -> Any:
+        made.append(conn := connect())
+        return conn
+
+    db._pool._connect = counted
     try:
         threads = [threading.Thread(target=work) for _ in range(6)]
         for t in threads:
@@ -326,6 +334,24 @@ def test_the_pool_hands_out_at_most_its_size(database: Database) -> None:
         for t in threads:
             t.join(timeout=60)
         assert most <= 2
+        assert 1 <= len(made) <= 2  # connections are made on demand, and never beyond the size
+    finally:
+        db.dispose()
+
+
+def test_one_request_at_a_time_keeps_one_connection(database: Database) -> None:
+    db = Database(database.url, pool_size=8)  # the most recently used connection comes first
+    try:
+        seen = set()
+        for _ in range(10):
+            with db.tx() as tx:
+                seen.add(id(tx.raw))
+                tx.scalar("SELECT 1")
+        with db.tx() as a, db.tx() as b:  # two at once: a second connection, then both reused
+            pair = {id(a.raw), id(b.raw)}
+        with db.tx() as a, db.tx() as b:
+            assert {id(a.raw), id(b.raw)} == pair
+        assert len(seen) == 1 and seen < pair
     finally:
         db.dispose()
 

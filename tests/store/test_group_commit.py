@@ -14,7 +14,7 @@ from dealbase.api.app import services
 from dealbase.domain.errors import ValidationError
 from dealbase.query.ast import Cond, Query
 from dealbase.store.database import Database, Tx
-from dealbase.store.writes import GroupCommit
+from dealbase.store.writes import GroupCommit, Unit
 from tests.conftest import Tenant
 
 
@@ -69,9 +69,9 @@ def test_a_failed_commit_fails_every_unit_of_the_group(database: Database) -> No
 
     original = writer._commit
 
-    def failing(group: list[Any]) -> None:  # the commit itself fails: nothing is kept
-        for _, loop, future in group:
-            loop.call_soon_threadsafe(future.set_exception, Boom())
+    def failing(group: list[Unit]) -> None:  # the commit itself fails: nothing is kept
+        for unit in group:
+            unit.loop.call_soon_threadsafe(unit.future.set_exception, Boom())
 
     writer._commit = failing  # type: ignore[method-assign]
 
@@ -84,6 +84,39 @@ def test_a_failed_commit_fails_every_unit_of_the_group(database: Database) -> No
         assert asyncio.run(writer.run(work)) == 1
     finally:
         writer.stop()
+
+
+def test_groups_stop_growing_at_their_bytes(database: Database) -> None:
+    writer = GroupCommit(database, max_bytes=1000)
+    release = threading.Event()
+    groups: list[list[int]] = []
+    original = writer._commit
+
+    def recording(group: list[Unit]) -> None:
+        groups.append([unit.size for unit in group])
+        original(group)
+
+    writer._commit = recording  # type: ignore[method-assign]
+
+    def work(tx: Tx) -> int:
+        release.wait(10)
+        return 1
+
+    async def main() -> list[Any]:
+        first = asyncio.ensure_future(writer.run(work, 10))
+        await asyncio.sleep(0.05)  # the writer holds the first; the rest queue up behind it
+        rest = [asyncio.ensure_future(writer.run(work, size))
+                for size in (400, 400, 400, 2000, 10, 10)]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(first, *rest)
+
+    try:
+        assert asyncio.run(main()) == [1] * 7
+    finally:
+        writer.stop()
+    # a big unit runs alone; small ones fill a group up to the bytes
+    assert groups == [[10], [400, 400], [400], [2000], [10, 10]]
 
 
 def test_units_after_stop_start_a_new_writer(database: Database) -> None:

@@ -20,6 +20,7 @@ an explicit transaction for writes.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import threading
@@ -156,48 +157,50 @@ class Prepared:
 
 
 class _Pool:
-    """At most ``size`` raw connections, made on demand and reused.
+    """At most ``size`` raw connections, made on demand and reused, the most recently
+    used first: a worker whose requests come one at a time keeps using one connection
+    (one warm page and statement cache, one connection's memory) however large the pool.
 
-    The queue holds one item per slot: an idle connection, or None for a slot whose
-    connection is still to be made (or was broken and closed).
+    ``_slots`` holds one token per connection allowed (a get waits while none is left);
+    ``_idle`` is the stack of connections made and not in use (never longer than the
+    tokens out are short: a get that finds it empty may make a connection).
     """
 
     def __init__(self, connect: Any, size: int) -> None:
         self._connect = connect
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._slots: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._idle: collections.deque[Any] = collections.deque()
         for _ in range(size):
-            self._idle.put(None)
+            self._slots.put(None)
 
     def get(self) -> Any:
-        conn = self._idle.get()  # waits while every slot is in use
-        if conn is None:
-            try:
-                conn = self._connect()
-            except BaseException:
-                self._idle.put(None)
-                raise
-        return conn
+        self._slots.get()  # waits while every slot is in use
+        try:
+            return self._idle.pop()
+        except IndexError:
+            pass
+        try:
+            return self._connect()
+        except BaseException:
+            self._slots.put(None)
+            raise
 
     def put(self, conn: Any, *, broken: bool = False) -> None:
         if broken:
             with contextlib.suppress(Exception):  # a broken connection may fail to close
                 conn.close()
-            conn = None
-        self._idle.put(conn)
+        else:
+            self._idle.append(conn)
+        self._slots.put(None)
 
     def close(self) -> None:
-        """Close the idle connections (their slots stay, to be made again on demand)."""
-        slots = 0
+        """Close the idle connections (those in use come back as usual when done)."""
         while True:
             try:
-                conn = self._idle.get_nowait()
-            except queue.Empty:
+                conn = self._idle.pop()
+            except IndexError:
                 break
-            slots += 1
-            if conn is not None:
-                conn.close()
-        for _ in range(slots):
-            self._idle.put(None)
+            conn.close()
 
 
 class Transaction:
@@ -282,14 +285,15 @@ class Database:
         self._observers: list[Observer] = []
         self._writer: Any = None
 
-    async def group_commit(self, work: Callable[[Tx], T]) -> T:
+    async def group_commit(self, work: Callable[[Tx], T], size: int = 0) -> T:
         """SQLite: ``work(tx)`` in a write transaction shared with other waiting requests'
-        writes, answered once committed (see ``store.writes``)."""
+        writes, answered once committed (see ``store.writes``); ``size``: its request
+        body's bytes."""
         if self._writer is None:
             from .writes import GroupCommit
 
             self._writer = GroupCommit(self)
-        result: T = await self._writer.run(work)
+        result: T = await self._writer.run(work, size)
         return result
 
     @contextmanager

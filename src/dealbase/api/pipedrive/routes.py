@@ -69,13 +69,13 @@ class Api:
             return work(*args)
         return await run_in_threadpool(work, *args)
 
-    async def write(self, work: Callable[[Tx], T]) -> T:
+    async def write(self, work: Callable[[Tx], T], raw: bytes | DealbaseError = b"") -> T:
         """Run a request's write unit: on SQLite in the worker's group commit (one fsync for
         the writes of all waiting requests), on PostgreSQL in its own transaction in the
-        thread pool (PostgreSQL groups commits itself)."""
+        thread pool (PostgreSQL groups commits itself). ``raw``: the request's body."""
         db = self.records.db
         if db.backend == "sqlite":
-            return await db.group_commit(work)
+            return await db.group_commit(work, 0 if isinstance(raw, DealbaseError) else len(raw))
         return await run_in_threadpool(_in_write_transaction, db, work)
 
     async def raw_body(self, request: Request) -> bytes | DealbaseError:
@@ -230,11 +230,11 @@ class Handlers:
 
     async def create(self, request: Request) -> Response:
         raw, token = await self.api.raw_body(request), self.api.token(request)
-        return await self.api.write(lambda tx: self._write(tx, request, token, raw, None))
+        return await self.api.write(lambda tx: self._write(tx, request, token, raw, None), raw)
 
     async def update(self, request: Request) -> Response:
         raw, token = await self.api.raw_body(request), self.api.token(request)
-        return await self.api.write(lambda tx: self._write(tx, request, token, raw, "id"))
+        return await self.api.write(lambda tx: self._write(tx, request, token, raw, "id"), raw)
 
     def _write(self, tx: Tx, request: Request, token: str, raw: bytes | DealbaseError,
                target: int | str | None) -> Response:

@@ -134,7 +134,7 @@ class Pipeliner:
                             raw, str(request.base_url).rstrip("/"), request.path_params)
                 if writes and request.path_params.get("collection", "").lower() != DATA.lower():
                     reply = await self.api.write(
-                        lambda tx: self._run(work, token, password, replace(call, tx=tx)))
+                        lambda tx: self._run(work, token, password, replace(call, tx=tx)), raw)
                 else:
                     reply = await self.api.call(self._run, work, token, password, call)
             except DealbaseError as exc:
