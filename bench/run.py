@@ -274,6 +274,9 @@ def measure(base: str, pids: Sequence[int], backend: str, workers: int, prepared
 # ---- one database --------------------------------------------------------------------------
 
 def bench_database(url: str, args: argparse.Namespace, report: Report, console: Console) -> None:
+    """Measure the chosen workloads on one database: the reads first, then the writes, each
+    phase with its floors measured just before its server runs (the write floors commit
+    rows, which must not be under the reads' lists when those are measured)."""
     backend = "sqlite" if normalise_url(url).startswith("sqlite") else "postgresql"
     info = company_info(url, args.scale, args.data, console)
     db = Database(url)
@@ -281,16 +284,27 @@ def bench_database(url: str, args: argparse.Namespace, report: Report, console: 
     app = build(Settings(database_url=url), db)
     company = resolve(app, info, DEPTH[args.scale])
     chosen = [w for w in WORKLOADS if re.search(args.only, w.name)]
+    rows: list[Row] = []
     inproc = InProcess(app, db)
-    prepared: list[Prepared] = []
     try:
-        for w in chosen:
-            console.print(f"[{backend}] floor: {w.name}")
-            prepared.append(prepare(inproc, db, company, w, args.floor_seconds,
-                                    args.warmup / 2))
+        for phase in ([w for w in chosen if not w.writes], [w for w in chosen if w.writes]):
+            prepared = []
+            for w in phase:
+                console.print(f"[{backend}] floor: {w.name}")
+                prepared.append(prepare(inproc, db, company, w, args.floor_seconds,
+                                        args.warmup / 2))
+            rows += serve_and_measure(url, backend, prepared, company, args, console)
     finally:
         inproc.close()
         db.dispose()
+    order = {w.name: n for n, w in enumerate(WORKLOADS)}
+    report.rows += sorted(rows, key=lambda r: (r.workers, order[r.workload]))
+
+
+def serve_and_measure(url: str, backend: str, prepared: Sequence[Prepared], company: Company,
+                      args: argparse.Namespace, console: Console) -> list[Row]:
+    """Serve with each worker count and measure the prepared workloads against it."""
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         floors = Path(tmp) / "floors.json"
         keys = {p.workload.name: f"w{i}" for i, p in enumerate(prepared)}
@@ -304,9 +318,10 @@ def bench_database(url: str, args: argparse.Namespace, report: Report, console: 
                 pids = _workers(process, workers)
                 for p in runs:
                     console.print(f"[{backend}] {workers} worker(s): {p.workload.name}")
-                    report.rows.append(measure(base, pids, backend, workers, p, company,
-                                               args.seconds, args.connections,
-                                               keys[p.workload.name], args.warmup))
+                    rows.append(measure(base, pids, backend, workers, p, company,
+                                        args.seconds, args.connections,
+                                        keys[p.workload.name], args.warmup))
+    return rows
 
 
 # ---- the table ----------------------------------------------------------------------------

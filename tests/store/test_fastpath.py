@@ -377,3 +377,33 @@ def test_keyset_pages_see_every_row_once_under_both_directions(many: tuple[Recor
             if (after := page.last_key()) is None:
                 break
         assert seen == everything, sort
+
+
+def test_seeks_into_many_equal_keys_are_exact_ranges(many: tuple[Records, Context]) -> None:
+    """Rows sharing a sort key (deals imported in one second): every keyset page is the
+    slice of the whole order, and on SQLite each seek is an index range on the key that
+    decides (``updated_at = ? AND id < ?``, then ``updated_at < ?``), not a scan of the ties."""
+    records, ctx = many
+    mark = "?" if records.db.backend == "sqlite" else "%s"
+    with records.db.tx(write=True) as tx:
+        tx.run(f"UPDATE deals SET updated_at = {mark} WHERE company_id = {mark} "
+               "AND (id - 3 * (id / 3)) <> 0", ("2026-01-01 00:00:00.000000", ctx.company_id))
+    for sort in ((Sort("updated_at", True),), (Sort("updated_at"),)):
+        everything = _ids(records.list(ctx, "deal", Query(sort=sort, page=Offset(0, 500))).items)
+        seen: list[tuple[str, Any]] = []
+        after = records.list(ctx, "deal", Query(sort=sort, page=Keyset(None, 20))).last_key()
+        with records.db.observed(lambda sql, params, _, seen=seen: seen.append((sql, params))):
+            page = records.list(ctx, "deal", Query(sort=sort, page=Keyset(after, 7)))
+        assert _ids(page.items) == everything[20:27]
+        sql, params = next(s for s in seen if "FROM \"deals\"" in s[0])
+        if records.db.backend == "sqlite":
+            assert " UNION ALL " in sql
+            with records.db.tx() as tx:
+                plan = " ".join(str(r) for r in tx.rows("EXPLAIN QUERY PLAN " + sql, params))
+            op = "<" if sort[0].descending else ">"
+            assert f"updated_at=? AND id{op}?" in plan and f"updated_at{op}?" in plan, plan
+        # an OFFSET page asked out of order seeks from a remembered position and skips
+        walked = _offset_walk(records, ctx, Query(sort=sort), 10)
+        assert walked == everything
+        skipped = records.list(ctx, "deal", Query(sort=sort, page=Offset(45, 10)))
+        assert _ids(skipped.items) == everything[45:55]

@@ -172,8 +172,7 @@ def _after(keys: Sequence[tuple[str, FieldSpec, bool]], values: Sequence[Any], p
     both backends answer with an index range; otherwise the expanded form, led by a
     range on the first key where one exists.
     """
-    descending = {d for _, _, d in keys}
-    if len(descending) == 1 and all(_never_null(s) for _, s, _ in keys):
+    if _row_value(keys):
         op = "<" if keys[0][2] else ">"
         left = ", ".join(e for e, _, _ in keys)
         right = ", ".join(params.bind(v) for v in values)
@@ -261,14 +260,56 @@ def compile_list(query: Query, entity: EntitySpec, company_id: int, backend: str
             raise _bad("cursor", "Invalid cursor")
         values = [None if v is None else value_of(spec, v, backend)
                   for v, (_, spec, _) in zip(page.after, keys, strict=True)]
+        if backend == "sqlite" and len(keys) > 1 and _row_value(keys):
+            return _sqlite_seek(query, entity, company_id, keys, values, sort, columns, select)
         where = f"{where} AND {_after(keys, values, params)}"
-    order = []
-    for expr, spec, desc in keys:
-        nulls = "" if _never_null(spec) else (" NULLS LAST" if desc else " NULLS FIRST")
-        order.append(f"{expr} {'DESC' if desc else 'ASC'}{nulls}")
-    sql = (f"SELECT {select} FROM {table} WHERE {where} ORDER BY {', '.join(order)} "
+    order = _order(keys)
+    sql = (f"SELECT {select} FROM {table} WHERE {where} ORDER BY {order} "
            f"LIMIT {params.bind(page.limit + 1)}")
     skip = page.start if isinstance(page, Offset) else page.skip
+    if skip:
+        sql += f" OFFSET {params.bind(skip)}"
+    return Compiled(sql, tuple(params.values), sort, page.limit, columns)
+
+
+def _order(keys: Sequence[tuple[str, FieldSpec, bool]], bare: bool = False) -> str:
+    out = []
+    for expr, spec, desc in keys:
+        nulls = "" if _never_null(spec) else (" NULLS LAST" if desc else " NULLS FIRST")
+        out.append(f"{ident(spec.name) if bare else expr} {'DESC' if desc else 'ASC'}{nulls}")
+    return ", ".join(out)
+
+
+def _row_value(keys: Sequence[tuple[str, FieldSpec, bool]]) -> bool:
+    """Whether the seek past a row is one row-value comparison (see ``_after``)."""
+    return len({d for _, _, d in keys}) == 1 and all(_never_null(s) for _, s, _ in keys)
+
+
+def _sqlite_seek(query: Query, entity: EntitySpec, company_id: int,
+                 keys: Sequence[tuple[str, FieldSpec, bool]], values: Sequence[Any],
+                 sort: tuple[Sort, ...], columns: tuple[str, ...], select: str) -> Compiled:
+    """The page after ``values`` on SQLite, as one index range per sort key.
+
+    SQLite answers ``(a, b) < (?, ?)`` with a range on ``a`` alone and filters ``b``, so a
+    seek into many rows that share ``a`` (deals imported in the same second) reads all of
+    them. Split by the key that decides, each branch is an exact range: ``a = ? AND b < ?``,
+    then ``a < ?``; each yields at most the page, and the union is put in order again.
+    """
+    params = Params("sqlite")
+    page = query.page
+    skip = page.skip if isinstance(page, Keyset) else 0
+    table, order = ident(entity.table), _order(keys)
+    branches = []
+    for decides in range(len(keys) - 1, -1, -1):
+        where = where_clause(query.where, entity, company_id, params)
+        for (expr, _, _), value in zip(keys[:decides], values[:decides], strict=True):
+            where += f" AND {expr} = {params.bind(value)}"
+        expr, _, desc = keys[decides]
+        where += f" AND {expr} {'<' if desc else '>'} {params.bind(values[decides])}"
+        branches.append(f"SELECT * FROM (SELECT {select} FROM {table} WHERE {where} "
+                        f"ORDER BY {order} LIMIT {params.bind(page.limit + 1 + skip)})")
+    sql = (f"SELECT * FROM ({' UNION ALL '.join(branches)}) ORDER BY {_order(keys, bare=True)} "
+           f"LIMIT {params.bind(page.limit + 1)}")
     if skip:
         sql += f" OFFSET {params.bind(skip)}"
     return Compiled(sql, tuple(params.values), sort, page.limit, columns)
