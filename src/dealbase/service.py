@@ -48,7 +48,7 @@ from .store.rows import Decoders
 from .store.schema import build_metadata
 
 MAX_BULK = 500
-MAX_REMEMBERED_UIDS = 50_000
+MAX_REMEMBERED_UIDS = 20_000  # about 5 MiB
 
 
 def utcnow() -> dt.datetime:

@@ -148,3 +148,32 @@ def test_a_lone_failing_unit_is_rolled_back(app: Any, tenant: Tenant, database: 
     finally:
         writer.stop()
     assert records.count(ctx, "deal", None) == before
+
+
+def test_big_write_units_run_one_at_a_time_small_ones_together(app: Any) -> None:
+    """On both backends a worker works on one body beyond MAX_GROUP_BYTES at a time (on
+    SQLite through the group's bytes, on PostgreSQL through a lock); on PostgreSQL small
+    units run side by side in the thread pool."""
+    from dealbase.store.writes import MAX_GROUP_BYTES
+
+    api = services(app)
+    lock, inside, most = threading.Lock(), [0], [0]
+
+    def work(tx: Tx) -> int:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        with lock:
+            inside[0] -= 1
+        return 1
+
+    async def main(size: int) -> list[int]:
+        return list(await asyncio.gather(*(api.write(work, b"x" * size) for _ in range(4))))
+
+    assert asyncio.run(main(MAX_GROUP_BYTES + 1)) == [1] * 4
+    assert most[0] == 1
+    most[0] = 0
+    assert asyncio.run(main(10)) == [1] * 4
+    # SQLite's one writer runs a group's units one after another; PostgreSQL's side by side
+    assert most[0] == 1 if api.records.db.backend == "sqlite" else most[0] >= 2
