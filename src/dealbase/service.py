@@ -175,22 +175,6 @@ class _Lookup:
                     self._live.pop((e, i), None)
         return out
 
-    def live(self, entity: str, ids: Sequence[int]) -> set[int]:
-        """Which of ``ids`` are live records of ``entity``."""
-        if len(ids) == 1 and entity != self.writing:  # the common case, once known
-            known = self._live.get((entity, ids[0]))
-            if known is not None:
-                return {ids[0]} if known else set()
-        wanted = list(dict.fromkeys(ids))
-        unknown = [i for i in wanted if entity == self.writing or (entity, i) not in self._live]
-        if unknown:
-            found = self.records._fetch(self.tx, self.ctx, entity, unknown, live_only=True,
-                                        fields=("id",))
-            if entity == self.writing:
-                return {i for i in wanted if i in found}
-            self._live.update({(entity, i): i in found for i in unknown})
-        return {i for i in wanted if self._live[(entity, i)]}
-
     def first(self, entity: str, where: Mapping[str, Any], order_by: str) -> Mapping[str, Any] | None:
         sort = Sort(order_by.lstrip("-"), order_by.startswith("-"))
         flt = all_of(Cond("is_deleted", "eq", False),

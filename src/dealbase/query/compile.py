@@ -22,14 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
 from ..domain.errors import Problem, ValidationError
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind, coerce
 from ..store.codec import encode
 from .ast import And, Cond, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
-from .operators import MAX_CONDITIONS, MAX_IN_VALUES, OPERATORS
+from .operators import MAX_CONDITIONS, MAX_IN_VALUES, OPERATORS, in_values
 
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 _SAFE_KEY = re.compile(r"^[a-z0-9_]{1,80}$")
@@ -328,13 +326,8 @@ def compile_fetch(entity: EntitySpec, ids: Sequence[int], company_id: int, backe
                       page=Keyset(None, len(ids)), fields=None if fields is None else tuple(fields))
         sql = entity.memo[key] = compile_list(query, entity, company_id, backend).sql
     live = (encode(Kind.BOOL, backend, False),) if live_only else ()
-    # the ids bind as ``_in`` binds them: one id, or one array (SQLite: JSON) of them
-    if len(ids) == 1:
-        wanted: tuple[Any, ...] = (ids[0],)
-    else:
-        wanted = (list(ids) if backend == "postgresql" else orjson.dumps(list(ids)).decode(),)
-    return Compiled(sql, (int(company_id), *wanted, *live, len(ids) + 1), (Sort("id"),), len(ids),
-                    columns)
+    return Compiled(sql, (int(company_id), in_values(ids, backend), *live, len(ids) + 1),
+                    (Sort("id"),), len(ids), columns)
 
 
 def compile_live(parts: Sequence[tuple[EntitySpec, Sequence[int]]], company_id: int,

@@ -7,7 +7,7 @@ values always go through ``Params.bind``. LIKE patterns escape their wildcards.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,14 +54,22 @@ def _distinct(expr: str, value: Any, params: Params) -> str:
     return f"{expr} {word} {params.bind(value)}"
 
 
+def in_values(values: Sequence[Any], backend: str) -> Any:
+    """What ``in`` binds for ``values``: the one value, or one array for the whole list
+    (on SQLite a JSON array), so that the statement's text, and the driver's cached
+    statement, is the same for every length."""
+    if len(values) == 1:
+        return values[0]
+    return list(values) if backend == "postgresql" else orjson.dumps(list(values)).decode()
+
+
 def _in(expr: str, values: list[Any], params: Params) -> str:
-    """One parameter for the whole list (an array; on SQLite a JSON array), so that the
-    statement's text, and the driver's cached statement, is the same for every length."""
+    bound = params.bind(in_values(values, params.backend))
     if len(values) == 1:  # an equality: index ranges and orders stay usable
-        return f"{expr} = {params.bind(values[0])}"
+        return f"{expr} = {bound}"
     if params.backend == "postgresql":
-        return f"{expr} = ANY({params.bind(values)})"
-    return f"{expr} IN (SELECT value FROM json_each({params.bind(orjson.dumps(values).decode())}))"
+        return f"{expr} = ANY({bound})"
+    return f"{expr} IN (SELECT value FROM json_each({bound}))"
 
 
 def _is_null(expr: str, value: Any, params: Params) -> str:
@@ -97,4 +105,4 @@ OPERATORS: dict[str, Operator] = {
 MAX_IN_VALUES = 500
 MAX_CONDITIONS = 64
 
-__all__ = ["MAX_CONDITIONS", "MAX_IN_VALUES", "OPERATORS", "Operator"]
+__all__ = ["MAX_CONDITIONS", "MAX_IN_VALUES", "OPERATORS", "Operator", "in_values"]

@@ -30,10 +30,13 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, TypeVar
 
+import anyio.to_thread
 import orjson
 from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
+
+from .writes import MAX_GROUP_BYTES, GroupCommit
 
 Backend = Literal["sqlite", "postgresql"]
 T = TypeVar("T")
@@ -283,18 +286,26 @@ class Database:
             )
         self._pool = _Pool(self._connect, 1 if self._in_memory else pool_size)
         self._observers: list[Observer] = []
-        self._writer: Any = None
+        self._writer: GroupCommit | None = None
+        self._big_writes = threading.Lock()
 
-    async def group_commit(self, work: Callable[[Tx], T], size: int = 0) -> T:
-        """SQLite: ``work(tx)`` in a write transaction shared with other waiting requests'
-        writes, answered once committed (see ``store.writes``); ``size``: its request
-        body's bytes."""
-        if self._writer is None:
-            from .writes import GroupCommit
+    async def write_unit(self, work: Callable[[Tx], T], size: int = 0) -> T:
+        """A request's write unit, ``work(tx)``, answered once committed; ``size``: its
+        request body's bytes. On SQLite in the worker's group commit (one fsync for the
+        writes of all waiting requests, see ``store.writes``); on PostgreSQL in its own
+        transaction in the thread pool (PostgreSQL groups commits itself). Either way,
+        units of bodies beyond ``MAX_GROUP_BYTES`` run one at a time: a worker holds one
+        big batch in memory, not one per connection."""
+        if self.backend == "sqlite":
+            if self._writer is None:
+                self._writer = GroupCommit(self)
+            result: T = await self._writer.run(work, size)
+            return result
+        return await anyio.to_thread.run_sync(self._write_alone, work, size > MAX_GROUP_BYTES)
 
-            self._writer = GroupCommit(self)
-        result: T = await self._writer.run(work, size)
-        return result
+    def _write_alone(self, work: Callable[[Tx], T], big: bool) -> T:
+        with self._big_writes if big else contextlib.nullcontext(), self.tx(write=True) as tx:
+            return work(tx)
 
     @contextmanager
     def observed(self, observer: Observer) -> Iterator[None]:

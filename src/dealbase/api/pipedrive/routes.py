@@ -6,7 +6,6 @@ worker thread, render (present.py/render.py). Errors leave through ``render.erro
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,8 +24,7 @@ from ...query.compile import full_sort
 from ...query.cursor import decode_cursor, encode_cursor
 from ...service import MAX_BULK, Context, Records
 from ...settings import Settings
-from ...store.database import Database, Tx
-from ...store.writes import MAX_GROUP_BYTES
+from ...store.database import Tx
 from ..body import query_params, read_capped
 from . import params, render
 from .mapping import VIEWS, View
@@ -49,7 +47,6 @@ class Api:
 
     def __post_init__(self) -> None:
         self.presenter = Presenter(self.records)
-        self._big_writes = asyncio.Lock()
 
     @staticmethod
     def token(request: Request) -> str:
@@ -73,19 +70,9 @@ class Api:
         return await run_in_threadpool(work, *args)
 
     async def write(self, work: Callable[[Tx], T], raw: bytes | DealbaseError = b"") -> T:
-        """Run a request's write unit: on SQLite in the worker's group commit (one fsync for
-        the writes of all waiting requests), on PostgreSQL in its own transaction in the
-        thread pool (PostgreSQL groups commits itself). ``raw``: the request's body; units
-        of bodies beyond ``MAX_GROUP_BYTES`` run one at a time on both (a worker holds one
-        big batch in memory, not one per connection)."""
-        db = self.records.db
-        size = 0 if isinstance(raw, DealbaseError) else len(raw)
-        if db.backend == "sqlite":
-            return await db.group_commit(work, size)
-        if size <= MAX_GROUP_BYTES:
-            return await run_in_threadpool(_in_write_transaction, db, work)
-        async with self._big_writes:
-            return await run_in_threadpool(_in_write_transaction, db, work)
+        """Run a request's write unit (``Database.write_unit``); ``raw``: its body."""
+        return await self.records.db.write_unit(
+            work, 0 if isinstance(raw, DealbaseError) else len(raw))
 
     async def raw_body(self, request: Request) -> bytes | DealbaseError:
         """The body's bytes, or the refusal to read it (raised after authentication)."""
@@ -110,11 +97,6 @@ class Api:
     @staticmethod
     def company_info(ctx: Context) -> dict[str, Any]:
         return {"id": ctx.company_id, "name": ctx.company_name}
-
-
-def _in_write_transaction(db: Database, work: Callable[[Tx], T]) -> T:
-    with db.tx(write=True) as tx:
-        return work(tx)
 
 
 def guarded(handler: Handler) -> Handler:

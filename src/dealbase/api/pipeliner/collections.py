@@ -109,13 +109,12 @@ class Collection:
                 for entity, record_id in col.codec.needs(record):
                     wanted.setdefault(entity, set()).add(record_id)
         env.prefetch(wanted)
-        full = None if schema is None else self.cols(schema)
-        if schema is None or full is None or tuple(cols) != full:  # loadonly: key by key
+        if schema is None or tuple(cols) != self.cols(schema):  # loadonly: key by key
             return [{c.key: c.codec.read(r, env) for c in cols} for r in records]
         spec = schema.entity(self.entity)
         render = spec.memo.get(("pipeliner render", self.name))
         if render is None:
-            render = spec.memo[("pipeliner render", self.name)] = _renderer(full)
+            render = spec.memo[("pipeliner render", self.name)] = _renderer(self.cols(schema))
         return [render(r, env) for r in records]
 
     def select(self, schema: Schema, loadonly: Iterable[str]) -> tuple[Col, ...]:

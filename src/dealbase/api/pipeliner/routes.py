@@ -303,10 +303,15 @@ class Pipeliner:
             if before is not None:
                 self.records._update(conn, ctx, coll.entity, before["id"], draft)
                 return (before["id"] if coll.int_ids else before["uid"]), False
-            if chosen:
-                self._unclaimed(conn, ctx, [draft["uid"]])
-            record_id = self.records._create(conn, ctx, coll.entity, draft)
-            return (record_id if coll.int_ids else draft["uid"]), True
+            return self._create_one(conn, ctx, coll, draft, chosen), True
+
+    def _create_one(self, conn: Tx, ctx: Context, coll: Collection, draft: dict[str, Any],
+                    chosen: bool) -> Any:
+        """Insert one planned new item (``_plan``); its wire id."""
+        if chosen:
+            self._unclaimed(conn, ctx, [draft["uid"]])
+        record_id = self.records._create(conn, ctx, coll.entity, draft)
+        return record_id if coll.int_ids else draft["uid"]
 
     @contextlib.contextmanager
     def _speaking(self, coll: Collection, body: Any) -> Iterator[None]:
@@ -424,10 +429,7 @@ class Pipeliner:
             for index, draft, mine in run:  # again one by one: which items fail, and why
                 try:
                     with conn.savepoint(), self._speaking(coll, items[index]):
-                        if mine:
-                            self._unclaimed(conn, ctx, [draft["uid"]])
-                        record_id = self.records._create(conn, ctx, coll.entity, draft)
-                    results[index] = record_id if coll.int_ids else draft["uid"]
+                        results[index] = self._create_one(conn, ctx, coll, draft, mine)
                 except DealbaseError as exc:
                     failed(index, exc)
             return
