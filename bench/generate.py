@@ -2,8 +2,8 @@
 
     python bench/generate.py --database-url sqlite:///bench.db --scale full --out company.json
 
-The company, its users, pipelines, stages and custom fields go through the accounts,
-records and custom-fields services (so they are exactly what the server would make);
+The company, its users, pipelines, stages and custom fields go through the records
+service's door (so they are exactly what the server would make);
 the bulk rows (organizations, persons, deals, activities) are inserted with the store's
 own tables in large batches, with every column filled the way the records service fills
 it. The same seed gives the same rows, ids and Pipeliner ids. The JSON written to
@@ -25,12 +25,12 @@ from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from dealbase.accounts import Accounts
 from dealbase.domain.entities._common import CURRENT_USER, NEW_UID, NOW
-from dealbase.fields import CustomFields
-from dealbase.service import Context, Records
+from dealbase.service import Context, Service
+from dealbase.settings import Settings
 from dealbase.store.codec import slot_value
 from dealbase.store.database import Database
+from dealbase.store.schema import build_metadata
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,13 @@ SOURCES = ("Web", "Referral", "Event", "Cold call", "Partner")
 
 
 class Rows:
-    """Fills every column of one entity the way ``Records._create`` would."""
+    """Fills every column of one entity the way the records service's create would."""
 
-    def __init__(self, records: Records, ctx: Context, entity: str) -> None:
+    TABLES = build_metadata().tables
+
+    def __init__(self, ctx: Context, entity: str) -> None:
         self.spec = ctx.schema.entity(entity)
-        self.table = records.tables[entity]
+        self.table = self.TABLES[self.spec.table]
         self.company_id, self.user_id = ctx.company_id, ctx.user_id
 
     def row(self, rng: random.Random, stamp: dt.datetime, **values: Any) -> dict[str, Any]:
@@ -120,46 +122,44 @@ def _ids(db: Database, rows: Rows) -> Iterator[int]:
 def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> dict[str, Any]:
     db = Database(url)
     db.migrate()
-    records = Records(db)
-    accounts = Accounts(records)
-    fields = CustomFields(accounts)
+    service = Service(Settings(database_url=db.url), db)
     rng = random.Random(seed)
-    company = accounts.create_company(f"Bench {seed}", "admin@bench.example", "Bench Admin")
-    ctx = Context(company.company_id, company.user_id, accounts.schema(company.company_id), True,
-                  space_id=company.space_id)
-    users = [company.user_id] + [
-        records.create(ctx, "user", {"name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                                     "email": f"user{i}@bench.example"})["id"]
-        for i in range(1, scale.users)
-    ]
+    company = service.create_company(f"Bench {seed}", "admin@bench.example", "Bench Admin")
     stages: list[int] = []
-    for p in range(scale.pipelines):
-        pipeline = records.create(ctx, "pipeline", {"name": f"Pipeline {p + 1}"})
-        for s in range(scale.stages):
-            stages.append(records.create(ctx, "stage", {
-                "name": f"Stage {p + 1}.{s + 1}", "pipeline_id": pipeline["id"],
-                "deal_probability": (s + 1) * 100 // scale.stages})["id"])
     stage_pipeline = {}
-    for stage_id in stages:
-        stage_pipeline[stage_id] = records.get(ctx, "stage", stage_id)["pipeline_id"]
-    source = fields.create(ctx, "deal", "Lead source", "enum", [{"label": s} for s in SOURCES])
-    manager = fields.create(ctx, "deal", "Account manager", "user")
-    months = fields.create(ctx, "deal", "Contract months", "double")
-    code = fields.create(ctx, "deal", "Customer code", "varchar")
-    renewal = fields.create(ctx, "deal", "Renewal date", "date")
-    ctx = accounts.refresh(ctx)
+    with service.unit(service.admin(company.company_id, company.user_id), write=True) as records:
+        users = [company.user_id] + [
+            records.create("user", {"name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                                    "email": f"user{i}@bench.example"})["id"]
+            for i in range(1, scale.users)
+        ]
+        for p in range(scale.pipelines):
+            pipeline = records.create("pipeline", {"name": f"Pipeline {p + 1}"})
+            for s in range(scale.stages):
+                stage = records.create("stage", {
+                    "name": f"Stage {p + 1}.{s + 1}", "pipeline_id": pipeline["id"],
+                    "deal_probability": (s + 1) * 100 // scale.stages})
+                stages.append(stage["id"])
+                stage_pipeline[stage["id"]] = stage["pipeline_id"]
+        source = records.create_field("deal", "Lead source", "enum",
+                                      [{"label": s} for s in SOURCES])
+        manager = records.create_field("deal", "Account manager", "user")
+        months = records.create_field("deal", "Contract months", "double")
+        code = records.create_field("deal", "Customer code", "varchar")
+        renewal = records.create_field("deal", "Renewal date", "date")
+    ctx = service.admin(company.company_id, company.user_id)
 
     own = Progress(TextColumn("{task.description:<14}"), BarColumn(),
                    TextColumn("{task.completed:>9,}/{task.total:,}"), TimeRemainingColumn(),
                    disable=quiet)
     with own:
-        org_rows = Rows(records, ctx, "organization")
+        org_rows = Rows(ctx, "organization")
         _insert(db, org_rows, scale.organizations, lambda i: org_rows.row(
             rng, _stamp(rng), name=f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i} {rng.choice(KINDS)}",
             owner_id=rng.choice(users), address=f"{rng.randint(1, 200)} Main Street"),
             own, "organizations")
         org_ids = list(_ids(db, org_rows))
-        person_rows = Rows(records, ctx, "person")
+        person_rows = Rows(ctx, "person")
 
         def person(i: int) -> dict[str, Any]:
             first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -171,7 +171,7 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
 
         _insert(db, person_rows, scale.persons, person, own, "persons")
         person_ids = list(_ids(db, person_rows))
-        deal_rows = Rows(records, ctx, "deal")
+        deal_rows = Rows(ctx, "deal")
 
         def deal(i: int) -> dict[str, Any]:
             stage_id = rng.choice(stages)
@@ -196,7 +196,7 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
 
         _insert(db, deal_rows, scale.deals, deal, own, "deals")
         first_deal = next(_ids(db, deal_rows))
-        activity_rows = Rows(records, ctx, "activity")
+        activity_rows = Rows(ctx, "activity")
 
         def activity(i: int) -> dict[str, Any]:
             due = _stamp(rng)

@@ -36,8 +36,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from dealbase.api.app import services
-from dealbase.service import Context
+from dealbase.api.app import service_of
 from dealbase.settings import Settings
 from dealbase.store.database import Database, normalise_url
 
@@ -84,23 +83,24 @@ class Report:
 # ---- the company the workloads address ----------------------------------------------------
 
 def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
-    api = services(app)
-    ctx = Context(info["company_id"], info["user_ids"][0], api.accounts.schema(info["company_id"]),
-                  True)
+    service = service_of(app)
     stage_id, write_stage = info["stage_ids"][0], info["stage_ids"][-1]
     deal_id = info["first_deal_id"] + 12_345 % max(1, info["scale"]["deals"])
-    deal = api.records.get(ctx, "deal", deal_id)
-    person = api.records.get(ctx, "person", deal["person_id"])
-    org = api.records.get(ctx, "organization", deal["organization_id"])
+    with service.unit(service.admin(info["company_id"], info["user_ids"][0])) as records:
+        deal = records.get("deal", deal_id)
+        person = records.get("person", deal["person_id"])
+        org = records.get("organization", deal["organization_id"])
+        stage_uid = records.get("stage", stage_id)["uid"]
+        write_stage_uid = records.get("stage", write_stage)["uid"]
     return Company(
         space=info["space_id"],
         pipedrive={"x-api-token": info["api_token"]},
         pipeliner={"Authorization": basic(info["pipeliner_api_token"], info["pipeliner_api_password"])},
-        stage_id=stage_id, stage_uid=api.records.get(ctx, "stage", stage_id)["uid"],
+        stage_id=stage_id, stage_uid=stage_uid,
         deal_id=deal_id, deal_uid=deal["uid"],
         person_id=person["id"], person_uid=person["uid"], org_id=org["id"], org_uid=org["uid"],
         write_stage_id=write_stage,
-        write_stage_uid=api.records.get(ctx, "stage", write_stage)["uid"],
+        write_stage_uid=write_stage_uid,
         owner_id=info["user_ids"][7 % len(info["user_ids"])], manager_key=info["custom"]["manager"],
         depth=depth)
 

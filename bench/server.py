@@ -26,7 +26,8 @@ from starlette.routing import Mount, Route
 
 from dealbase.api.app import create_app
 from dealbase.query.ast import Query
-from dealbase.service import Context, Page, Records
+from dealbase.service import Context, Page, Service
+from dealbase.service.records import Records
 from dealbase.settings import Settings
 from dealbase.store.database import Database, Tx
 
@@ -34,9 +35,9 @@ from dealbase.store.database import Database, Tx
 class NoTotals(Records):
     """Records that never count: lists answer ``total=None`` (``Content-Range …/0``)."""
 
-    def _list(self, conn: Tx, ctx: Context, entity: str, query: Query, *,
-              with_total: bool = False) -> Page:
-        return super()._list(conn, ctx, entity, query, with_total=False)
+    def list(self, tx: Tx, ctx: Context, entity: str, query: Query, *,
+             with_total: bool = False) -> Page:
+        return super().list(tx, ctx, entity, query, with_total=False)
 
 
 def floor_bodies(path: str | None) -> dict[str, bytes]:
@@ -49,7 +50,7 @@ def floor_bodies(path: str | None) -> dict[str, bytes]:
 
 def build(settings: Settings, db: Database, bodies: dict[str, bytes] | None = None) -> Starlette:
     """The benchmark app over ``db``, serving ``bodies`` as HTTP floors."""
-    app = create_app(settings, database=db)
+    app = create_app(settings, Service(settings, db))
     bodies = bodies or {}
 
     async def floor(request: Request) -> Response:
@@ -58,7 +59,7 @@ def build(settings: Settings, db: Database, bodies: dict[str, bytes] | None = No
             return Response(b'{"error":"no such floor"}', 404, media_type="application/json")
         return Response(body, media_type="application/json")
 
-    no_total = create_app(settings, records=NoTotals(db))
+    no_total = create_app(settings, Service(settings, db, records=NoTotals(db)))
     app.router.routes[:0] = [Route("/bench/floor/{name}", floor, methods=["GET"]),
                              Mount("/bench/no-total", app=no_total)]
     return app

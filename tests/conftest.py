@@ -1,9 +1,10 @@
 """Fixtures: one database per backend per session, a fresh company (tenant) per test.
 
 Every test runs on SQLite; when DEALBASE_TEST_POSTGRES_URL is set, the database-backed
-tests run on PostgreSQL too. Each test makes its own companies, so tests never see
-each other's rows and need no cleanup. Every Pipedrive response a test receives is
-checked against the vendored spec (``Pipedrive.request``).
+tests run on PostgreSQL too, in a database of their own made for the session on that
+server (so several runs never clobber each other). Each test makes its own companies,
+so tests never see each other's rows and need no cleanup. Every Pipedrive response a
+test receives is checked against the vendored spec (``Pipedrive.request``).
 """
 
 from __future__ import annotations
@@ -11,18 +12,23 @@ from __future__ import annotations
 import copy
 import functools
 import os
-from collections.abc import Iterator
+import secrets
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio.from_thread
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from dealbase.accounts import NewCompany
-from dealbase.api.app import create_app, services
-from dealbase.service import Context
+from dealbase.api.app import create_app, service_of
+from dealbase.domain.customfields import CustomField
+from dealbase.query.ast import Filter, Query
+from dealbase.service import Context, Credentials, NewCompany, Page, Service
 from dealbase.settings import Settings
 from dealbase.store.database import Database
 from tests.contract.openapi import Contract
@@ -34,26 +40,53 @@ BACKENDS = [b for b in BACKENDS
             if b in os.environ.get("DEALBASE_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 
 
+@pytest.fixture(scope="session")
+def fast_tmp() -> Iterator[Path]:
+    """A folder for test databases: in memory (/dev/shm) where the machine has it, so a
+    commit's fsync costs nothing; the tests are not about durability."""
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(prefix="dealbase-test-",
+                                     dir=shm if shm.is_dir() else None) as folder:
+        yield Path(folder)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this session's own, on the server of
+    DEALBASE_TEST_POSTGRES_URL; dropped at the end."""
+    assert PG_URL is not None
+    name = f"dealbase_test_{secrets.token_hex(6)}"
+    server = create_engine(Database(PG_URL).url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(Database(PG_URL).url).set(database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[Database]:
+def database(request: pytest.FixtureRequest, fast_tmp: Path) -> Iterator[Database]:
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "dealbase.db"
-        db = Database(f"sqlite:///{path}")
+        db = Database(f"sqlite:///{fast_tmp / 'dealbase.db'}")
     else:
-        assert PG_URL is not None
-        db = Database(PG_URL)
-        with db.engine.connect() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            conn.commit()
+        db = Database(request.getfixturevalue("pg_url"))
     db.migrate()
     yield db
     db.dispose()
 
 
 @pytest.fixture(scope="session")
-def app(database: Database) -> Any:
-    return create_app(Settings(database_url=database.url), database=database)
+def service(database: Database) -> Service:
+    return Service(Settings(database_url=database.url), database)
+
+
+@pytest.fixture(scope="session")
+def app(service: Service) -> Any:
+    return create_app(service.settings, service)
 
 
 class SyncClient:
@@ -119,18 +152,147 @@ class Pipedrive:
         return self.request("DELETE", url, **kw)
 
 
+class Direct:
+    """The records service as a company's admin, one unit of work per call (a test's
+    shortcut to the door; the context is re-read each time, custom fields included)."""
+
+    def __init__(self, service: Service, company_id: int, user_id: int) -> None:
+        self.service, self.company_id, self.user_id = service, company_id, user_id
+
+    @property
+    def ctx(self) -> Context:
+        return self.service.admin(self.company_id, self.user_id)
+
+    def create(self, entity: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        with self.service.unit(self.ctx, write=True) as unit:
+            return unit.create(entity, values)
+
+    def update(self, entity: str, record_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+        with self.service.unit(self.ctx, write=True) as unit:
+            return unit.update(entity, record_id, values)
+
+    def delete(self, entity: str, ids: Sequence[int]) -> list[int]:
+        with self.service.unit(self.ctx, write=True) as unit:
+            return unit.delete(entity, ids)
+
+    def get(self, entity: str, record_id: int) -> dict[str, Any]:
+        with self.service.unit(self.ctx) as unit:
+            return unit.get(entity, record_id)
+
+    def list(self, entity: str, query: Query, *, total: bool = False) -> Page:
+        with self.service.unit(self.ctx) as unit:
+            return unit.list(entity, query, total=total)
+
+    def count(self, entity: str, where: Filter | None) -> int:
+        with self.service.unit(self.ctx) as unit:
+            return unit.count(entity, where)
+
+    def create_field(self, entity: str, name: str, field_type: str,
+                     options: Sequence[Any] | None = None,
+                     settings: Mapping[str, Any] | None = None) -> CustomField:
+        with self.service.unit(self.ctx, write=True) as unit:
+            return unit.create_field(entity, name, field_type, options, settings)
+
+    def delete_fields(self, entity: str, ids: Sequence[int]) -> list[int]:
+        with self.service.unit(self.ctx, write=True) as unit:
+            return unit.delete_fields(entity, ids)
+
+
+class Calls:
+    """The service's units as ctx-first calls (``records.create(ctx, "deal", {...})``), for
+    tests that drive the door with contexts of their own; also the store-level pieces
+    (change log, metadata, database) that store tests look at."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.engine = engine = service._records
+        self.changelog, self.metadata, self.db = engine.changelog, engine.metadata, engine.db
+        self.registry, self.tables = engine.registry, engine.tables
+
+    def refresh(self, ctx: Context) -> Context:
+        fresh = self.service.admin(ctx.company_id, ctx.user_id or 0)
+        return Context(ctx.company_id, ctx.user_id, fresh.schema, ctx.is_admin,
+                       fresh.company_name, fresh.space_id)
+
+    def authenticate(self, token: str, kind: str = "pipedrive", secret: str | None = None
+                     ) -> Context:
+        with self.service.unit(Credentials(token, kind, secret)) as unit:
+            return unit.ctx
+
+    def create(self, ctx: Context, entity: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        with self.service.unit(ctx, write=True) as unit:
+            return unit.create(entity, values)
+
+    def update(self, ctx: Context, entity: str, record_id: int, values: Mapping[str, Any]
+               ) -> dict[str, Any]:
+        with self.service.unit(ctx, write=True) as unit:
+            return unit.update(entity, record_id, values)
+
+    def delete(self, ctx: Context, entity: str, ids: Sequence[int]) -> list[int]:
+        with self.service.unit(ctx, write=True) as unit:
+            return unit.delete(entity, ids)
+
+    def get(self, ctx: Context, entity: str, record_id: int) -> dict[str, Any]:
+        with self.service.unit(ctx) as unit:
+            return unit.get(entity, record_id)
+
+    def list(self, ctx: Context, entity: str, query: Query, *, with_total: bool = False) -> Page:
+        with self.service.unit(ctx) as unit:
+            return unit.list(entity, query, total=with_total)
+
+    def count(self, ctx: Context, entity: str, where: Filter | None) -> int:
+        with self.service.unit(ctx) as unit:
+            return unit.count(entity, where)
+
+    def create_many(self, ctx: Context, entity: str, items: Sequence[Mapping[str, Any]]
+                    ) -> list[int]:
+        with self.service.unit(ctx, write=True) as unit:
+            return unit.create_many(entity, items)
+
+    def exists(self, ctx: Context, entity: str, record_id: int) -> bool:
+        with self.service.unit(ctx) as unit:
+            return unit.exists(entity, record_id)
+
+    def get_many(self, ctx: Context, entity: str, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        with self.service.unit(ctx) as unit:
+            return unit.get_many(entity, ids)
+
+    def uids(self, ctx: Context, entity: str, ids: Sequence[int], *, write: bool = False
+             ) -> dict[int, str]:
+        with self.service.unit(ctx, write=write) as unit:
+            return unit.uids(entity, ids)
+
+    def create_field(self, ctx: Context, entity: str, name: str, field_type: str,
+                     options: Sequence[Any] | None = None) -> CustomField:
+        with self.service.unit(ctx, write=True) as unit:
+            return unit.create_field(entity, name, field_type, options)
+
+    def delete_fields(self, ctx: Context, entity: str, ids: Sequence[int]) -> list[int]:
+        with self.service.unit(ctx, write=True) as unit:
+            return unit.delete_fields(entity, ids)
+
+
+def calls(app: Any) -> Calls:
+    return Calls(service_of(app))
+
+
 @dataclass
 class Tenant:
     company: NewCompany
     api: Pipedrive
-    ctx: Context
+    records: Direct
+
+    @property
+    def ctx(self) -> Context:
+        """The admin's context, with the company's current custom fields."""
+        return self.records.ctx
 
 
 def _tenant(app: Any, http: SyncClient, name: str) -> Tenant:
-    accounts = services(app).accounts
-    company = accounts.create_company(name, f"admin@{name.lower()}.example", "Admin")
-    ctx = Context(company.company_id, company.user_id, accounts.schema(company.company_id), True)
-    return Tenant(company, Pipedrive(http, company.api_token), ctx)
+    service = service_of(app)
+    company = service.create_company(name, f"admin@{name.lower()}.example", "Admin")
+    return Tenant(company, Pipedrive(http, company.api_token),
+                  Direct(service, company.company_id, company.user_id))
 
 
 @pytest.fixture

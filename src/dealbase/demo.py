@@ -5,10 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .accounts import Accounts, NewCompany
-from .fields import CustomFields
 from .query.ast import Cond, Offset, Query
-from .service import Context
+from .service import NewCompany, Service, Unit
 
 FIRST = ("Ada", "Grace", "Alan", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances",
          "Edsger", "Radia", "Guido", "Sophie", "Tim", "Hedy", "John")
@@ -25,27 +23,29 @@ class Demo:
     deals: int
 
 
-def seed_demo(accounts: Accounts, fields: CustomFields, name: str = "Demo Company",
-              email: str = "admin@demo.example", deals: int = 60, seed: int = 7) -> Demo:
+def seed_demo(service: Service, name: str = "Demo Company", email: str = "admin@demo.example",
+              deals: int = 60, seed: int = 7) -> Demo:
     rng = random.Random(seed)
-    company = accounts.create_company(name, email, "Demo Admin")
-    records = accounts.records
-    ctx = accounts.refresh(Context(company.company_id, company.user_id,
-                                   accounts.schema(company.company_id), True))
-    source = fields.create(ctx, "deal", "Lead source", "enum",
-                           [{"label": s} for s in ("Web", "Referral", "Event", "Cold call")])
-    fields.create(ctx, "deal", "Contract length (months)", "double")
-    ctx = accounts.refresh(ctx)
-    sales = records.create(ctx, "user", {"name": "Sam Seller", "email": "sam@demo.example"})
-    stages = records.list(ctx, "stage", Query(where=Cond("is_deleted", "eq", False),
-                                              page=Offset(0, 100))).items
-    orgs = [records.create(ctx, "organization", {"name": n, "address": f"{rng.randint(1, 99)} Main St"})
+    company = service.create_company(name, email, "Demo Admin")
+    with service.unit(service.admin(company.company_id, company.user_id), write=True) as unit:
+        _seed(unit, company, rng, deals)
+    return Demo(company, deals)
+
+
+def _seed(records: Unit, company: NewCompany, rng: random.Random, deals: int) -> None:
+    source = records.create_field("deal", "Lead source", "enum",
+                                  [{"label": s} for s in ("Web", "Referral", "Event", "Cold call")])
+    records.create_field("deal", "Contract length (months)", "double")
+    sales = records.create("user", {"name": "Sam Seller", "email": "sam@demo.example"})
+    stages = records.list("stage", Query(where=Cond("is_deleted", "eq", False),
+                                         page=Offset(0, 100))).items
+    orgs = [records.create("organization", {"name": n, "address": f"{rng.randint(1, 99)} Main St"})
             for n in ORGS]
     persons = []
     for i in range(len(FIRST)):
         org = orgs[i % len(orgs)]
         first, last = FIRST[i], LAST[i % len(LAST)]
-        persons.append(records.create(ctx, "person", {
+        persons.append(records.create("person", {
             "name": f"{first} {last}", "first_name": first, "last_name": last,
             "organization_id": org["id"],
             "emails": [{"value": f"{first.lower()}@{org['name'].split()[0].lower()}.example",
@@ -62,7 +62,6 @@ def seed_demo(accounts: Accounts, fields: CustomFields, name: str = "Demo Compan
             "owner_id": rng.choice((company.user_id, sales["id"])),
             source.key: rng.choice(source.options).id,
         }
-        deal = records.create(ctx, "deal", values)
+        deal = records.create("deal", values)
         if status != "open":
-            records.update(ctx, "deal", deal["id"], {"status": status})
-    return Demo(company, deals)
+            records.update("deal", deal["id"], {"status": status})

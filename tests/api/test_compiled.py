@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 import pytest
 
-from dealbase.api.app import services
 from dealbase.api.pipedrive.mapping import VIEWS
 from dealbase.api.pipeliner.codecs import Env
 from dealbase.api.pipeliner.collections import COLLECTIONS, _renderer
@@ -18,7 +17,7 @@ from dealbase.domain.entities import ENTITIES
 from dealbase.query.ast import Cond, Keyset, Query, all_of
 from dealbase.query.compile import compile_fetch, compile_list
 from dealbase.service import Context
-from tests.conftest import Tenant
+from tests.conftest import Tenant, calls
 
 SPECS = {e.name: e for e in ENTITIES}
 
@@ -26,14 +25,14 @@ SPECS = {e.name: e for e in ENTITIES}
 @pytest.fixture
 def world(app: Any, tenant: Tenant) -> Context:
     """Every custom field type on deals, persons and organizations, and records using them."""
-    api, ctx = services(app), tenant.ctx
+    api, ctx = calls(app), tenant.ctx
     for entity in ("deal", "person", "organization"):
         for field_type in FIELD_TYPES:
             options = ["One", "Two", "Three"] if field_type in ("enum", "set") else None
-            api.fields.create(ctx, entity, f"{entity} {field_type}", field_type, options)
-    ctx = api.accounts.refresh(ctx)
-    org = api.records.create(ctx, "organization", {"name": "Acme", "address": "1 Main St"})
-    person = api.records.create(ctx, "person", {"name": "Ada Lovelace", "organization_id": org["id"],
+            api.create_field(ctx, entity, f"{entity} {field_type}", field_type, options)
+    ctx = api.refresh(ctx)
+    org = api.create(ctx, "organization", {"name": "Acme", "address": "1 Main St"})
+    person = api.create(ctx, "person", {"name": "Ada Lovelace", "organization_id": org["id"],
                                                 "emails": [{"value": "ada@x.example", "primary": True,
                                                             "label": "work"}]})
     for n, entity in enumerate(("deal", "person", "organization")):
@@ -51,25 +50,25 @@ def world(app: Any, tenant: Tenant) -> Context:
             for suffix, sub in FIELD_TYPES[cf.field_type][2]:
                 values[f"{cf.key}_{suffix}"] = {"text": "x", "date": "2024-03-01", "time": "11:00:00",
                                                  "int": 1}[sub.value]
-        api.records.create(ctx, entity, {**base, **values})
-        api.records.create(ctx, entity, dict(base))  # and one with every custom value empty
-    deal = api.records.list(ctx, "deal", Query(page=Keyset(None, 1))).items[0]
-    api.records.create(ctx, "lead", {"title": "Maybe", "person_id": person["id"]})
+        api.create(ctx, entity, {**base, **values})
+        api.create(ctx, entity, dict(base))  # and one with every custom value empty
+    deal = api.list(ctx, "deal", Query(page=Keyset(None, 1))).items[0]
+    api.create(ctx, "lead", {"title": "Maybe", "person_id": person["id"]})
     for kind, when in (("call", {"due_date": "2024-05-01"}),
                        ("meeting", {"due_date": "2024-05-02", "due_time": "09:30:00",
                                     "duration": 45})):
-        api.records.create(ctx, "activity", {"subject": f"A {kind}", "type": kind,
+        api.create(ctx, "activity", {"subject": f"A {kind}", "type": kind,
                                              "deal_id": deal["id"], **when})
-    api.records.create(ctx, "note", {"content": "Remember", "deal_id": deal["id"]})
-    api.records.create(ctx, "product", {"name": "Widget", "code": "W-1"})
+    api.create(ctx, "note", {"content": "Remember", "deal_id": deal["id"]})
+    api.create(ctx, "product", {"name": "Widget", "code": "W-1"})
     return ctx
 
 
 @pytest.mark.parametrize("version, path", [(v, p) for v, views in VIEWS.items() for p in views])
 def test_compiled_views_equal_the_walk(app: Any, world: Context, version: str, path: str) -> None:
-    api, ctx = services(app), world
+    api, ctx = calls(app), world
     view = VIEWS[version][path]
-    items = api.records.list(ctx, view.entity, Query(page=Keyset(None, 100))).items
+    items = api.list(ctx, view.entity, Query(page=Keyset(None, 100))).items
     assert items
     rc = api.presenter.load(ctx, view, items, {"id": ctx.company_id, "name": "Acme"})
     options: list[dict[str, Any]] = [{}]
@@ -86,13 +85,13 @@ def test_compiled_views_equal_the_walk(app: Any, world: Context, version: str, p
 
 @pytest.mark.parametrize("name", [c.name for c in COLLECTIONS])
 def test_compiled_pipeliner_renders_equal_the_codecs(app: Any, world: Context, name: str) -> None:
-    api, ctx = services(app), world
+    api, ctx = calls(app), world
     coll = next(c for c in COLLECTIONS if c.name == name)
-    with api.records.db.tx() as tx:
-        items = api.records._list(tx, ctx, coll.entity, Query(where=coll.scope,
+    with api.db.tx() as tx:
+        items = api._list(tx, ctx, coll.entity, Query(where=coll.scope,
                                                                page=Keyset(None, 100))).items
-        env = Env(lambda e, uids: api.records._ids(tx, ctx, e, uids),
-                  lambda e, ids: api.records._uids(tx, ctx, e, ids))
+        env = Env(lambda e, uids: api._ids(tx, ctx, e, uids),
+                  lambda e, ids: api._uids(tx, ctx, e, ids))
         cols = coll.cols(ctx.schema)
         compiled = coll.render(items, env, cols, ctx.schema)
         by_codec = [{c.key: c.codec.read(r, env) for c in cols} for r in items]

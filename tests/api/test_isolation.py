@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from dealbase.api.app import services
+from dealbase.api.app import service_of
 from tests.conftest import Pipedrive, SyncClient, Tenant, _tenant
 
 NEVER = 999999999  # an id no company has
@@ -556,7 +556,7 @@ def test_same_named_companies_get_distinct_space_ids(app: Any,
         return collide.pop() if n == 8 and collide else real(n)
 
     monkeypatch.setattr(secrets, "token_hex", token_hex)
-    accounts = services(app).accounts
+    accounts = service_of(app)
     name = f"Twin{real(4)}"
     first = accounts.create_company(name, "first@twin.example")
     second = accounts.create_company(name, "second@twin.example")

@@ -8,20 +8,18 @@ from typing import Any
 
 from bench.generate import SCALES, generate
 
-from dealbase.api.app import services
+from dealbase.api.app import service_of
 from dealbase.query.ast import Cond, Offset, Query
-from dealbase.service import Context
 from dealbase.store.database import Database
-from tests.conftest import SyncClient
+from tests.conftest import SyncClient, calls
 
 
 def test_tiny_company_is_served_by_both_dialects(database: Database, app: Any,
                                                  http: SyncClient) -> None:
     scale = SCALES["tiny"]
     info = generate(database.url, scale, seed=3, quiet=True)
-    accounts = services(app).accounts
-    ctx = Context(info["company_id"], info["user_ids"][0], accounts.schema(info["company_id"]), True)
-    records = services(app).records
+    ctx = service_of(app).admin(info["company_id"], info["user_ids"][0])
+    records = calls(app)
     live = Cond("is_deleted", "eq", False)
     for entity, expected in (("organization", scale.organizations), ("person", scale.persons),
                              ("deal", scale.deals), ("activity", scale.activities),
@@ -44,13 +42,11 @@ def test_tiny_company_is_served_by_both_dialects(database: Database, app: Any,
 
 def test_the_same_seed_gives_the_same_rows(database: Database, app: Any) -> None:
     scale = SCALES["tiny"]
-    records = services(app).records
-    accounts = services(app).accounts
+    records = calls(app)
     titles = []
     for _ in range(2):
         info = generate(database.url, scale, seed=11, quiet=True)
-        ctx = Context(info["company_id"], info["user_ids"][0], accounts.schema(info["company_id"]),
-                      True)
+        ctx = service_of(app).admin(info["company_id"], info["user_ids"][0])
         page = records.list(ctx, "deal", Query(page=Offset(0, 50)))
         titles.append([(d["title"], d["value"], d["uid"], d["created_at"]) for d in page.items])
     assert titles[0] == titles[1]

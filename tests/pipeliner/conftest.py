@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dealbase.service import Service
 from tests.conftest import SyncClient, Tenant
 from tests.pipeliner.support import Clock, pin_clock
 
@@ -68,6 +69,6 @@ def pl_other(http: SyncClient, other: Tenant) -> Pipeliner:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(monkeypatch: pytest.MonkeyPatch, service: Service) -> Clock:
     """CREATED/MODIFIED made exact: the service's clock pinned and moved by the test."""
-    return pin_clock(monkeypatch)
+    return pin_clock(monkeypatch, service)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-import dealbase.service
+from dealbase.service import Service
 
 if TYPE_CHECKING:
     from tests.pipeliner.conftest import Pipeliner
@@ -50,10 +50,10 @@ class Clock:
         return self.now.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def pin_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def pin_clock(monkeypatch: pytest.MonkeyPatch, service: Service) -> Clock:
     """Service time pinned to 2030-01-01 00:00:00 UTC (modules wrap this in a fixture)."""
     pinned = Clock(dt.datetime(2030, 1, 1))
-    monkeypatch.setattr(dealbase.service, "utcnow", pinned)
+    monkeypatch.setattr(service, "clock", pinned)
     return pinned
 
 

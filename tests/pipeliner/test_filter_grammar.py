@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from dealbase.api.app import services
+from dealbase.api.app import service_of
 from dealbase.domain.errors import ValidationError
 from dealbase.query.ast import And, Cond, Filter, Not, Offset, Or, Query
 from dealbase.service import Context
-from tests.conftest import Pipedrive, SyncClient, Tenant
+from tests.conftest import Direct, Pipedrive, SyncClient, Tenant
 from tests.pipeliner.conftest import Pipeliner, pipeliner_for
 
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -64,17 +64,17 @@ class Dataset:
                 "SCORE": (self.key, "number")}
 
     def snapshot(self) -> list[tuple[Any, ...]]:
-        page = services(self.app).records.list(self.ctx, "organization", Query(page=Offset(0, 1000)))
+        page = self.tenant.records.list("organization", Query(page=Offset(0, 1000)))
         return [(r["id"], r["uid"], r["name"], r["address_locality"], r.get(self.key), r["is_deleted"],
                  r["updated_at"]) for r in page.items]
 
 
 @pytest.fixture(scope="module")
 def data(app: Any, http: SyncClient) -> Iterator[Dataset]:
-    api = services(app)
-    company = api.accounts.create_company("Grammar", "admin@grammar.example", "Admin")
-    ctx = Context(company.company_id, company.user_id, api.accounts.schema(company.company_id), True)
-    tenant = Tenant(company, Pipedrive(http, company.api_token), ctx)
+    service = service_of(app)
+    company = service.create_company("Grammar", "admin@grammar.example", "Admin")
+    tenant = Tenant(company, Pipedrive(http, company.api_token),
+                    Direct(service, company.company_id, company.user_id))
     pl = pipeliner_for(http, tenant)
     key = tenant.api.post("/v1/organizationFields",
                           json={"name": "Score", "field_type": "double"}).json()["data"]["key"]
@@ -86,12 +86,12 @@ def data(app: Any, http: SyncClient) -> Iterator[Dataset]:
     assert len(uids) == len(NAMES)
     gone = pl.post("/deleteEntities?entityName=Account", json=[uids[i] for i in DELETED])
     assert gone.status_code == 200, gone.text
-    dataset = Dataset(app, tenant, pl, api.accounts.refresh(ctx), key, uids)
+    dataset = Dataset(app, tenant, pl, tenant.ctx, key, uids)
 
     def record(statement: str, params: Any, many: bool) -> None:
         dataset.statements.append(statement)
 
-    with api.records.db.observed(record):
+    with service.database.observed(record):
         yield dataset
 
 
@@ -183,7 +183,7 @@ def oracle(data: Dataset, terms: list[Term]) -> tuple[set[str], int] | None:
         conds.append(Cond("is_deleted", "eq", False))
     query = Query(where=And(tuple(conds)), page=Offset(0, 1000))
     try:
-        page = services(data.app).records.list(data.ctx, "organization", query, with_total=True)
+        page = data.tenant.records.list("organization", query, total=True)
     except ValidationError:
         return None
     assert page.total is not None

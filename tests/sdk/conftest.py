@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from dealbase.accounts import NewCompany
-from dealbase.api.app import services
+from dealbase.api.app import service_of
+from dealbase.service import NewCompany
 from pipeliner_api import PipelinerRestApi
 
 
@@ -66,7 +66,7 @@ class Space:
 
 def new_space(app: Any, live_url: str) -> Space:
     name = "Sdk" + secrets.token_hex(4)
-    company = services(app).accounts.create_company(name, f"admin@{name.lower()}.example")
+    company = service_of(app).create_company(name, f"admin@{name.lower()}.example")
     api = PipelinerRestApi(live_url + "/", timeout=10)
     api.setCredentials(company.pipeliner_api_token, company.pipeliner_api_password)
     return Space(api, company.space_id, company, live_url)

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import pipeliner_api
-from dealbase.api.app import services
-from dealbase.service import Context
+from dealbase.api.app import service_of
 from pipeliner_api import HTTPErrorException, PipelinerRestApi, new_id
+from tests.conftest import calls
 from tests.sdk.conftest import Space
 
 UID = re.compile(r"PY-7FFFFFFF-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")
@@ -69,10 +69,8 @@ def test_get_fields_and_filters(space: Space) -> None:
 
 
 def test_get_fields_custom_filter_and_custom_values(app: Any, space: Space) -> None:
-    accounts_ = services(app).accounts
-    ctx = Context(space.company.company_id, space.company.user_id,
-                  accounts_.schema(space.company.company_id), True)
-    key = services(app).fields.create(ctx, "person", "Shoe size", "varchar").key
+    ctx = service_of(app).admin(space.company.company_id, space.company.user_id)
+    key = calls(app).create_field(ctx, "person", "Shoe size", "varchar").key
     custom = space.api.getFields(space.id, "Contacts", {"filter": {"CUSTOM": True}})
     assert [(f["API_NAME"], f["NAME"], f["CUSTOM"]) for f in custom] == [(key, "Shoe size", True)]
     for raw in ("filter=CUSTOM::1", "filter=CUSTOM::true", "filter=CUSTOM::TRUE"):

@@ -8,26 +8,26 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from dealbase.api.app import services
 from dealbase.domain.customfields import SLOTS
 from dealbase.domain.errors import Conflict, Unauthenticated, ValidationError
 from dealbase.query.ast import Cond, Keyset, Offset, Query, Sort
 from dealbase.query.memory import ListMemory
-from dealbase.service import Context, Records, new_uid
+from dealbase.service import Context, new_uid
 from dealbase.store.database import Database
-from tests.conftest import Tenant
+from tests.conftest import Calls, Tenant, calls
 
 
-def _api(app: Any) -> Any:
-    return services(app)
+def _api(app: Any) -> Calls:
+    return calls(app)
 
 
-def _column(records: Records, table: str, column: str, company_id: int) -> dict[int, Any]:
+def _column(records: Calls, table: str, column: str, company_id: int) -> dict[int, Any]:
     t = records.metadata.tables[table]
     with records.db.read() as conn:
         rows = conn.execute(select(t.c.id, t.c[column]).where(t.c.company_id == company_id)).all()
@@ -39,69 +39,67 @@ def _column(records: Records, table: str, column: str, company_id: int) -> dict[
 
 def test_fields_take_the_lowest_free_slot_of_their_kind(app: Any, tenant: Tenant) -> None:
     api, ctx = _api(app), tenant.ctx
-    numbers = [api.fields.create(ctx, "deal", f"N{i}", "double") for i in range(SLOTS + 1)]
-    text = api.fields.create(ctx, "deal", "Code", "varchar")
-    long_text = api.fields.create(ctx, "deal", "Notes", "text")
-    options = api.fields.create(ctx, "deal", "Tags", "set", ["a", "b"])
+    numbers = [api.create_field(ctx, "deal", f"N{i}", "double") for i in range(SLOTS + 1)]
+    text = api.create_field(ctx, "deal", "Code", "varchar")
+    long_text = api.create_field(ctx, "deal", "Notes", "text")
+    options = api.create_field(ctx, "deal", "Tags", "set", ["a", "b"])
     assert [f.slot for f in numbers] == [*range(1, SLOTS + 1), None]  # the last has none
     assert (text.slot, long_text.slot, options.slot) == (1, None, None)
-    api.fields.delete(ctx, "deal", [numbers[2].id])
-    again = api.fields.create(ctx, "deal", "Reused", "monetary")
+    api.delete_fields(ctx, "deal", [numbers[2].id])
+    again = api.create_field(ctx, "deal", "Reused", "monetary")
     assert again.slot == 3
-    other = api.fields.create(ctx, "person", "Score", "double")
+    other = api.create_field(ctx, "person", "Score", "double")
     assert other.slot == 1  # slots are per entity
 
 
 def test_a_slot_mirrors_its_field_through_every_write(app: Any, tenant: Tenant) -> None:
     api, ctx = _api(app), tenant.ctx
-    field = api.fields.create(ctx, "deal", "Budget", "double")
-    ctx = api.accounts.refresh(ctx)
+    field = api.create_field(ctx, "deal", "Budget", "double")
+    ctx = api.refresh(ctx)
     column = f"cf_num_{field.slot}"
-    a = api.records.create(ctx, "deal", {"title": "A", field.key: 10.0})
-    b = api.records.create(ctx, "deal", {"title": "B"})
-    with api.records.db.tx(write=True) as tx:
-        c, d = api.records.create_many(tx, ctx, "deal", [{"title": "C", field.key: 30.0},
-                                                         {"title": "D"}])
-    api.records.update(ctx, "deal", b["id"], {field.key: 20.0})
-    api.records.update(ctx, "deal", a["id"], {field.key: None})
-    assert _column(api.records, "deals", column, ctx.company_id) == {
+    a = api.create(ctx, "deal", {"title": "A", field.key: 10.0})
+    b = api.create(ctx, "deal", {"title": "B"})
+    c, d = api.create_many(ctx, "deal", [{"title": "C", field.key: 30.0}, {"title": "D"}])
+    api.update(ctx, "deal", b["id"], {field.key: 20.0})
+    api.update(ctx, "deal", a["id"], {field.key: None})
+    assert _column(api, "deals", column, ctx.company_id) == {
         a["id"]: None, b["id"]: 20.0, c: 30.0, d: None}
     # the filter reads the slot: it agrees with the values the records show
-    found = api.records.list(ctx, "deal", Query(where=Cond(field.key, "ge", 15.0))).items
+    found = api.list(ctx, "deal", Query(where=Cond(field.key, "ge", 15.0))).items
     assert sorted(r["id"] for r in found) == [b["id"], c]
 
 
 def test_a_freed_slot_starts_empty_for_its_next_field(app: Any, tenant: Tenant) -> None:
     api, ctx = _api(app), tenant.ctx
-    old = api.fields.create(ctx, "deal", "Old", "varchar")
-    ctx = api.accounts.refresh(ctx)
-    deal = api.records.create(ctx, "deal", {"title": "X", old.key: "stale"})
-    api.fields.delete(ctx, "deal", [old.id])
-    new = api.fields.create(ctx, "deal", "New", "varchar")
-    ctx = api.accounts.refresh(ctx)
+    old = api.create_field(ctx, "deal", "Old", "varchar")
+    ctx = api.refresh(ctx)
+    deal = api.create(ctx, "deal", {"title": "X", old.key: "stale"})
+    api.delete_fields(ctx, "deal", [old.id])
+    new = api.create_field(ctx, "deal", "New", "varchar")
+    ctx = api.refresh(ctx)
     assert new.slot == old.slot
-    assert _column(api.records, "deals", f"cf_text_{new.slot}", ctx.company_id)[deal["id"]] is None
-    assert api.records.list(ctx, "deal", Query(where=Cond(new.key, "eq", "stale"))).items == []
+    assert _column(api, "deals", f"cf_text_{new.slot}", ctx.company_id)[deal["id"]] is None
+    assert api.list(ctx, "deal", Query(where=Cond(new.key, "eq", "stale"))).items == []
 
 
 def test_slotted_and_unslotted_fields_filter_and_sort_alike(app: Any, tenant: Tenant) -> None:
     """The same values in a field with a slot and in one beyond the slots."""
     api, ctx = _api(app), tenant.ctx
-    fields = [api.fields.create(ctx, "deal", f"F{i}", "double") for i in range(SLOTS + 1)]
+    fields = [api.create_field(ctx, "deal", f"F{i}", "double") for i in range(SLOTS + 1)]
     slotted, plain = fields[0], fields[-1]
     assert slotted.slot is not None and plain.slot is None
-    ctx = api.accounts.refresh(ctx)
+    ctx = api.refresh(ctx)
     values = [3.0, None, -1.5, 3.0, 12.0, None, 0.0]
     for i, v in enumerate(values):
-        api.records.create(ctx, "deal", {"title": f"D{i}", slotted.key: v, plain.key: v})
+        api.create(ctx, "deal", {"title": f"D{i}", slotted.key: v, plain.key: v})
     for op, value in (("eq", 3.0), ("gt", 0.0), ("le", 0.0), ("ne", 3.0), ("in", [0.0, 12.0]),
                       ("is_null", True), ("is_null", False)):
-        got = [_ids(api.records.list(ctx, "deal", Query(where=Cond(f.key, op, value),
+        got = [_ids(api.list(ctx, "deal", Query(where=Cond(f.key, op, value),
                                                          page=Offset(0, 100))).items)
                for f in (slotted, plain)]
         assert got[0] == got[1], (op, value)
     for desc in (False, True):
-        got = [_ids(api.records.list(ctx, "deal", Query(sort=(Sort(f.key, desc),),
+        got = [_ids(api.list(ctx, "deal", Query(sort=(Sort(f.key, desc),),
                                                          page=Offset(0, 100))).items)
                for f in (slotted, plain)]
         assert got[0] == got[1], desc
@@ -130,15 +128,14 @@ def test_list_memory_keeps_positions_per_version() -> None:
 
 
 @pytest.fixture
-def many(app: Any, tenant: Tenant) -> tuple[Records, Context]:
-    records = _api(app).records
-    with records.db.tx(write=True) as tx:
-        records.create_many(tx, tenant.ctx, "deal", [
-            {"title": f"Deal {i % 7}", "value": float(i % 5)} for i in range(95)])
+def many(app: Any, tenant: Tenant) -> tuple[Calls, Context]:
+    records = _api(app)
+    records.create_many(tenant.ctx, "deal", [
+        {"title": f"Deal {i % 7}", "value": float(i % 5)} for i in range(95)])
     return records, tenant.ctx
 
 
-def _offset_walk(records: Records, ctx: Context, query: Query, limit: int) -> list[int]:
+def _offset_walk(records: Calls, ctx: Context, query: Query, limit: int) -> list[int]:
     seen, start = [], 0
     while True:
         page = records.list(ctx, "deal", Query(where=query.where, sort=query.sort,
@@ -149,7 +146,7 @@ def _offset_walk(records: Records, ctx: Context, query: Query, limit: int) -> li
         start += limit
 
 
-def test_offset_walks_seek_and_equal_one_big_page(many: tuple[Records, Context]) -> None:
+def test_offset_walks_seek_and_equal_one_big_page(many: tuple[Calls, Context]) -> None:
     records, ctx = many
     query = Query(where=Cond("is_deleted", "eq", False), sort=(Sort("title"), Sort("value", True)))
     everything = _ids(records.list(ctx, "deal", Query(where=query.where, sort=query.sort,
@@ -169,7 +166,7 @@ def test_offset_walks_seek_and_equal_one_big_page(many: tuple[Records, Context])
     assert _ids(page.items) == everything[25:35]
 
 
-def test_a_write_between_pages_is_seen_as_offset_would(many: tuple[Records, Context]) -> None:
+def test_a_write_between_pages_is_seen_as_offset_would(many: tuple[Calls, Context]) -> None:
     records, ctx = many
     query = Query(where=Cond("is_deleted", "eq", False), sort=(Sort("title"),))
     first = records.list(ctx, "deal", Query(where=query.where, sort=query.sort, page=Offset(0, 10)))
@@ -182,7 +179,7 @@ def test_a_write_between_pages_is_seen_as_offset_would(many: tuple[Records, Cont
     assert _ids(second.items) == expected
 
 
-def test_totals_are_counted_once_per_data_version(many: tuple[Records, Context]) -> None:
+def test_totals_are_counted_once_per_data_version(many: tuple[Calls, Context]) -> None:
     records, ctx = many
     where = Cond("value", "ge", 2.0)
     counts: list[str] = []
@@ -210,13 +207,15 @@ def test_totals_are_counted_once_per_data_version(many: tuple[Records, Context])
 
 def test_a_deactivated_user_is_refused_at_once(app: Any, tenant: Tenant) -> None:
     api, ctx = _api(app), tenant.ctx
-    assert api.accounts.authenticate(tenant.company.api_token).user_id == ctx.user_id
-    api.accounts.authenticate(tenant.company.api_token)  # remembered now
-    api.records.update(ctx, "user", ctx.user_id, {"is_active": False})
+    assert api.authenticate(tenant.company.api_token).user_id == ctx.user_id
+    api.authenticate(tenant.company.api_token)  # remembered now
+    colleague = api.create(ctx, "user", {"name": "Colleague", "email": "c@x.example",
+                                         "is_admin": True})
+    api.update(replace(ctx, user_id=colleague["id"]), "user", ctx.user_id, {"is_active": False})
     with pytest.raises(Unauthenticated):
-        api.accounts.authenticate(tenant.company.api_token)
+        api.authenticate(tenant.company.api_token)
     with pytest.raises(Unauthenticated):
-        api.accounts.authenticate(tenant.company.pipeliner_api_token, "pipeliner", "wrong")
+        api.authenticate(tenant.company.pipeliner_api_token, "pipeliner", "wrong")
 
 
 def test_record_writes_keep_sign_ins_remembered(app: Any, tenant: Tenant) -> None:
@@ -227,44 +226,41 @@ def test_record_writes_keep_sign_ins_remembered(app: Any, tenant: Tenant) -> Non
         if "api_tokens" in sql:
             token_queries.append(sql)
 
-    api.accounts.authenticate(tenant.company.api_token)
-    with api.records.db.observed(watch):
-        api.records.create(tenant.ctx, "deal", {"title": "Busy"})
-        api.accounts.authenticate(tenant.company.api_token)
+    api.authenticate(tenant.company.api_token)
+    with api.db.observed(watch):
+        api.create(tenant.ctx, "deal", {"title": "Busy"})
+        api.authenticate(tenant.company.api_token)
         assert token_queries == []  # a deal changes nothing a sign-in depends on
-        api.records.create(tenant.ctx, "user", {"name": "New", "email": "new@x.example"})
-        api.accounts.authenticate(tenant.company.api_token)
+        api.create(tenant.ctx, "user", {"name": "New", "email": "new@x.example"})
+        api.authenticate(tenant.company.api_token)
         assert len(token_queries) == 1  # a user write does
 
 
 def test_a_new_custom_field_reaches_remembered_sign_ins(app: Any, tenant: Tenant) -> None:
     api = _api(app)
-    before = api.accounts.authenticate(tenant.company.api_token)
-    field = api.fields.create(before, "deal", "Fresh", "varchar")
-    after = api.accounts.authenticate(tenant.company.api_token)
+    before = api.authenticate(tenant.company.api_token)
+    field = api.create_field(before, "deal", "Fresh", "varchar")
+    after = api.authenticate(tenant.company.api_token)
     assert field.key in after.schema.entity("deal").by_name
 
 
 def test_uids_remembered_from_reads_only(app: Any, tenant: Tenant) -> None:
-    records, ctx = _api(app).records, tenant.ctx
+    records, ctx = _api(app), tenant.ctx
     deal = records.create(ctx, "deal", {"title": "Remember me"})
-    with records.db.tx(write=True) as tx:
-        assert records._uids(tx, ctx, "deal", [deal["id"]]) == {deal["id"]: deal["uid"]}
-    assert (ctx.company_id, "deal", deal["id"]) not in records._uid_memory
-    with records.db.tx() as tx:
-        assert records._uids(tx, ctx, "deal", [deal["id"]]) == {deal["id"]: deal["uid"]}
-    assert records._uid_memory[(ctx.company_id, "deal", deal["id"])] == deal["uid"]
+    assert records.uids(ctx, "deal", [deal["id"]], write=True) == {deal["id"]: deal["uid"]}
+    assert (ctx.company_id, "deal", deal["id"]) not in records.engine._uid_memory
+    assert records.uids(ctx, "deal", [deal["id"]]) == {deal["id"]: deal["uid"]}
+    assert records.engine._uid_memory[(ctx.company_id, "deal", deal["id"])] == deal["uid"]
 
 
 # ---- batches --------------------------------------------------------------------------------
 
 
 def test_create_many_equals_creating_one_by_one(app: Any, tenant: Tenant, other: Tenant) -> None:
-    records = _api(app).records
+    records = _api(app)
     items = [{"title": f"T{i}", "value": float(i), "status": ["open", "won"][i % 2]}
              for i in range(700)]  # more than one INSERT's worth of parameters on SQLite
-    with records.db.tx(write=True) as tx:
-        ids = records.create_many(tx, tenant.ctx, "deal", items)
+    ids = records.create_many(tenant.ctx, "deal", items)
     singles = [records.create(other.ctx, "deal", item)["id"] for item in items]
     ours = records.get_many(tenant.ctx, "deal", ids)
     theirs = records.get_many(other.ctx, "deal", singles)
@@ -276,13 +272,13 @@ def test_create_many_equals_creating_one_by_one(app: Any, tenant: Tenant, other:
 
 
 def test_create_many_refuses_as_create_does(app: Any, tenant: Tenant) -> None:
-    records, ctx = _api(app).records, tenant.ctx
+    records, ctx = _api(app), tenant.ctx
     count = records.count(ctx, "deal", None)
-    with pytest.raises(ValidationError), records.db.tx(write=True) as tx:
-        records.create_many(tx, ctx, "deal", [{"title": "ok"}, {"title": ""}])
+    with pytest.raises(ValidationError):
+        records.create_many(ctx, "deal", [{"title": "ok"}, {"title": ""}])
     uid = new_uid()
-    with pytest.raises(Conflict), records.db.tx(write=True) as tx:
-        records.create_many(tx, ctx, "deal", [{"title": "a", "uid": uid}, {"title": "b", "uid": uid}])
+    with pytest.raises(Conflict):
+        records.create_many(ctx, "deal", [{"title": "a", "uid": uid}, {"title": "b", "uid": uid}])
     assert records.count(ctx, "deal", None) == count
 
 
@@ -366,7 +362,7 @@ def test_new_uids_are_time_ordered_version_7() -> None:
     assert all(uuid.UUID(u[12:]).version == 7 for u in made)
 
 
-def test_keyset_pages_see_every_row_once_under_both_directions(many: tuple[Records, Context]) -> None:
+def test_keyset_pages_see_every_row_once_under_both_directions(many: tuple[Calls, Context]) -> None:
     records, ctx = many
     for sort in ((Sort("value", True),), (Sort("value"), Sort("title", True)), (Sort("title"),)):
         everything = _ids(records.list(ctx, "deal", Query(sort=sort, page=Offset(0, 500))).items)
@@ -379,7 +375,7 @@ def test_keyset_pages_see_every_row_once_under_both_directions(many: tuple[Recor
         assert seen == everything, sort
 
 
-def test_seeks_into_many_equal_keys_are_exact_ranges(many: tuple[Records, Context]) -> None:
+def test_seeks_into_many_equal_keys_are_exact_ranges(many: tuple[Calls, Context]) -> None:
     """Rows sharing a sort key (deals imported in one second): every keyset page is the
     slice of the whole order, and on SQLite each seek is an index range on the key that
     decides (``updated_at = ? AND id < ?``, then ``updated_at < ?``), not a scan of the ties."""

@@ -10,17 +10,16 @@ from typing import Any
 
 import pytest
 
-from dealbase.api.app import services
 from dealbase.domain.errors import ValidationError
 from dealbase.query.ast import Cond, Query
 from dealbase.store.database import Database, Tx
 from dealbase.store.writes import GroupCommit, Unit
-from tests.conftest import Tenant
+from tests.conftest import Tenant, calls
 
 
 def test_waiting_units_share_a_commit_and_fail_alone(app: Any, tenant: Tenant,
                                                     database: Database) -> None:
-    records, ctx = services(app).records, tenant.ctx
+    records, ctx = calls(app), tenant.ctx
     writer = GroupCommit(database)
     release = threading.Event()
     seen: dict[int, int] = {}
@@ -29,7 +28,7 @@ def test_waiting_units_share_a_commit_and_fail_alone(app: Any, tenant: Tenant,
         def work(tx: Tx) -> int:
             if n == 0:
                 release.wait(10)  # hold the writer, so that the others queue up behind it
-            record_id = records._create(tx, ctx, "deal", {"title": f"G{n}"})
+            record_id = records.engine.create(tx, ctx, "deal", {"title": f"G{n}"})
             seen[n] = id(tx)
             if n == 3:
                 raise ValidationError("unit 3 changes its mind")
@@ -134,12 +133,12 @@ def test_units_after_stop_start_a_new_writer(database: Database) -> None:
 @pytest.mark.parametrize("bad", [RuntimeError("plain bug"), ValidationError("refused")])
 def test_a_lone_failing_unit_is_rolled_back(app: Any, tenant: Tenant, database: Database,
                                             bad: Exception) -> None:
-    records, ctx = services(app).records, tenant.ctx
+    records, ctx = calls(app), tenant.ctx
     writer = GroupCommit(database)
     before = records.count(ctx, "deal", None)
 
     def work(tx: Tx) -> None:
-        records._create(tx, ctx, "deal", {"title": "Lonely"})
+        records.engine.create(tx, ctx, "deal", {"title": "Lonely"})
         raise bad
 
     try:
@@ -156,7 +155,7 @@ def test_big_write_units_run_one_at_a_time_small_ones_together(app: Any) -> None
     units run side by side in the thread pool."""
     from dealbase.store.writes import MAX_GROUP_BYTES
 
-    api = services(app)
+    api = calls(app)
     lock, inside, most = threading.Lock(), [0], [0]
 
     def work(tx: Tx) -> int:
@@ -169,11 +168,11 @@ def test_big_write_units_run_one_at_a_time_small_ones_together(app: Any) -> None
         return 1
 
     async def main(size: int) -> list[int]:
-        return list(await asyncio.gather(*(api.write(work, b"x" * size) for _ in range(4))))
+        return list(await asyncio.gather(*(api.db.write_unit(work, size) for _ in range(4))))
 
     assert asyncio.run(main(MAX_GROUP_BYTES + 1)) == [1] * 4
     assert most[0] == 1
     most[0] = 0
     assert asyncio.run(main(10)) == [1] * 4
     # SQLite's one writer runs a group's units one after another; PostgreSQL's side by side
-    assert most[0] == 1 if api.records.db.backend == "sqlite" else most[0] >= 2
+    assert most[0] == 1 if api.db.backend == "sqlite" else most[0] >= 2

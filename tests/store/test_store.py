@@ -19,29 +19,28 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, func, inspect, select, text, update
 from sqlalchemy.engine import make_url
 
-from dealbase.api.app import create_app, services
 from dealbase.domain.errors import NotFound, ValidationError
 from dealbase.query.ast import And, Cond, Keyset, Not, Offset, Or, Query, Sort
 from dealbase.query.compile import compile_count, compile_list
-from dealbase.service import Context, Page, Records
+from dealbase.service import Context, Page, Service
 from dealbase.settings import Settings
 from dealbase.store.database import Database
 from dealbase.store.schema import build_metadata
-from tests.conftest import Tenant
+from tests.conftest import Calls, Tenant, calls
 
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def _records(app: Any) -> Records:
-    return services(app).records
+def _records(app: Any) -> Calls:
+    return calls(app)
 
 
-def _changes(records: Records, company_id: int) -> list[dict[str, Any]]:
+def _changes(records: Calls, company_id: int) -> list[dict[str, Any]]:
     with records.db.read() as conn:
         return records.changelog.since(conn, company_id, 0, 10_000)
 
 
-def _all(records: Records, ctx: Context, entity: str, query: Query | None = None
+def _all(records: Calls, ctx: Context, entity: str, query: Query | None = None
          ) -> list[dict[str, Any]]:
     q = query or Query()
     return records.list(ctx, entity, Query(where=q.where, sort=q.sort, page=Offset(0, 10_000))
@@ -145,16 +144,14 @@ def test_upgrade_in_place_keeps_data(fresh_url: str) -> None:
     db = Database(fresh_url)
     try:
         db.migrate()
-        app = create_app(Settings(database_url=db.url), database=db)
-        api = services(app)
-        company = api.accounts.create_company("Initech", "boss@initech.example")
-        ctx = Context(company.company_id, company.user_id,
-                      api.accounts.schema(company.company_id), True)
-        deal = api.records.create(ctx, "deal", {"title": "Kept", "value": 12.5})
-        field = api.fields.create(ctx, "deal", "Budget", "double")
-        ctx = api.accounts.refresh(ctx)
-        api.records.update(ctx, "deal", deal["id"], {field.key: 99.0})
-        before = _changes(api.records, company.company_id)
+        api = Calls(Service(Settings(database_url=db.url), db))
+        company = api.service.create_company("Initech", "boss@initech.example")
+        ctx = api.service.admin(company.company_id, company.user_id)
+        deal = api.create(ctx, "deal", {"title": "Kept", "value": 12.5})
+        field = api.create_field(ctx, "deal", "Budget", "double")
+        ctx = api.refresh(ctx)
+        api.update(ctx, "deal", deal["id"], {field.key: 99.0})
+        before = _changes(api, company.company_id)
         # Back to the first schema: the data of its columns must survive the way up.
         _move_to(db, "0001", down=True)
         assert _version(db) == ["0001"]
@@ -166,22 +163,21 @@ def test_upgrade_in_place_keeps_data(fresh_url: str) -> None:
         db.migrate()
         assert _version(db) == [_head()]
         assert _diffs(db) == []
-        app = create_app(Settings(database_url=db.url), database=db)
-        api = services(app)
-        ctx = api.accounts.authenticate(company.api_token)
-        got = api.records.get(ctx, "deal", deal["id"])
+        api = Calls(Service(Settings(database_url=db.url), db))
+        ctx = api.authenticate(company.api_token)
+        got = api.get(ctx, "deal", deal["id"])
         assert (got["title"], got["value"], got[field.key]) == ("Kept", 12.5, 99.0)
         # 0003 gave the existing field its index slot and filled it from the JSON values
         (upgraded,) = ctx.schema.custom_of("deal")
         assert upgraded.slot == 1
-        deals = api.records.metadata.tables["deals"]
+        deals = api.metadata.tables["deals"]
         with db.read() as conn:
             assert conn.execute(select(deals.c.cf_num_1).where(
                 deals.c.id == deal["id"])).scalar_one() == 99.0
-        assert [r["id"] for r in api.records.list(ctx, "deal", Query(
+        assert [r["id"] for r in api.list(ctx, "deal", Query(
             where=Cond(field.key, "eq", 99.0))).items] == [deal["id"]]
-        assert _changes(api.records, company.company_id) == before
-        assert len(_all(api.records, ctx, "stage")) == 5
+        assert _changes(api, company.company_id) == before
+        assert len(_all(api, ctx, "stage")) == 5
     finally:
         db.dispose()
 
@@ -189,12 +185,12 @@ def test_upgrade_in_place_keeps_data(fresh_url: str) -> None:
 # ---- change log ---------------------------------------------------------------------------
 
 
-def _since(records: Records, company_id: int, seq: int) -> list[dict[str, Any]]:
+def _since(records: Calls, company_id: int, seq: int) -> list[dict[str, Any]]:
     with records.db.read() as conn:
         return records.changelog.since(conn, company_id, seq)
 
 
-def _last_seq(records: Records, company_id: int) -> int:
+def _last_seq(records: Calls, company_id: int) -> int:
     rows = _changes(records, company_id)
     return rows[-1]["seq"] if rows else 0
 
@@ -253,7 +249,7 @@ def test_change_log_seq_is_strictly_increasing(app: Any, tenant: Tenant, other: 
     assert {r["company_id"] for r in rows} == {tenant.ctx.company_id}
 
 
-def _second_pipeline(records: Records, ctx: Context) -> tuple[int, int]:
+def _second_pipeline(records: Calls, ctx: Context) -> tuple[int, int]:
     pipeline = records.create(ctx, "pipeline", {"name": "Second"})
     stage = records.create(ctx, "stage", {"name": "Elsewhere", "pipeline_id": pipeline["id"]})
     return pipeline["id"], stage["id"]
@@ -313,13 +309,13 @@ def test_change_log_shares_the_write_transaction(app: Any, tenant: Tenant,
 
 
 def test_unchanged_custom_date_is_not_logged(app: Any, tenant: Tenant) -> None:
-    api = services(app)
-    field = api.fields.create(tenant.ctx, "deal", "Kick-off", "date")
-    ctx = api.accounts.refresh(tenant.ctx)
-    deal = api.records.create(ctx, "deal", {"title": "Dated", field.key: "2024-05-01"})
-    seq = _last_seq(api.records, ctx.company_id)
-    api.records.update(ctx, "deal", deal["id"], {"title": "Dated!", field.key: "2024-05-01"})
-    [row] = _since(api.records, ctx.company_id, seq)
+    api = calls(app)
+    field = api.create_field(tenant.ctx, "deal", "Kick-off", "date")
+    ctx = api.refresh(tenant.ctx)
+    deal = api.create(ctx, "deal", {"title": "Dated", field.key: "2024-05-01"})
+    seq = _last_seq(api, ctx.company_id)
+    api.update(ctx, "deal", deal["id"], {"title": "Dated!", field.key: "2024-05-01"})
+    [row] = _since(api, ctx.company_id, seq)
     assert row["changes"] == {"title": ["Dated", "Dated!"]}
 
 
@@ -436,7 +432,7 @@ TYPES = ("double", "monetary", "enum", "set", "date", "varchar", "user")
 
 
 class CustomSetup:
-    def __init__(self, records: Records, ctx: Context, keys: dict[str, str],
+    def __init__(self, records: Calls, ctx: Context, keys: dict[str, str],
                  users: list[int], ids: list[int]) -> None:
         self.records, self.ctx, self.keys, self.users, self.ids = records, ctx, keys, users, ids
 
@@ -446,16 +442,16 @@ class CustomSetup:
 
 @pytest.fixture
 def custom(app: Any, tenant: Tenant) -> CustomSetup:
-    api = services(app)
+    api = calls(app)
     ctx = tenant.ctx
     keys: dict[str, str] = {}
     for field_type in TYPES:
         options = ["Low", "Mid", "High"] if field_type in ("enum", "set") else None
-        keys[field_type] = api.fields.create(ctx, "deal", f"My {field_type}", field_type,
+        keys[field_type] = api.create_field(ctx, "deal", f"My {field_type}", field_type,
                                              options).key
-    ctx = api.accounts.refresh(ctx)
+    ctx = api.refresh(ctx)
     users = [ctx.user_id or 0]
-    users += [api.records.create(ctx, "user", {"name": f"U{i}", "email": f"u{i}@x.example"})["id"]
+    users += [api.create(ctx, "user", {"name": f"U{i}", "email": f"u{i}@x.example"})["id"]
               for i in range(2)]
     k = keys
     words = ["delta", "alpha", "Charlie", "bravo", "alpha", None, "echo", "alphabet", None,
@@ -478,8 +474,8 @@ def custom(app: Any, tenant: Tenant) -> CustomSetup:
             values[k["varchar"]] = word
         if i % 4 != 1:
             values[k["user"]] = users[i % 3]
-        ids.append(api.records.create(ctx, "deal", values)["id"])
-    return CustomSetup(api.records, ctx, keys, users, ids)
+        ids.append(api.create(ctx, "deal", values)["id"])
+    return CustomSetup(api, ctx, keys, users, ids)
 
 
 def test_custom_field_values_round_trip(app: Any, custom: CustomSetup) -> None:
@@ -584,7 +580,7 @@ def _python_order(rows: list[dict[str, Any]], sort: tuple[Sort, ...]) -> list[in
     return _ids(ordered)
 
 
-def _walk(records: Records, ctx: Context, sort: tuple[Sort, ...], limit: int) -> list[int]:
+def _walk(records: Calls, ctx: Context, sort: tuple[Sort, ...], limit: int) -> list[int]:
     seen: list[int] = []
     after = None
     for _ in range(100):

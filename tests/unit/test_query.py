@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dealbase.api.app import services
 from dealbase.domain.entities.deal import DEAL
 from dealbase.domain.errors import ValidationError
 from dealbase.domain.spec import EntitySpec, FieldSpec
@@ -25,10 +24,10 @@ from dealbase.query.ast import And, Cond, Filter, Keyset, Not, Offset, Or, Query
 from dealbase.query.compile import Compiled, compile_count, compile_list, full_sort
 from dealbase.query.cursor import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
 from dealbase.query.operators import MAX_CONDITIONS, MAX_IN_VALUES, OPERATORS, escape_like
-from dealbase.service import Context, Records
+from dealbase.service import Context
 from dealbase.store.database import Database
 from dealbase.store.schema import build_metadata
-from tests.conftest import Tenant
+from tests.conftest import Direct, Tenant
 
 DEALS = build_metadata().tables["deals"]
 BACKENDS = ("sqlite", "postgresql")
@@ -303,7 +302,7 @@ def test_escape_like() -> None:
 TODAY = dt.date(2024, 6, 15)
 
 
-def _seed_operator_deals(records: Records, ctx: Context) -> list[dict[str, Any]]:
+def _seed_operator_deals(records: Direct, ctx: Context) -> list[dict[str, Any]]:
     titles = ["Alpha", "alphabet", "Beta", "100% sure", "1000 sure", "a_b", "axb",
               "back\\slash", "backxslash", "gamma%", "gamma", "O'Brien \"quoted\""]
     for i, title in enumerate(titles):
@@ -313,10 +312,10 @@ def _seed_operator_deals(records: Records, ctx: Context) -> list[dict[str, Any]]
             values["probability"] = (i * 10) % 60
         if i % 4 != 2:
             values["expected_close_date"] = (TODAY + dt.timedelta(days=i - 5)).isoformat()
-        records.create(ctx, "deal", values)
-    rows = records.list(ctx, "deal", Query(page=Offset(0, 1000))).items
-    records.delete(ctx, "deal", [rows[-1]["id"]])
-    return records.list(ctx, "deal", Query(page=Offset(0, 1000))).items
+        records.create("deal", values)
+    rows = records.list("deal", Query(page=Offset(0, 1000))).items
+    records.delete("deal", [rows[-1]["id"]])
+    return records.list("deal", Query(page=Offset(0, 1000))).items
 
 
 def _lt(a: Any, b: Any) -> bool:
@@ -374,27 +373,27 @@ def test_every_operator_has_cases() -> None:
 
 
 def test_operators_match_python(app: Any, tenant: Tenant) -> None:
-    records, ctx = services(app).records, tenant.ctx
+    records, ctx = tenant.records, tenant.ctx
     rows = _seed_operator_deals(records, ctx)
     for name, cases in OPERATOR_CASES.items():
         for field, value, predicate in cases:
             cond = Cond(field, name, value)
-            page = records.list(ctx, "deal", Query(where=cond, page=Offset(0, 1000)))
+            page = records.list("deal", Query(where=cond, page=Offset(0, 1000)))
             want = [r["id"] for r in rows if predicate(r[field])]
             assert [r["id"] for r in page.items] == want, cond
-            assert records.count(ctx, "deal", cond) == len(want), cond
-            negated = records.list(ctx, "deal", Query(where=Not(cond), page=Offset(0, 1000)))
+            assert records.count("deal", cond) == len(want), cond
+            negated = records.list("deal", Query(where=Not(cond), page=Offset(0, 1000)))
             if name in ("ne", "is_null") or not DEAL.field(field).nullable:
                 # the condition is never NULL, so NOT is its complement
                 assert {r["id"] for r in negated.items} == {r["id"] for r in rows} - set(want)
 
 
 def test_like_wildcards_match_literally(app: Any, tenant: Tenant) -> None:
-    records, ctx = services(app).records, tenant.ctx
+    records, ctx = tenant.records, tenant.ctx
     _seed_operator_deals(records, ctx)
 
     def titles(op: str, value: str) -> set[str]:
-        items = records.list(ctx, "deal", Query(where=Cond("title", op, value))).items
+        items = records.list("deal", Query(where=Cond("title", op, value))).items
         return {r["title"] for r in items}
 
     assert titles("contains", "%") == {"100% sure", "gamma%"}
@@ -412,10 +411,10 @@ def test_like_wildcards_match_literally(app: Any, tenant: Tenant) -> None:
 
 def test_hostile_value_round_trips_through_the_database(app: Any, tenant: Tenant,
                                                         database: Database) -> None:
-    records, ctx = services(app).records, tenant.ctx
-    deal = records.create(ctx, "deal", {"title": HOSTILE})
+    records = tenant.records
+    deal = records.create("deal", {"title": HOSTILE})
     for op in ("eq", "contains", "starts_with", "ends_with"):
-        found = records.list(ctx, "deal", Query(where=Cond("title", op, HOSTILE))).items
+        found = records.list("deal", Query(where=Cond("title", op, HOSTILE))).items
         assert [r["id"] for r in found] == [deal["id"]]
     assert {"deals", "api_tokens"} <= set(inspect(database.engine).get_table_names())
 
@@ -425,7 +424,7 @@ def test_hostile_value_round_trips_through_the_database(app: Any, tenant: Tenant
 SORT_FIELDS = ("value", "title", "expected_close_date", "probability", "id")
 
 
-def _seed_paging_deals(records: Records, ctx: Context) -> None:
+def _seed_paging_deals(records: Direct, ctx: Context) -> None:
     rng = random.Random(20240615)
     for _ in range(40):
         values: dict[str, Any] = {
@@ -436,7 +435,7 @@ def _seed_paging_deals(records: Records, ctx: Context) -> None:
             values["expected_close_date"] = f"2024-0{rng.randint(1, 3)}-1{rng.randint(0, 2)}"
         if rng.random() < 0.5:
             values["probability"] = rng.choice([0, 50, 50, 100])
-        records.create(ctx, "deal", values)
+        records.create("deal", values)
 
 
 def _python_order(rows: list[dict[str, Any]], sort: tuple[Sort, ...]) -> list[int]:
@@ -451,8 +450,8 @@ def _python_order(rows: list[dict[str, Any]], sort: tuple[Sort, ...]) -> list[in
 
 
 @pytest.fixture
-def paging(app: Any, tenant: Tenant) -> tuple[Records, Context]:
-    records = services(app).records
+def paging(app: Any, tenant: Tenant) -> tuple[Direct, Context]:
+    records = tenant.records
     _seed_paging_deals(records, tenant.ctx)
     return records, tenant.ctx
 
@@ -462,11 +461,11 @@ def paging(app: Any, tenant: Tenant) -> tuple[Records, Context]:
 @given(fields=st.lists(st.tuples(st.sampled_from(SORT_FIELDS), st.booleans()),
                        unique_by=lambda t: t[0], max_size=4),
        limit=st.integers(1, 13))
-def test_keyset_pages_equal_offset_pages(paging: tuple[Records, Context],
+def test_keyset_pages_equal_offset_pages(paging: tuple[Direct, Context],
                                          fields: list[tuple[str, bool]], limit: int) -> None:
     records, ctx = paging
     sort = tuple(Sort(f, d) for f, d in fields)
-    everything = records.list(ctx, "deal", Query(sort=sort, page=Offset(0, 1000)))
+    everything = records.list("deal", Query(sort=sort, page=Offset(0, 1000)))
     assert not everything.more and len(everything.items) == 40
     expected = [r["id"] for r in everything.items]
     assert expected == _python_order(everything.items, everything.sort)
@@ -474,7 +473,7 @@ def test_keyset_pages_equal_offset_pages(paging: tuple[Records, Context],
     by_key: list[int] = []
     after = None
     while True:
-        page = records.list(ctx, "deal", Query(sort=sort, page=Keyset(after, limit)))
+        page = records.list("deal", Query(sort=sort, page=Keyset(after, limit)))
         assert page.sort == everything.sort
         by_key += [r["id"] for r in page.items]
         after = page.last_key()
@@ -487,7 +486,7 @@ def test_keyset_pages_equal_offset_pages(paging: tuple[Records, Context],
     cursor = None
     while True:
         after = decode_cursor(cursor, everything.sort) if cursor else None
-        page = records.list(ctx, "deal", Query(sort=sort, page=Keyset(after, limit)))
+        page = records.list("deal", Query(sort=sort, page=Keyset(after, limit)))
         by_cursor += [r["id"] for r in page.items]
         last = page.last_key()
         if last is None:
@@ -499,7 +498,7 @@ def test_keyset_pages_equal_offset_pages(paging: tuple[Records, Context],
     by_offset: list[int] = []
     start = 0
     while True:
-        page = records.list(ctx, "deal", Query(sort=sort, page=Offset(start, limit)))
+        page = records.list("deal", Query(sort=sort, page=Offset(start, limit)))
         by_offset += [r["id"] for r in page.items]
         start += limit
         if not page.more:
@@ -507,15 +506,15 @@ def test_keyset_pages_equal_offset_pages(paging: tuple[Records, Context],
     assert by_offset == expected
 
 
-def test_keyset_respects_filters(paging: tuple[Records, Context]) -> None:
+def test_keyset_respects_filters(paging: tuple[Direct, Context]) -> None:
     records, ctx = paging
     where = Or((Cond("probability", "is_null", True), Cond("value", "ge", 250)))
     sort = (Sort("expected_close_date", True), Sort("probability"))
-    everything = records.list(ctx, "deal", Query(where=where, sort=sort, page=Offset(0, 1000)))
+    everything = records.list("deal", Query(where=where, sort=sort, page=Offset(0, 1000)))
     seen: list[int] = []
     after = None
     while True:
-        page = records.list(ctx, "deal", Query(where=where, sort=sort, page=Keyset(after, 4)))
+        page = records.list("deal", Query(where=where, sort=sort, page=Keyset(after, 4)))
         seen += [r["id"] for r in page.items]
         if (after := page.last_key()) is None:
             break

@@ -1,4 +1,6 @@
-"""create_app(settings): builds the database, services and routes; nothing at import time."""
+"""create_app(settings): builds the records service and both dialects' routes; nothing at
+import time. This is the composition root: the one place that wires the adapters to the
+service."""
 
 from __future__ import annotations
 
@@ -11,16 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..accounts import Accounts
-from ..fields import CustomFields
-from ..service import Records
+from ..domain.errors import NotFound, Reason
+from ..service import Service
 from ..settings import Settings
-from ..store.database import Database
 from .pipedrive import render as pipedrive_render
 from .pipedrive.fieldsapi import field_routes
 from .pipedrive.routes import Api, build_routes
 from .pipedrive.users import user_routes
-from .pipeliner.errors import BY_CODE, PipelinerError
 from .pipeliner.routes import PREFIX as PIPELINER_PREFIX
 from .pipeliner.routes import error_response as pipeliner_error
 from .pipeliner.routes import pipeliner_routes
@@ -48,30 +47,30 @@ class FieldSelector:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith(PIPELINER_PREFIX + "/"):
-        code = 422 if exc.status_code == 405 else 421
-        return pipeliner_error(PipelinerError(code, BY_CODE[code].text))
+        if exc.status_code == 405:
+            return pipeliner_error(NotFound("Method not allowed on this resource",
+                                            reason=Reason.METHOD_NOT_ALLOWED))
+        return pipeliner_error(NotFound("Unknown collection or entity name",
+                                        reason=Reason.UNKNOWN_RESOURCE))
     message = {404: "Unknown method .", 405: "Method not allowed"}.get(exc.status_code,
                                                                        str(exc.detail))
     return pipedrive_render.error(message, exc.status_code)
 
 
-def create_app(settings: Settings, database: Database | None = None,
-               records: Records | None = None) -> Starlette:
-    """The ASGI app. ``database`` and ``records`` let a caller share or specialise them."""
-    db = records.db if records is not None else (
-        database or Database(settings.database_url, pool_size=settings.pool_size))
-    records = records or Records(db)
-    accounts = Accounts(records)
-    api = Api(settings, records, accounts, CustomFields(accounts))
-    routes = [*user_routes(api), *field_routes(api), *build_routes(api), *pipeliner_routes(api)]
+def create_app(settings: Settings, service: Service | None = None) -> Starlette:
+    """The ASGI app over ``service`` (by default a new one for ``settings``)."""
+    service = service or Service(settings)
+    api = Api(settings, service)
+    routes = [*user_routes(api), *field_routes(api), *build_routes(api),
+              *pipeliner_routes(settings, service)]
     app = Starlette(exception_handlers={HTTPException: _http_error})
     app.router = IndexedRouter(routes=routes)
-    app.state.db = db
-    app.state.api = api
+    app.state.service = service
     app.add_middleware(FieldSelector)
     return app
 
 
-def services(app: Any) -> Api:
-    api: Api = app.state.api
-    return api
+def service_of(app: Any) -> Service:
+    """The records service an app was built over."""
+    service: Service = app.state.service
+    return service

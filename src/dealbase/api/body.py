@@ -10,13 +10,14 @@ from urllib.parse import unquote_plus
 import orjson
 from starlette.requests import Request
 
-from ..domain.errors import PayloadTooLarge, Problem, ValidationError
+from ..domain.errors import PayloadTooLarge, Reason, invalid
+from ..domain.types import parse_int
 
 
 async def read_capped(request: Request, limit: int) -> bytes:
     """The raw body; PayloadTooLarge as soon as it is known to exceed ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    declared = parse_int(request.headers.get("content-length"), 0)
+    if declared is not None and declared > limit:
         raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
     raw = bytearray()
     async for chunk in request.stream():
@@ -56,8 +57,7 @@ def json_body(raw: bytes, limit: int, empty: Any = None) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise ValidationError("body: Malformed JSON in request body",
-                              (Problem("body", "Malformed JSON in request body"),)) from None
+        raise invalid("body", "Malformed JSON in request body", Reason.MALFORMED) from None
 
 
 __all__ = ["json_body", "query_params", "read_capped"]

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from ..settings import Settings
+
+if TYPE_CHECKING:
+    from ..service import Service
 
 
 def _settings(database_url: str | None) -> Settings:
     return Settings.from_env(database_url=database_url)
 
 
-def _services(settings: Settings):  # type: ignore[no-untyped-def]
-    from ..accounts import Accounts
-    from ..fields import CustomFields
-    from ..service import Records
-    from ..store.database import Database
+def _service(settings: Settings) -> Service:
+    """The records service over the settings' database, created or upgraded in place."""
+    from dataclasses import replace
 
-    db = Database(settings.database_url, pool_size=2)
-    db.migrate()
-    accounts = Accounts(Records(db))
-    return db, accounts, CustomFields(accounts)
+    from ..service import Service
+
+    service = Service(replace(settings, pool_size=2))
+    service.migrate()
+    return service
 
 
 database_option = click.option(
@@ -49,8 +52,7 @@ def serve(host: str, port: int, workers: int, database_url: str | None) -> None:
     import uvicorn
 
     settings = _settings(database_url)
-    db, _, _ = _services(settings)
-    db.dispose()
+    _service(settings).close()
     os.environ["DEALBASE_DATABASE_URL"] = settings.database_url
     click.echo(f"dealbase serving {settings.database_url} on http://{host}:{port}", err=True)
     uvicorn.run("dealbase.cli.main:app_from_env", factory=True, host=host, port=port,
@@ -80,9 +82,9 @@ def company_create(name: str, admin_email: str, admin_name: str | None, as_json:
     """Create a company, its admin user and that user's API tokens (shown once)."""
     from ..domain.errors import DealbaseError
 
-    _, accounts, _ = _services(_settings(database_url))
+    service = _service(_settings(database_url))
     try:
-        created = accounts.create_company(name, admin_email, admin_name)
+        created = service.create_company(name, admin_email, admin_name)
     except DealbaseError as exc:
         raise click.ClickException(exc.message) from None
     if as_json:
@@ -105,7 +107,6 @@ def demo(name: str, admin_email: str, deals: int, database_url: str | None) -> N
     """Seed a realistic demo company (users, pipeline, organizations, persons, deals)."""
     from ..demo import seed_demo
 
-    _, accounts, fields = _services(_settings(database_url))
-    result = seed_demo(accounts, fields, name, admin_email, deals)
+    result = seed_demo(_service(_settings(database_url)), name, admin_email, deals)
     click.echo(f"Demo company {name!r} seeded with {result.deals} deals.")
     click.echo(f"API token: {result.company.api_token}")

@@ -8,11 +8,12 @@ column under their stable key.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .errors import Problem, ValidationError
+from .errors import Reason, invalid
 from .types import Kind
 
 
@@ -49,6 +50,9 @@ class FieldSpec:
     parent: str | None = None
     # The indexed column that mirrors the value (``cf_num_3``…), if the field has a slot.
     slot: str | None = None
+    # Write-only: not stored; the entity's rules turn it into stored fields (an
+    # activity's ``end_at`` becomes its duration).
+    virtual: bool = False
 
     @property
     def is_custom(self) -> bool:
@@ -56,12 +60,14 @@ class FieldSpec:
 
 
 class Lookup(Protocol):
-    """Read access that entity rules need (the records service provides it)."""
+    """What entity rules may ask of the records service: reads, and the write's time."""
 
     def fetch(self, entity: str, record_id: int) -> Mapping[str, Any] | None: ...
 
     def first(self, entity: str, where: Mapping[str, Any], order_by: str) -> Mapping[str, Any] | None:
         ...
+
+    def now(self) -> dt.datetime: ...
 
 
 # A rule receives the values being written (mutable: it may derive fields), the
@@ -92,17 +98,16 @@ class EntitySpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
         object.__setattr__(self, "memo", {})
-        object.__setattr__(self, "columns", tuple(f for f in self.fields if not f.is_custom))
+        object.__setattr__(self, "columns", tuple(f for f in self.fields
+                                                  if not f.is_custom and not f.virtual))
         object.__setattr__(self, "custom", tuple(f for f in self.fields if f.is_custom))
 
     def field(self, name: str) -> FieldSpec:
         try:
             return self.by_name[name]
         except KeyError:
-            raise ValidationError(
-                f"Unknown field '{name}' on {self.name}", (Problem(name, "unknown field"),)
-            ) from None
-
+            raise invalid(name, "unknown field", Reason.UNKNOWN_FIELD,
+                          text=f"Unknown field '{name}' on {self.name}") from None
 
     def with_custom(self, extra: tuple[FieldSpec, ...]) -> EntitySpec:
-        return replace(self, fields=self.columns + extra)
+        return replace(self, fields=tuple(f for f in self.fields if not f.is_custom) + extra)

@@ -14,7 +14,7 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from .errors import Problem, ValidationError
+from .errors import ValidationError, invalid
 
 
 class Kind(StrEnum):
@@ -35,32 +35,82 @@ FLOAT_LIMIT = 1e15
 
 
 def _fail(field: str, message: str) -> ValidationError:
-    return ValidationError(f"{field}: {message}", (Problem(field, message),))
+    return invalid(field, message)
 
 
-def _has_nul(value: Any) -> bool:
+def has_nul(value: Any) -> bool:
+    """Whether a string, or any string inside a JSON value, holds a NUL character
+    (which PostgreSQL refuses in text and in JSON)."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(has_nul(v) for v in value)
     return False
 
 
+def clean_text(field: str, value: Any, max_length: int | None = None, *,
+               blank: bool = True) -> str:
+    """The one text sanitiser: ``value`` as a storable string, or ValidationError (not a
+    string, a NUL character, too long, or blank when ``blank`` is false)."""
+    if not isinstance(value, str):
+        raise _fail(field, "must be a string")
+    if "\x00" in value:
+        raise _fail(field, "must not contain NUL characters")
+    if max_length is not None and len(value) > max_length:
+        raise _fail(field, f"must be at most {max_length} characters")
+    if not blank and not value.strip():
+        raise _fail(field, "must not be empty")
+    return value
+
+
+_ASCII_INT = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+def parse_int(text: Any, low: int = INT_MIN, high: int = INT_MAX) -> int | None:
+    """The one integer parser for text from the wire (paths, query strings, loose bodies):
+    ASCII digits with an optional sign, between ``low`` and ``high``; None otherwise.
+    (``str.isdigit`` and ``int`` also take "①", "¹" and "٣", which are not numbers here.)"""
+    if not isinstance(text, str):
+        return None
+    stripped = text.strip()
+    if not _ASCII_INT.fullmatch(stripped):
+        return None
+    value = int(stripped)
+    return value if low <= value <= high else None
+
+
 def parse_datetime(text: str) -> dt.datetime:
-    """Parse ``YYYY-MM-DD[ T]HH:MM[:SS][Z|+00:00]`` or a bare date into naive UTC."""
+    """Parse ``YYYY-MM-DD[ T]HH:MM[:SS][Z|+00:00]`` or a bare date into naive UTC.
+
+    ValueError for anything else, including a time-zone offset that moves the moment
+    out of years 1..9999."""
     value = text.strip()
+    if not value.isascii():
+        raise ValueError(f"not a date-time: {value[:40]!r}")
     if len(value) == 10:
         return dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError("the moment lies outside years 1 to 9999") from None
     return parsed.replace(microsecond=0)
 
 
-_INTEGER = re.compile(r"-?\d{1,18}")
-_DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,16})?")
+def parse_date(text: str) -> dt.date:
+    """``YYYY-MM-DD``; a date-time gives its (UTC) date. ValueError otherwise."""
+    value = text.strip()
+    if len(value) > 10:
+        return parse_datetime(value).date()
+    if not value.isascii():
+        raise ValueError(f"not a date: {value[:40]!r}")
+    return dt.date.fromisoformat(value)
+
+
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,16})?")
 
 
 def loosen(kind: Kind, value: Any) -> Any:
@@ -74,9 +124,9 @@ def loosen(kind: Kind, value: Any) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
     elif kind in (Kind.INT, Kind.REF):
-        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-            return int(value)
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, str) and (number := parse_int(value)) is not None:
+            return number
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
             return int(value)
     elif kind is Kind.FLOAT and isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
         return float(value)
@@ -106,13 +156,7 @@ def coerce(kind: Kind, field: str, value: Any, max_length: int | None = None) ->
             raise _fail(field, "is out of range")
         return number
     if kind is Kind.TEXT:
-        if not isinstance(value, str):
-            raise _fail(field, "must be a string")
-        if "\x00" in value:
-            raise _fail(field, "must not contain NUL characters")
-        if max_length is not None and len(value) > max_length:
-            raise _fail(field, f"must be at most {max_length} characters")
-        return value
+        return clean_text(field, value, max_length)
     if kind is Kind.BOOL:
         if not isinstance(value, bool):
             raise _fail(field, "must be a boolean")
@@ -123,7 +167,7 @@ def coerce(kind: Kind, field: str, value: Any, max_length: int | None = None) ->
         if not isinstance(value, str):
             raise _fail(field, "must be a date (YYYY-MM-DD)")
         try:
-            return dt.date.fromisoformat(value.strip())
+            return dt.date.fromisoformat(value.strip()) if value.isascii() else _no_date()
         except ValueError:
             raise _fail(field, "must be a date (YYYY-MM-DD)") from None
     if kind is Kind.DATETIME:
@@ -139,6 +183,8 @@ def coerce(kind: Kind, field: str, value: Any, max_length: int | None = None) ->
         if not isinstance(value, str):
             raise _fail(field, "must be a time (HH:MM[:SS])")
         try:
+            if not value.isascii():
+                raise ValueError(value)
             parsed = dt.time.fromisoformat(value.strip())
         except ValueError:
             raise _fail(field, "must be a time (HH:MM[:SS])") from None
@@ -146,7 +192,11 @@ def coerce(kind: Kind, field: str, value: Any, max_length: int | None = None) ->
     if kind is Kind.JSON:
         if not isinstance(value, list | dict):
             raise _fail(field, "must be a list or an object")
-        if _has_nul(value):
+        if has_nul(value):
             raise _fail(field, "must not contain NUL characters")
         return value
     raise AssertionError(f"unhandled kind {kind}")
+
+
+def _no_date() -> dt.date:
+    raise ValueError("not a date")

@@ -58,12 +58,21 @@ class Keyset:
 
 
 @dataclass(frozen=True)
+class Cursor:
+    """Rows after the position an opaque cursor names (a page's ``next_cursor``, made for
+    the same sort); ``token`` None: the first page."""
+
+    token: str | None
+    limit: int
+
+
+@dataclass(frozen=True)
 class Query:
     """What to read. ``id`` is always appended to ``sort`` as the final tie-breaker."""
 
     where: Filter | None = None
     sort: tuple[Sort, ...] = ()
-    page: Offset | Keyset = Offset(0, 100)
+    page: Offset | Keyset | Cursor = Offset(0, 100)
     fields: tuple[str, ...] | None = None
 
 

@@ -22,26 +22,26 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..domain.errors import Problem, ValidationError
+from ..domain.errors import Reason, ValidationError, invalid
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind, coerce
 from ..store.codec import encode
-from .ast import And, Cond, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
+from .ast import And, Cond, Cursor, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
 from .operators import MAX_CONDITIONS, MAX_IN_VALUES, OPERATORS, in_values
 
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 _SAFE_KEY = re.compile(r"^[a-z0-9_]{1,80}$")
 
 
-def _bad(field: str | None, message: str) -> ValidationError:
-    return ValidationError(message, (Problem(field, message),))
+def _bad(field: str | None, message: str, reason: Reason = Reason.BAD_FILTER) -> ValidationError:
+    return invalid(field, message, reason, text=message)
 
 
 @lru_cache(maxsize=4096)
 def ident(name: str) -> str:
     """A quoted identifier; names come from the registry, this is a second guard."""
     if not _SAFE_NAME.match(name):
-        raise _bad(None, f"invalid identifier {name[:80]!r}")
+        raise _bad(None, f"invalid identifier {name[:80]!r}", Reason.INVALID)
     return f'"{name}"'
 
 
@@ -70,6 +70,8 @@ def field_expr(entity: EntitySpec, spec: FieldSpec, backend: str) -> str:
 
 
 def _field_expr(entity: EntitySpec, spec: FieldSpec, backend: str) -> str:
+    if spec.virtual:
+        raise _bad(spec.name, f"Field '{spec.name}' cannot be filtered or sorted on")
     table = ident(entity.table)
     if not spec.is_custom:
         return f"{table}.{ident(spec.name)}"
@@ -252,10 +254,12 @@ def compile_list(query: Query, entity: EntitySpec, company_id: int, backend: str
     select = _select(entity, columns)
     where = where_clause(query.where, entity, company_id, params)
     page = query.page
+    if isinstance(page, Cursor):
+        raise AssertionError("the records service turns a Cursor into a Keyset")
     if isinstance(page, Keyset) and page.after is not None:
         if len(page.after) != len(keys) or any(
                 v is None and _never_null(spec) for v, (_, spec, _) in zip(page.after, keys, strict=True)):
-            raise _bad("cursor", "Invalid cursor")
+            raise _bad("cursor", "Invalid cursor", Reason.BAD_PARAMETER)
         values = [None if v is None else value_of(spec, v, backend)
                   for v, (_, spec, _) in zip(page.after, keys, strict=True)]
         if backend == "sqlite" and len(keys) > 1 and _row_value(keys):
@@ -314,17 +318,22 @@ def _sqlite_seek(query: Query, entity: EntitySpec, company_id: int,
 
 
 def compile_fetch(entity: EntitySpec, ids: Sequence[int], company_id: int, backend: str, *,
-                  live_only: bool = False, fields: Sequence[str] | None = None) -> Compiled:
+                  live_only: bool = False, fields: Sequence[str] | None = None,
+                  lock: bool = False) -> Compiled:
     """Records by id, in id order: the same SELECT ``compile_list`` makes for
-    ``id in ids`` (and ``is_deleted = false``), with its text made once per shape."""
+    ``id in ids`` (and ``is_deleted = false``), with its text made once per shape.
+    ``lock``: the rows are locked for the rest of the transaction (PostgreSQL's ``FOR
+    UPDATE``: a concurrent writer of the same rows waits; SQLite has one writer anyway)."""
     columns = columns_of(entity, fields)
-    key = ("fetch", columns, len(ids) == 1, live_only, backend)
+    lock = lock and backend == "postgresql"
+    key = ("fetch", columns, len(ids) == 1, live_only, backend, lock)
     sql: str | None = entity.memo.get(key)
     if sql is None:
         query = Query(where=all_of(Cond("id", "in", [1] if len(ids) == 1 else [1, 2]),
                                    Cond("is_deleted", "eq", False) if live_only else None),
                       page=Keyset(None, len(ids)), fields=None if fields is None else tuple(fields))
-        sql = entity.memo[key] = compile_list(query, entity, company_id, backend).sql
+        sql = compile_list(query, entity, company_id, backend).sql
+        sql = entity.memo[key] = f"{sql} FOR UPDATE" if lock else sql
     live = (encode(Kind.BOOL, backend, False),) if live_only else ()
     return Compiled(sql, (int(company_id), in_values(ids, backend), *live, len(ids) + 1),
                     (Sort("id"),), len(ids), columns)

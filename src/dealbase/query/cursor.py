@@ -9,14 +9,15 @@ from typing import Any
 
 import orjson
 
-from ..domain.errors import Problem, ValidationError
+from ..domain.errors import Problem, Reason, ValidationError
 from .ast import Sort
 
 MAX_CURSOR_LENGTH = 4096
 
 
 def _bad() -> ValidationError:
-    return ValidationError("Invalid cursor", (Problem("cursor", "invalid cursor"),))
+    return ValidationError("Invalid cursor",
+                           (Problem("cursor", "invalid cursor", Reason.BAD_PARAMETER),))
 
 
 def _plain(value: Any) -> Any:
@@ -46,8 +47,11 @@ def decode_cursor(cursor: str, sort: tuple[Sort, ...]) -> tuple[Any, ...]:
         raise _bad()
     if payload.get("s") != [[s.field, int(s.descending)] for s in sort]:
         raise ValidationError("The cursor does not match this sort order",
-                              (Problem("cursor", "does not match the sort order"),))
+                              (Problem("cursor", "does not match the sort order",
+                                       Reason.BAD_PARAMETER),))
     values = payload["v"]
     if len(values) != len(sort) or any(isinstance(v, dict | list) for v in values):
+        raise _bad()
+    if any(isinstance(v, str) and "\x00" in v for v in values):
         raise _bad()
     return tuple(values)

@@ -23,7 +23,9 @@ from __future__ import annotations
 import collections
 import contextlib
 import queue
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,13 +100,13 @@ class Tx:
         rows: list[tuple[Any, ...]] = self._execute(sql, params).fetchall()
         return rows
 
-    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def scalar(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         if self.observe is not None:
             self.observe(sql, params, False)
         row = self._execute(sql, params).fetchone()
         return None if row is None else row[0]
 
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+    def run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
         """Execute a statement; the number of rows it changed."""
         if self.observe is not None:
             self.observe(sql, params, False)
@@ -304,8 +306,18 @@ class Database:
         return await anyio.to_thread.run_sync(self._write_alone, work, size > MAX_GROUP_BYTES)
 
     def _write_alone(self, work: Callable[[Tx], T], big: bool) -> T:
-        with self._big_writes if big else contextlib.nullcontext(), self.tx(write=True) as tx:
-            return work(tx)
+        """PostgreSQL: one transaction; a deadlock or serialisation failure (writers that
+        lock the same rows in another order) undoes it, and it runs again, a few times."""
+        with self._big_writes if big else contextlib.nullcontext():
+            for attempt in range(MAX_RETRIES):
+                try:
+                    with self.tx(write=True) as tx:
+                        return work(tx)
+                except Exception as exc:
+                    if attempt + 1 == MAX_RETRIES or not _retryable(exc):
+                        raise
+                    time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+        raise AssertionError("unreachable")
 
     @contextmanager
     def observed(self, observer: Observer) -> Iterator[None]:
@@ -393,6 +405,18 @@ class Database:
         if not self._in_memory:
             self._pool.close()
         self.engine.dispose()
+
+
+MAX_RETRIES = 5
+
+
+def _retryable(exc: BaseException) -> bool:
+    """A PostgreSQL failure that running the same transaction again may not meet."""
+    try:
+        from psycopg import errors
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, errors.DeadlockDetected | errors.SerializationFailure)
 
 
 def is_integrity_error(exc: BaseException) -> bool:

@@ -1,31 +1,29 @@
-"""dealFields, personFields and organizationFields (v1 by numeric id, v2 by field_code).
+"""``<entity>Fields`` for every view with custom fields (v1 by numeric id, v2 by
+field_code): dealFields, personFields, organizationFields, …
 
-System fields come from the registry (read-only, ``edit_flag: false``); custom
-fields from the company's definitions via the CustomFields service.
+System fields come from the view's own keys (read-only, ``edit_flag: false``); custom
+fields from the company's definitions, read and written through the records service.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ...domain.customfields import FIELD_TYPES, CustomField
-from ...domain.errors import NotFound
+from ...domain.entities import BY_NAME
+from ...domain.errors import NotFound, Reason
 from ...query.ast import Sort
-from ...query.cursor import decode_cursor, encode_cursor
-from ...service import Context
+from ...service import Unit, decode_cursor, encode_cursor
 from ..body import query_params
 from . import params, render
 from .mapping import VIEWS, View
 from .render import v1_time, v2_time
 from .routes import PREFIXES, Api, _routes, record_id
 
-RESOURCES = {"dealFields": "deals", "personFields": "persons",
-             "organizationFields": "organizations"}
 SYSTEM_ID_BASE = 9_000_000  # system field ids sit far above custom field row ids
 V1_FLAGS = ("index_visible_flag", "details_visible_flag", "important_flag", "bulk_edit_allowed",
             "searchable_flag", "filtering_allowed", "sortable_flag")
@@ -36,11 +34,14 @@ V1_TYPE = {"int": "double", "stage": "double", "boolean": "enum",
            "status": "enum"}
 
 
+def resources() -> dict[str, View]:
+    """``<entity>Fields`` -> the v1 view, for every v1 view with custom fields."""
+    return {f"{view.entity}Fields": view for view in VIEWS["v1"].values() if view.has_custom}
+
+
 def _system(view: View, ordinal: int) -> list[dict[str, Any]]:
     """The entity's built-in fields as (id, key, name, field_type) descriptors."""
-    from .mapping import SPECS
-
-    spec = SPECS[view.entity]
+    spec = BY_NAME[view.entity].by_name
     out = []
     for n, attr in enumerate(a for a in view.attrs if a.field is not None):
         f = spec[attr.field or ""]
@@ -51,11 +52,11 @@ def _system(view: View, ordinal: int) -> list[dict[str, Any]]:
 
 
 class FieldHandlers:
-    def __init__(self, api: Api, resource: str, ordinal: int) -> None:
+    def __init__(self, api: Api, view: View, ordinal: int) -> None:
         self.api = api
-        self.v1_view = VIEWS["v1"][RESOURCES[resource]]
-        self.entity = self.v1_view.entity
-        self.system = _system(self.v1_view, ordinal)
+        self.v1_view = view
+        self.entity = view.entity
+        self.system = _system(view, ordinal)
 
     # ---- v1 ----------------------------------------------------------------------------
 
@@ -81,73 +82,78 @@ class FieldHandlers:
                 "subfields": [{"key": f"{f.key}_{s}", "name": f"{f.name} {s}",
                                "field_type": f.field_type} for s in suffixes]}
 
-    def _v1_all(self, ctx: Context) -> list[dict[str, Any]]:
+    def _v1_all(self, unit: Unit) -> list[dict[str, Any]]:
         return ([self._v1_system(d) for d in self.system]
-                + [self._v1_custom(f) for f in self.api.fields.list(ctx, self.entity)])
+                + [self._v1_custom(f) for f in unit.fields(self.entity)])
 
     async def v1_list(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
         q = query_params(request)
-        start = params.integer(q, "start", 0, 0, 10**9)
-        limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
-                               self.api.settings.max_page_size)
-        everything = await run_in_threadpool(self._v1_all, ctx)
-        page = everything[start:start + limit]
-        return render.success(page, additional_data=render.v1_pagination(
-            start, limit, start + limit < len(everything)))
+
+        def work(unit: Unit) -> Response:
+            start = params.integer(q, "start", 0, 0, 10**9)
+            limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
+                                   self.api.settings.max_page_size)
+            everything = self._v1_all(unit)
+            return render.success(everything[start:start + limit],
+                                  additional_data=render.v1_pagination(
+                                      start, limit, start + limit < len(everything)))
+        return await self.api.read(request, work)
 
     async def v1_get(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        field_id = record_id(request)
-        for item in await run_in_threadpool(self._v1_all, ctx):
-            if item["id"] == field_id:
-                return render.success(item)
-        raise NotFound("Field not found")
+        def work(unit: Unit) -> Response:
+            field_id = record_id(request)
+            for item in self._v1_all(unit):
+                if item["id"] == field_id:
+                    return render.success(item)
+            raise NotFound("Field not found")
+        return await self.api.read(request, work)
 
     async def v1_create(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        body = await self.api.body(request)
-        self._known(body, {"name", "field_type", "options", "add_visible_flag"})
-        settings = self._flags(body, ("add_visible_flag",))
-        created = await run_in_threadpool(self.api.fields.create, ctx, self.entity,
-                                          body.get("name"), body.get("field_type"),
-                                          body.get("options"), settings)
-        return render.success(self._v1_custom(created))
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            body = self.api.parse_body(request, raw)
+            self._known(body, {"name", "field_type", "options", "add_visible_flag"})
+            settings = self._flags(body, ("add_visible_flag",))
+            created = unit.create_field(self.entity, body.get("name"), body.get("field_type"),
+                                        body.get("options"), settings)
+            return render.success(self._v1_custom(created))
+        return await self.api.write(request, work, raw)
 
     async def v1_update(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        field_id = record_id(request)
-        body = await self.api.body(request)
-        if isinstance(body, dict) and isinstance(body.get("options"), str):
-            # v1 clients may send options JSON-encoded inside a form or JSON body.
-            body = {**body, "options": params.json_body(body["options"].encode(), 1 << 20)}
-        self._known(body, {"name", "options", "add_visible_flag"})
-        self._not_system(field_id=field_id)
-        options = body.get("options")
-        updated = await run_in_threadpool(
-            lambda: self.api.fields.update(ctx, self.entity, field_id, name=body.get("name"),
-                                           options=options,
-                                           settings=self._flags(body, ("add_visible_flag",))
-                                           or None))
-        return render.success(self._v1_custom(updated))
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            field_id = record_id(request)
+            body = self.api.parse_body(request, raw)
+            if isinstance(body, dict) and isinstance(body.get("options"), str):
+                # v1 clients may send options JSON-encoded inside a form or JSON body.
+                body = {**body, "options": params.json_body(body["options"].encode(), 1 << 20)}
+            self._known(body, {"name", "options", "add_visible_flag"})
+            self._not_system(field_id=field_id)
+            updated = unit.update_field(self.entity, field_id, name=body.get("name"),
+                                        options=body.get("options"),
+                                        settings=self._flags(body, ("add_visible_flag",)) or None)
+            return render.success(self._v1_custom(updated))
+        return await self.api.write(request, work, raw)
 
     async def v1_delete(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        field_id = record_id(request)
-        self._not_system(field_id=field_id)
-        await run_in_threadpool(self.api.fields.delete, ctx, self.entity, [field_id])
-        return render.success({"id": field_id})
+        def work(unit: Unit) -> Response:
+            field_id = record_id(request)
+            self._not_system(field_id=field_id)
+            unit.delete_fields(self.entity, [field_id])
+            return render.success({"id": field_id})
+        return await self.api.write(request, work)
 
     async def v1_bulk_delete(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        raw = query_params(request).get("ids") or ""
-        ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18) for p in raw.split(",") if p.strip()]
-        if not ids:
-            raise params.bad("ids", "Parameter 'ids' is required")
-        for field_id in ids:
-            self._not_system(field_id=field_id)
-        deleted = await run_in_threadpool(self.api.fields.delete, ctx, self.entity, ids)
-        return render.success({"id": deleted})
+        raw = query_params(request).get("ids")
+
+        def work(unit: Unit) -> Response:
+            ids = params.id_list(raw, 500)
+            for field_id in ids:
+                self._not_system(field_id=field_id)
+            return render.success({"id": unit.delete_fields(self.entity, ids)})
+        return await self.api.write(request, work)
 
     # ---- v2 ----------------------------------------------------------------------------
 
@@ -193,84 +199,91 @@ class FieldHandlers:
         include = set(params.csv(query_params(request), "include_fields"))
         unknown = include - {"ui_visibility", "important_fields", "required_fields"}
         if unknown:
-            raise params.bad("include_fields", f"Unknown include_fields: {sorted(unknown)}")
+            raise params.bad("include_fields", f"Unknown include_fields: {sorted(unknown)[:5]}")
         return include
 
     async def v2_list(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        include = self._include(request)
         q = query_params(request)
-        limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
-                               self.api.settings.max_page_size)
-        start = 0
-        if q.get("cursor"):
-            (raw,) = decode_cursor(q["cursor"], _POSITION)
-            if not isinstance(raw, int) or raw < 0:
-                raise params.bad("cursor", "Invalid cursor")
-            start = raw
-        everything = [self._v2_system(d, include) for d in self.system] + [
-            self._v2_custom(f, include)
-            for f in await run_in_threadpool(self.api.fields.list, ctx, self.entity)]
-        more = start + limit < len(everything)
-        return render.success(everything[start:start + limit], additional_data={
-            "next_cursor": encode_cursor(_POSITION, (start + limit,)) if more else None})
 
-    async def _code(self, request: Request, ctx: Context) -> CustomField:
-        code = request.path_params["field_code"]
-        return await run_in_threadpool(lambda: self.api.fields.get(ctx, self.entity, key=code))
+        def work(unit: Unit) -> Response:
+            include = self._include(request)
+            limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
+                                   self.api.settings.max_page_size)
+            start = 0
+            if q.get("cursor"):
+                (raw,) = decode_cursor(q["cursor"], _POSITION)
+                if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < 10**9:
+                    raise params.bad("cursor", "Invalid cursor")
+                start = raw
+            everything = [self._v2_system(d, include) for d in self.system] + [
+                self._v2_custom(f, include) for f in unit.fields(self.entity)]
+            more = start + limit < len(everything)
+            return render.success(everything[start:start + limit], additional_data={
+                "next_cursor": encode_cursor(_POSITION, (start + limit,)) if more else None})
+        return await self.api.read(request, work)
+
+    def _code(self, unit: Unit, request: Request) -> CustomField:
+        return unit.field(self.entity, key=request.path_params["field_code"])
 
     async def v2_get(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        include = self._include(request)
-        code = request.path_params["field_code"]
-        for d in self.system:
-            if d["key"] == code:
-                return render.success(self._v2_system(d, include))
-        return render.success(self._v2_custom(await self._code(request, ctx), include))
+        def work(unit: Unit) -> Response:
+            include = self._include(request)
+            code = request.path_params["field_code"]
+            for d in self.system:
+                if d["key"] == code:
+                    return render.success(self._v2_system(d, include))
+            return render.success(self._v2_custom(self._code(unit, request), include))
+        return await self.api.read(request, work)
 
     async def v2_create(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        body = await self.api.body(request)
-        self._known(body, {"field_name", "field_type", "options", "ui_visibility",
-                           "important_fields", "required_fields", "description"})
-        created = await run_in_threadpool(self.api.fields.create, ctx, self.entity,
-                                          body.get("field_name"), body.get("field_type"),
-                                          body.get("options"), self._v2_settings(body))
-        return render.success(self._v2_custom(created))
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            body = self.api.parse_body(request, raw)
+            self._known(body, {"field_name", "field_type", "options", "ui_visibility",
+                               "important_fields", "required_fields", "description"})
+            created = unit.create_field(self.entity, body.get("field_name"),
+                                        body.get("field_type"), body.get("options"),
+                                        self._v2_settings(body))
+            return render.success(self._v2_custom(created))
+        return await self.api.write(request, work, raw)
 
     async def v2_update(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        body = await self.api.body(request)
-        self._known(body, {"field_name", "ui_visibility", "important_fields", "required_fields",
-                           "description"})
-        self._not_system(key=request.path_params["field_code"])
-        current = await self._code(request, ctx)
-        updated = await run_in_threadpool(
-            lambda: self.api.fields.update(ctx, self.entity, current.id,
-                                           name=body.get("field_name"),
-                                           settings=self._v2_settings(body) or None))
-        return render.success(self._v2_custom(updated))
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            body = self.api.parse_body(request, raw)
+            self._known(body, {"field_name", "ui_visibility", "important_fields",
+                               "required_fields", "description"})
+            self._not_system(key=request.path_params["field_code"])
+            current = self._code(unit, request)
+            updated = unit.update_field(self.entity, current.id, name=body.get("field_name"),
+                                        settings=self._v2_settings(body) or None)
+            return render.success(self._v2_custom(updated))
+        return await self.api.write(request, work, raw)
 
     async def v2_delete(self, request: Request) -> Response:
-        ctx = await self.api.context(request)
-        self._not_system(key=request.path_params["field_code"])
-        current = await self._code(request, ctx)
-        await run_in_threadpool(self.api.fields.delete, ctx, self.entity, [current.id])
-        return render.success(self._v2_custom(current))
+        def work(unit: Unit) -> Response:
+            self._not_system(key=request.path_params["field_code"])
+            current = self._code(unit, request)
+            unit.delete_fields(self.entity, [current.id])
+            return render.success(self._v2_custom(current))
+        return await self.api.write(request, work)
 
-    async def _options(self, request: Request, needs: tuple[str, ...]) -> tuple[Context, list[Any]]:
-        ctx = await self.api.context(request)
+    def _options(self, request: Request, raw: Any, needs: tuple[str, ...]) -> list[Any]:
         self._not_system(key=request.path_params["field_code"])
-        body = await self.api.body(request)
+        body = self.api.parse_body(request, raw)
         if not isinstance(body, list) or not body or len(body) > 1000:
-            raise params.bad("body", "The body must be a non-empty JSON array (at most 1000)")
+            raise params.bad("body", "The body must be a non-empty JSON array (at most 1000)",
+                             Reason.MALFORMED)
         for item in body:
             if not isinstance(item, dict) or set(item) - set(needs) or any(
                     k not in item for k in needs):
-                raise params.bad("body", f"Every item must be an object with {', '.join(needs)}")
+                raise params.bad("body", f"Every item must be an object with {', '.join(needs)}",
+                                 Reason.MALFORMED)
             if "id" in item and (not isinstance(item["id"], int) or isinstance(item["id"], bool)):
-                raise params.bad("id", "Option ids are integers")
-        return ctx, body
+                raise params.bad("id", "Option ids are integers", Reason.INVALID)
+        return body
 
     def _option_list(self, f: CustomField, ids: set[int] | None = None) -> Response:
         data = [{"id": o.id, "label": o.label} for o in f.options
@@ -278,78 +291,84 @@ class FieldHandlers:
         return render.success(data, additional_data={})
 
     async def v2_add_options(self, request: Request) -> Response:
-        ctx, body = await self._options(request, ("label",))
-        code = request.path_params["field_code"]
-        before = {o.id for o in (await self._code(request, ctx)).options}
-        updated = await run_in_threadpool(self.api.fields.add_options, ctx, self.entity, code,
-                                          [i["label"] for i in body])
-        return self._option_list(updated, {o.id for o in updated.options} - before)
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            body = self._options(request, raw, ("label",))
+            code = request.path_params["field_code"]
+            before = {o.id for o in self._code(unit, request).options}
+            updated = unit.add_options(self.entity, code, [i["label"] for i in body])
+            return self._option_list(updated, {o.id for o in updated.options} - before)
+        return await self.api.write(request, work, raw)
 
     async def v2_update_options(self, request: Request) -> Response:
-        ctx, body = await self._options(request, ("id", "label"))
-        code = request.path_params["field_code"]
-        updated = await run_in_threadpool(self.api.fields.relabel_options, ctx, self.entity,
-                                          code, {i["id"]: i["label"] for i in body})
-        return self._option_list(updated, {i["id"] for i in body})
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            body = self._options(request, raw, ("id", "label"))
+            code = request.path_params["field_code"]
+            updated = unit.relabel_options(self.entity, code, {i["id"]: i["label"] for i in body})
+            return self._option_list(updated, {i["id"] for i in body})
+        return await self.api.write(request, work, raw)
 
     async def v2_delete_options(self, request: Request) -> Response:
-        ctx, body = await self._options(request, ("id",))
-        code = request.path_params["field_code"]
-        current = await self._code(request, ctx)
-        ids = [i["id"] for i in body]
-        await run_in_threadpool(self.api.fields.remove_options, ctx, self.entity, code, ids)
-        return render.success([{"id": o.id, "label": o.label} for o in current.options
-                               if o.id in ids], additional_data={})
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            body = self._options(request, raw, ("id",))
+            current = self._code(unit, request)
+            ids = [i["id"] for i in body]
+            unit.remove_options(self.entity, current.key, ids)
+            return render.success([{"id": o.id, "label": o.label} for o in current.options
+                                   if o.id in ids], additional_data={})
+        return await self.api.write(request, work, raw)
 
     # ---- shared ------------------------------------------------------------------------
 
     def _known(self, body: Any, allowed: set[str]) -> None:
         if not isinstance(body, dict):
-            raise params.bad("body", "The request body must be a JSON object")
+            raise params.bad("body", "The request body must be a JSON object", Reason.MALFORMED)
         unknown = set(body) - allowed
         if unknown:
-            raise params.bad("body", f"Unknown field(s): {', '.join(sorted(unknown))}")
+            raise params.bad("body", f"Unknown field(s): {', '.join(sorted(unknown))[:200]}",
+                             Reason.UNKNOWN_FIELD)
         options = body.get("options")
         if options is not None and not (
             isinstance(options, list) and all(isinstance(o, dict) for o in options)
         ):
-            raise params.bad("options", "options must be a list of objects with a label")
+            raise params.bad("options", "options must be a list of objects with a label",
+                             Reason.INVALID)
 
     def _flags(self, body: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
         out = {}
         for name in names:
             if name in body:
                 value = body[name]
-                if value in (0, 1, "0", "1") and not isinstance(value, bool):
+                if value in (0, 1, "0", "1") and not isinstance(value, bool | float):
                     value = bool(int(value))
                 if not isinstance(value, bool):
-                    raise params.bad(name, f"{name} must be a boolean")
+                    raise params.bad(name, f"{name} must be a boolean", Reason.INVALID)
                 out[name] = value
         return out
 
     def _v2_settings(self, body: dict[str, Any]) -> dict[str, Any]:
         settings: dict[str, Any] = {}
-        for block in ("ui_visibility", "important_fields", "required_fields"):
-            if block in body:
-                if not isinstance(body[block], dict):
-                    raise params.bad(block, f"{block} must be an object")
-                settings[block] = body[block]
-        if "description" in body:
-            if body["description"] is not None and not isinstance(body["description"], str):
-                raise params.bad("description", "description must be a string")
-            settings["description"] = body["description"]
+        for name in ("ui_visibility", "important_fields", "required_fields", "description"):
+            if name in body:
+                settings[name] = body[name]  # the service checks their shapes
         return settings
 
     def _not_system(self, field_id: int | None = None, key: str | None = None) -> None:
         for d in self.system:
             if d["id"] == field_id or d["key"] == key:
-                raise params.bad("field", "System fields cannot be changed or deleted")
+                raise params.bad("field", "System fields cannot be changed or deleted",
+                                 Reason.READ_ONLY)
 
 
 def field_routes(api: Api) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for ordinal, resource in enumerate(RESOURCES):
-        h = FieldHandlers(api, resource, ordinal)
+    for ordinal, (resource, view) in enumerate(resources().items()):
+        h = FieldHandlers(api, view, ordinal)
         v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
         routes += _routes(v1, f"/{resource}", h.v1_list, ["GET"])
         routes += _routes(v1, f"/{resource}", h.v1_create, ["POST"])

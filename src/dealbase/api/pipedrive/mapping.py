@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ...domain.entities import ENTITIES
-from ...domain.errors import Problem, ValidationError
+from ...domain.entities import BY_NAME
+from ...domain.errors import Problem, Reason, ValidationError
 from ...domain.spec import FieldSpec
-from ...domain.types import Kind, coerce
+from ...domain.types import Kind, coerce, parse_int
 from ...query.ast import Cond, Filter, Or, Sort, all_of
 
 Record = dict[str, Any]
@@ -103,7 +103,7 @@ class View:
         return canonical
 
 
-SPECS: dict[str, dict[str, FieldSpec]] = {e.name: dict(e.by_name) for e in ENTITIES}
+SPECS: dict[str, dict[str, FieldSpec]] = {name: dict(e.by_name) for name, e in BY_NAME.items()}
 
 
 def kind_of(entity: str, canonical: str) -> Kind:
@@ -257,11 +257,11 @@ def timezone_offset(name: str) -> str:
 # ---- list filters ----------------------------------------------------------------------
 
 def _int(param: str, value: str) -> int:
-    text = value.strip()
-    if not text.isdigit() or len(text) > 18:
+    found = parse_int(value, 1)
+    if found is None:
         raise ValidationError(f"Parameter '{param}' must be a positive integer",
-                              (Problem(param, "must be a positive integer"),))
-    return int(text)
+                              (Problem(param, "must be a positive integer", Reason.BAD_PARAMETER),))
+    return found
 
 
 def eq_int(param: str, canonical: str) -> Callable[[str], Filter]:
@@ -273,7 +273,7 @@ def id_list(param: str, limit: int = 100) -> Callable[[str], Filter]:
         ids = [_int(param, v) for v in value.split(",") if v.strip()]
         if not ids or len(ids) > limit:
             raise ValidationError(f"Parameter '{param}' takes 1 to {limit} ids",
-                                  (Problem(param, f"takes 1 to {limit} ids"),))
+                                  (Problem(param, f"takes 1 to {limit} ids", Reason.BAD_PARAMETER),))
         return Cond("id", "in", ids)
     return build
 
@@ -284,7 +284,11 @@ def starts_with(canonical: str) -> Callable[[str], Filter]:
 
 def time_bound(param: str, op: str) -> Callable[[str], Filter]:
     def build(value: str) -> Filter:
-        return Cond("updated_at", op, coerce(Kind.DATETIME, param, value))
+        try:
+            return Cond("updated_at", op, coerce(Kind.DATETIME, param, value))
+        except ValidationError as error:
+            raise ValidationError(error.message, (Problem(param, "must be a date-time",
+                                                          Reason.BAD_PARAMETER),)) from None
     return build
 
 
@@ -299,7 +303,7 @@ def deal_status(allow_all_not_deleted: bool) -> Callable[[str], Filter]:
         if not wanted or any(v not in allowed for v in wanted):
             raise ValidationError(
                 f"Parameter 'status' must be one of {', '.join(sorted(allowed))}",
-                (Problem("status", "invalid status"),))
+                (Problem("status", "invalid status", Reason.BAD_PARAMETER),))
         parts: list[Filter] = []
         live = [v for v in wanted if v in DEAL_STATUSES]
         if "all_not_deleted" in wanted:

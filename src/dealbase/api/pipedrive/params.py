@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...domain.errors import Problem, ValidationError
+from ...domain.errors import Problem, Reason, ValidationError, invalid
 from ...domain.registry import Schema
-from ...domain.types import Kind, loosen
+from ...domain.types import Kind, loosen, parse_int
 from ...query.ast import Cond, Filter, Sort, all_of
 from ..body import json_body
 from . import customvalues
@@ -22,21 +22,38 @@ _SORT_ITEM = re.compile(r"^\s*([A-Za-z0-9_]{1,80})(?:\s+(ASC|DESC|asc|desc))?\s*
 MAX_SORT_KEYS = 5
 
 
-def bad(param: str, message: str) -> ValidationError:
-    return ValidationError(message, (Problem(param, message),))
+def bad(param: str, message: str, reason: Reason = Reason.BAD_PARAMETER) -> ValidationError:
+    return invalid(param, message, reason, text=message)
 
 
 def integer(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    text = raw.strip()
-    if not text.lstrip("-").isdigit() or len(text) > 12:
+    value = parse_int(raw)
+    if value is None:
         raise bad(name, f"Parameter '{name}' must be an integer")
-    value = int(text)
     if not low <= value <= high:
         raise bad(name, f"Parameter '{name}' must be between {low} and {high}")
     return value
+
+
+def id_list(raw: str | None, most: int, name: str = "ids") -> list[int]:
+    """``ids=1,2,3``: positive ids, at least one and at most ``most``."""
+    if not raw:
+        raise bad(name, f"Parameter '{name}' is required")
+    ids = []
+    for part in raw.split(","):
+        if part.strip():
+            found = parse_int(part, 1)
+            if found is None:
+                raise bad(name, f"Parameter '{name}' must be a list of positive integers")
+            ids.append(found)
+    if not ids:
+        raise bad(name, f"Parameter '{name}' is required")
+    if len(ids) > most:
+        raise bad(name, f"at most {most} ids at once")
+    return ids
 
 
 def flag(params: Mapping[str, str], name: str) -> bool:
@@ -68,12 +85,12 @@ def v1_sort(view: View, schema: Schema, text: str | None) -> tuple[Sort, ...]:
         return ()
     items = text.split(",")
     if len(items) > MAX_SORT_KEYS:
-        raise bad("sort", f"At most {MAX_SORT_KEYS} sort fields")
+        raise bad("sort", f"At most {MAX_SORT_KEYS} sort fields", Reason.BAD_SORT)
     keys = []
     for item in items:
         match = _SORT_ITEM.match(item)
         if match is None:
-            raise bad("sort", f"Invalid sort item '{item.strip()[:80]}'")
+            raise bad("sort", f"Invalid sort item '{item.strip()[:80]}'", Reason.BAD_SORT)
         field = _sortable(view, schema, match.group(1))
         keys.append(Sort(field, (match.group(2) or "ASC").upper() == "DESC"))
     return tuple(keys)
@@ -106,8 +123,8 @@ def filters(view: View, params: Mapping[str, str]) -> Filter | None:
 
 def _lenient(kind: Kind, key: str, value: Any, style: str) -> Any:
     """v1 accepts numbers as strings and flags as 0/1."""
-    if style == "str" and isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if style == "str" and isinstance(value, str) and (number := parse_int(value)) is not None:
+        return number
     if kind in (Kind.INT, Kind.REF) and isinstance(value, dict) and "value" in value:
         return value["value"]  # v1 GET returns refs as objects; clients echo them back
     return loosen(kind, value)
@@ -119,10 +136,11 @@ def _address(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"address": value}
     if not isinstance(value, dict):
-        raise bad("address", "address must be an object with 'value'")
+        raise bad("address", "address must be an object with 'value'", Reason.INVALID)
     unknown = set(value) - {"value", *ORG_ADDRESS}
     if unknown:
-        raise bad("address", f"address has unknown keys {sorted(unknown)}")
+        raise bad("address", f"address has unknown keys {sorted(unknown)[:5]}",
+                  Reason.UNKNOWN_FIELD)
     return {"address": value.get("value"),
             **{f"address_{p}": value[p] for p in ORG_ADDRESS if p in value}}
 
@@ -134,7 +152,7 @@ def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
     unknown ones; v2 refuses anything that is not writable.
     """
     if not isinstance(body, dict):
-        raise bad("body", "The request body must be a JSON object")
+        raise bad("body", "The request body must be a JSON object", Reason.MALFORMED)
     spec = schema.entity(view.entity)
     custom_by_key = {c.key: c for c in schema.custom_of(view.entity)} if view.has_custom else {}
     inputs = view.inputs
@@ -157,7 +175,7 @@ def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
             out[attr.field] = value
         elif view.version == "v2" and key == "custom_fields" and view.has_custom:
             if not isinstance(value, dict):
-                raise bad("custom_fields", "custom_fields must be an object")
+                raise bad("custom_fields", "custom_fields must be an object", Reason.INVALID)
             for ckey, cvalue in value.items():
                 if ckey not in custom_by_key:
                     unknown.append(f"custom_fields.{ckey}")
@@ -175,7 +193,8 @@ def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
             unknown.append(key)
     if unknown:
         raise ValidationError(f"Unknown or read-only field(s): {', '.join(unknown[:20])}",
-                              tuple(Problem(k, "unknown field") for k in unknown[:20]))
+                              tuple(Problem(k, "unknown field", Reason.UNKNOWN_FIELD)
+                                    for k in unknown[:20]))
     return out
 
 
@@ -185,12 +204,12 @@ def _labels(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return [value]
     if isinstance(value, str):
-        parts = [p.strip() for p in value.split(",") if p.strip()]
-        if not all(p.isdigit() for p in parts):
-            raise bad("label", "label must be label ids")
-        return [int(p) for p in parts]
+        parts = [parse_int(p, 1) for p in value.split(",") if p.strip()]
+        if any(p is None for p in parts):
+            raise bad("label", "label must be label ids", Reason.INVALID)
+        return parts
     return value
 
 
-__all__ = ["bad", "csv", "filters", "flag", "integer", "json_body", "v1_sort",
+__all__ = ["bad", "csv", "filters", "flag", "id_list", "integer", "json_body", "v1_sort",
            "v2_sort", "values"]

@@ -8,10 +8,19 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from ...api.errors import status_of
-from ...domain.errors import DealbaseError
+from ...domain.errors import DealbaseError, Reason
 
 ERROR_INFO = "Please check developers.pipedrive.com for more information about Pipedrive API."
+
+# The dialect's one table from an error's reason to its HTTP status.
+STATUS: dict[Reason, int] = {
+    Reason.INVALID: 400, Reason.UNKNOWN_FIELD: 400, Reason.READ_ONLY: 400,
+    Reason.REQUIRED: 400, Reason.MISSING_RELATED: 400, Reason.MALFORMED: 400,
+    Reason.BAD_PARAMETER: 400, Reason.BAD_FILTER: 400, Reason.BAD_SORT: 400,
+    Reason.UNAUTHENTICATED: 401, Reason.FORBIDDEN: 403, Reason.NOT_FOUND: 404,
+    Reason.UNKNOWN_RESOURCE: 404, Reason.METHOD_NOT_ALLOWED: 405, Reason.DUPLICATE: 409,
+    Reason.CONFLICT: 409, Reason.TOO_LARGE: 413, Reason.INTERNAL: 500,
+}
 
 
 class JSON(Response):
@@ -55,7 +64,7 @@ def error(message: str, status: int) -> JSON:
 
 
 def from_exception(exc: DealbaseError) -> JSON:
-    return error(exc.message, status_of(exc))
+    return error(exc.message, STATUS[exc.reason])
 
 
 def v1_pagination(start: int, limit: int, more: bool) -> dict[str, Any]:

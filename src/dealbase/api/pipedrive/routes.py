@@ -1,7 +1,9 @@
 """Routes of the Pipedrive dialect, generated from the views, and their generic handlers.
 
-Every handler: authenticate, parse (params.py), call the records service in a
-worker thread, render (present.py/render.py). Errors leave through ``render.error``.
+Every handler parses the request (params.py), hands one function of a ``Unit`` to the
+records service (``Api.read``/``Api.write``: the service signs the caller in, opens the
+transaction and decides where it runs) and renders (present.py/render.py). Errors
+leave through ``render.error``.
 """
 
 from __future__ import annotations
@@ -11,20 +13,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ...accounts import Accounts
-from ...domain.errors import DealbaseError, NotFound
-from ...fields import CustomFields
-from ...query.ast import Cond, Filter, Keyset, Offset, Query, all_of
-from ...query.compile import full_sort
-from ...query.cursor import decode_cursor, encode_cursor
-from ...service import MAX_BULK, Context, Records
+from ...domain.errors import DealbaseError, NotFound, Reason
+from ...domain.types import parse_int
+from ...query.ast import Cond, Cursor, Filter, Offset, Query, all_of
+from ...service import MAX_BULK, Context, Credentials, Service, Unit
 from ...settings import Settings
-from ...store.database import Tx
 from ..body import query_params, read_capped
 from . import params, render
 from .mapping import VIEWS, View
@@ -41,38 +38,29 @@ class Api:
     """What the handlers need; built once by create_app."""
 
     settings: Settings
-    records: Records
-    accounts: Accounts
-    fields: CustomFields
+    service: Service
 
     def __post_init__(self) -> None:
-        self.presenter = Presenter(self.records)
+        self.presenter = Presenter()
 
     @staticmethod
-    def token(request: Request) -> str:
+    def credentials(request: Request) -> Credentials:
         token = query_params(request).get("api_token") or request.headers.get("x-api-token")
         if not token:
             auth = request.headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
                 token = auth[7:].strip()
-        return token or ""
+        return Credentials(token or "")
 
-    async def context(self, request: Request) -> Context:
-        return await self.call(self.accounts.authenticate, self.token(request))
+    async def read(self, request: Request, work: Callable[[Unit], T]) -> T:
+        """``work(unit)`` for the request's caller, in one read transaction."""
+        return await self.service.read(self.credentials(request), work)
 
-    async def call(self, work: Callable[..., T], *args: Any) -> T:
-        """Run a request's store work where the backend wants it: SQLite's statements are
-        in-process and short, so they run on the event loop (a thread hop costs more than
-        they do); PostgreSQL's wait on the network, so they run in the thread pool, one
-        hop per request."""
-        if self.records.db.backend == "sqlite":
-            return work(*args)
-        return await run_in_threadpool(work, *args)
-
-    async def write(self, work: Callable[[Tx], T], raw: bytes | DealbaseError = b"") -> T:
-        """Run a request's write unit (``Database.write_unit``); ``raw``: its body."""
-        return await self.records.db.write_unit(
-            work, 0 if isinstance(raw, DealbaseError) else len(raw))
+    async def write(self, request: Request, work: Callable[[Unit], T],
+                    raw: bytes | DealbaseError = b"") -> T:
+        """``work(unit)`` for the request's caller, as one write unit; ``raw``: its body."""
+        return await self.service.write(self.credentials(request), work,
+                                        size=0 if isinstance(raw, DealbaseError) else len(raw))
 
     async def raw_body(self, request: Request) -> bytes | DealbaseError:
         """The body's bytes, or the refusal to read it (raised after authentication)."""
@@ -90,9 +78,6 @@ class Api:
 
             return dict(parse_qsl(bytes(raw).decode("utf-8", "replace")))
         return params.json_body(bytes(raw), self.settings.max_body_bytes)
-
-    async def body(self, request: Request) -> Any:
-        return self.parse_body(request, await self.raw_body(request))
 
     @staticmethod
     def company_info(ctx: Context) -> dict[str, Any]:
@@ -112,10 +97,10 @@ def guarded(handler: Handler) -> Handler:
 
 
 def record_id(request: Request, name: str = "id") -> int:
-    raw = request.path_params[name]
-    if not raw.isdigit() or len(raw) > 18:
+    found = parse_int(request.path_params[name], 1)
+    if found is None or not request.path_params[name].isdigit():
         raise NotFound("Not found")
-    return int(raw)
+    return found
 
 
 def selected(request: Request, data: Any) -> Any:
@@ -133,13 +118,12 @@ def selected(request: Request, data: Any) -> Any:
 class Handlers:
     """The generic list/get/create/update/delete handlers for one view.
 
-    Each request is one call of a synchronous function (``Api.call``) that signs in,
-    reads or writes and renders inside one transaction.
+    Each request is one unit of work: the caller signed in, the read or write and the
+    rendering, in one transaction.
     """
 
     def __init__(self, api: Api, view: View) -> None:
         self.api, self.view = api, view
-        self.records = api.records
 
     def _render_opts(self, request: Request) -> dict[str, Any]:
         if self.view.version != "v2":
@@ -157,118 +141,102 @@ class Handlers:
         return {"include": include, "custom_keys": keys or None,
                 "option_labels": params.flag(q, "include_option_labels")}
 
-    def _present(self, tx: Tx, ctx: Context, items: list[dict[str, Any]], opts: dict[str, Any]
+    def _present(self, unit: Unit, items: list[dict[str, Any]], opts: dict[str, Any]
                  ) -> tuple[list[dict[str, Any]], Any]:
         presenter = self.api.presenter
-        rc = presenter.load(ctx, self.view, items, self.api.company_info(ctx)
-                            if self.view.version == "v1" else {}, tx=tx)
+        ctx = unit.ctx
+        rc = presenter.load(unit, self.view, items, self.api.company_info(ctx)
+                            if self.view.version == "v1" else {})
         render = presenter.renderer(self.view, ctx.schema, **opts)
         out = [render(i, rc) for i in items]
-        return out, presenter.related_objects(self.view, rc)
+        return out, presenter.related_objects(self.view, ctx.schema, rc)
 
     async def list(self, request: Request, extra: Any = None) -> Response:
-        return await self.api.call(self._list, request, self.api.token(request), extra)
+        return await self.api.read(request, lambda unit: self._list(unit, request, extra))
 
-    def _list(self, request: Request, token: str, extra: Any,
+    def _list(self, unit: Unit, request: Request, extra: Any,
               parent: tuple[str, int] | None = None) -> Response:
-        with self.records.db.tx() as tx:
-            ctx = self.api.accounts.authenticate(token, tx=tx)
-            if parent is not None:
-                self.records._get(tx, ctx, *parent)
-            if callable(extra):
-                extra = extra(ctx)
-            q = query_params(request)
-            view, settings = self.view, self.api.settings
-            limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
-            if q.get("filter_id"):
-                raise NotFound(f"Filter {q['filter_id'][:20]} not found (saved filters are not "
-                               "supported yet)")
-            if view.version == "v1" and params.flag(q, "owned_by_you"):
-                extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
-            where = all_of(params.filters(view, q), extra)
-            opts = self._render_opts(request)
-            if view.version == "v1":
-                sort = params.v1_sort(view, ctx.schema, q.get("sort"))
-                start = params.integer(q, "start", 0, 0, 10**9) if view.paged else 0
-                if not view.paged:
-                    limit = settings.max_page_size
-                query = Query(where=where, sort=sort or view.default_sort, page=Offset(start, limit))
-                page = self.records._list(tx, ctx, view.entity, query)
-                data, related = self._present(tx, ctx, page.items, opts)
-                additional = render.v1_pagination(start, limit, page.more) if view.paged else None
-                return render.success(selected(request, data), additional_data=additional,
-                                      related_objects=related)
-            sort = params.v2_sort(view, q)
-            cursor = q.get("cursor")
-            after = decode_cursor(cursor, full_sort(ctx.schema.entity(view.entity), sort)) if cursor else None
-            page = self.records._list(tx, ctx, view.entity, Query(where=where, sort=sort,
-                                                                  page=Keyset(after, limit)))
-            data, _ = self._present(tx, ctx, page.items, opts)
-            last = page.last_key()
-            next_cursor = encode_cursor(page.sort, last) if last is not None else None
-            return render.success(data, additional_data={"next_cursor": next_cursor})
+        ctx = unit.ctx
+        if parent is not None:
+            unit.get(*parent)
+        if callable(extra):
+            extra = extra(ctx)
+        q = query_params(request)
+        view, settings = self.view, self.api.settings
+        limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
+        if q.get("filter_id"):
+            raise NotFound(f"Filter {q['filter_id'][:20]} not found (saved filters are not "
+                           "supported yet)")
+        if view.version == "v1" and params.flag(q, "owned_by_you"):
+            extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
+        where = all_of(params.filters(view, q), extra)
+        opts = self._render_opts(request)
+        if view.version == "v1":
+            sort = params.v1_sort(view, ctx.schema, q.get("sort"))
+            start = params.integer(q, "start", 0, 0, 10**9) if view.paged else 0
+            if not view.paged:
+                limit = settings.max_page_size
+            query = Query(where=where, sort=sort or view.default_sort, page=Offset(start, limit))
+            page = unit.list(view.entity, query)
+            data, related = self._present(unit, page.items, opts)
+            additional = render.v1_pagination(start, limit, page.more) if view.paged else None
+            return render.success(selected(request, data), additional_data=additional,
+                                  related_objects=related)
+        sort = params.v2_sort(view, q)
+        page = unit.list(view.entity, Query(where=where, sort=sort,
+                                            page=Cursor(q.get("cursor") or None, limit)))
+        data, _ = self._present(unit, page.items, opts)
+        return render.success(data, additional_data={"next_cursor": page.next_cursor})
 
     async def get(self, request: Request) -> Response:
-        return await self.api.call(self._get, request, self.api.token(request))
+        return await self.api.read(request, lambda unit: self._get(unit, request))
 
-    def _get(self, request: Request, token: str) -> Response:
-        with self.records.db.tx() as tx:
-            ctx = self.api.accounts.authenticate(token, tx=tx)
-            opts = self._render_opts(request)
-            record = self.records._get(tx, ctx, self.view.entity, record_id(request))
-            data, related = self._present(tx, ctx, [record], opts)
+    def _get(self, unit: Unit, request: Request) -> Response:
+        opts = self._render_opts(request)
+        record = unit.get(self.view.entity, record_id(request))
+        data, related = self._present(unit, [record], opts)
         return render.success(selected(request, data[0]), related_objects=related)
 
     async def create(self, request: Request) -> Response:
-        raw, token = await self.api.raw_body(request), self.api.token(request)
-        return await self.api.write(lambda tx: self._write(tx, request, token, raw, None), raw)
+        raw = await self.api.raw_body(request)
+        return await self.api.write(request, lambda unit: self._write(unit, request, raw, None),
+                                    raw)
 
     async def update(self, request: Request) -> Response:
-        raw, token = await self.api.raw_body(request), self.api.token(request)
-        return await self.api.write(lambda tx: self._write(tx, request, token, raw, "id"), raw)
+        raw = await self.api.raw_body(request)
+        return await self.api.write(request, lambda unit: self._write(unit, request, raw, "id"),
+                                    raw)
 
-    def _write(self, tx: Tx, request: Request, token: str, raw: bytes | DealbaseError,
-               target: int | str | None) -> Response:
-        """One write unit (``Api.write``): sign in, write, read back and render."""
-        ctx = self.api.accounts.authenticate(token, tx=tx)
-        if isinstance(target, str):
-            target = record_id(request, target)
-        values = params.values(self.view, ctx.schema, self.api.parse_body(request, raw))
+    def _write(self, unit: Unit, request: Request, raw: bytes | DealbaseError,
+               target: str | None) -> Response:
+        """One write unit: parse, write, render what was stored."""
+        record_key = None if target is None else record_id(request, target)
+        values = params.values(self.view, unit.schema, self.api.parse_body(request, raw))
         self._refuse_deleted_flag(values)
-        if target is None:
-            target = self.records._create(tx, ctx, self.view.entity, values)
+        if record_key is None:
+            record = unit.create(self.view.entity, values)
         else:
-            self.records._update(tx, ctx, self.view.entity, target, values)
-        record = self.records._get(tx, ctx, self.view.entity, target)
-        data, related = self._present(tx, ctx, [record], {})
+            record = unit.update(self.view.entity, record_key, values)
+        data, related = self._present(unit, [record], {})
         status = self.view.create_status if request.method == "POST" else 200
         return render.success(data[0], status=status, related_objects=related)
 
     def _refuse_deleted_flag(self, values: dict[str, Any]) -> None:
         if values.pop("is_deleted", False):
-            raise params.bad("is_deleted", "Use DELETE to delete; is_deleted cannot be set")
+            raise params.bad("is_deleted", "Use DELETE to delete; is_deleted cannot be set",
+                             Reason.READ_ONLY)
 
     async def delete(self, request: Request) -> Response:
-        token = self.api.token(request)
-        return await self.api.write(lambda tx: self._delete(tx, request, token, None, False))
+        return await self.api.write(request, lambda unit: self._delete(unit, request, None, False))
 
     async def bulk_delete(self, request: Request) -> Response:
-        raw, token = query_params(request).get("ids"), self.api.token(request)
-        return await self.api.write(lambda tx: self._delete(tx, request, token, raw, True))
+        raw = query_params(request).get("ids")
+        return await self.api.write(request, lambda unit: self._delete(unit, request, raw, True))
 
-    def _delete(self, tx: Tx, request: Request, token: str, ids: Any, bulk: bool) -> Response:
-        """One write unit (``Api.write``)."""
-        ctx = self.api.accounts.authenticate(token, tx=tx)
-        if not bulk:
-            ids = [record_id(request)]
-        else:
-            if not ids:
-                raise params.bad("ids", "Parameter 'ids' is required")
-            ids = [params.integer({"ids": p}, "ids", 0, 1, 10**18)
-                   for p in ids.split(",") if p.strip()]
-            if len(ids) > MAX_BULK:
-                raise params.bad("ids", f"at most {MAX_BULK} ids at once")
-        deleted = self.records._delete(tx, ctx, self.view.entity, ids)
+    def _delete(self, unit: Unit, request: Request, ids: Any, bulk: bool) -> Response:
+        """One write unit."""
+        ids = params.id_list(ids, MAX_BULK) if bulk else [record_id(request)]
+        deleted = unit.delete(self.view.entity, ids)
         return render.success({"id": deleted if bulk else deleted[0]})
 
 
@@ -337,8 +305,8 @@ def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: boo
         def extra(ctx: Context) -> Filter | None:
             return all_of(Cond(field, "eq", parent_id),
                           Cond("owner_id", "eq", ctx.user_id) if mine else None)
-        return await api.call(handlers._list, request, api.token(request), extra,
-                              (parent, parent_id))
+        return await api.read(request, lambda unit: handlers._list(unit, request, extra,
+                                                                    (parent, parent_id)))
     return handler
 
 

@@ -3,8 +3,10 @@
 A codec reads one key's wire value from a record, writes a wire value into a draft of
 canonical values, turns a filter phrase into a query condition and names what it needs
 loaded. Relations travel as Pipeliner string ids (``PY-7FFFFFFF-…``) on the wire and as
-integer ids in the core; ``Env`` translates between the two within one transaction.
-Clients (users) and SalesUnits (teams) keep integer ids, as in Pipeliner v1.
+integer ids in the core; ``Env`` translates between the two within one unit of work.
+Clients (users) and SalesUnits (teams) keep integer ids, as in Pipeliner v1 (the
+collections say which entities those are). Wire formats are the functions ``wire_time``
+and ``flag01``, which the compiled renderers call too.
 """
 
 from __future__ import annotations
@@ -16,24 +18,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...domain.errors import Problem, ValidationError
+from ...domain.entities.person import with_slot
+from ...domain.errors import Reason, ValidationError
+from ...domain.errors import invalid as _invalid
 from ...domain.spec import FieldSpec
-from ...domain.types import INT_MAX, INT_MIN, Kind, loosen, parse_datetime
+from ...domain.types import INT_MAX, Kind, clean_text, loosen, parse_date, parse_datetime, parse_int
 from ...query.ast import And, Cond, Filter, Not, Or
-from ...query.operators import OPERATORS
 
 Record = dict[str, Any]
-INT_IDS = frozenset({"user", "team"})  # entities whose Pipeliner id is the integer id
-WIRE_NAMES = {"organization": "Account", "person": "Contact", "deal": "Opportunity",
-              "lead": "Lead", "user": "Client", "team": "SalesUnit", "pipeline": "Pipeline",
-              "stage": "Stage", "activity": "Activity", "note": "Note", "product": "Product"}
 UID = re.compile(r"PY-[0-9A-F]{8}-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4,12}",
                  re.IGNORECASE)
 _DATA_ID = re.compile(r"PY-7FFFFFFF-([0-9A-F]{8})-DA7A-4000-8000-([0-9A-F]{12})", re.IGNORECASE)
 
 
-def invalid(key: str, message: str) -> ValidationError:
-    return ValidationError(f"{key}: {message}", (Problem(key, message),))
+def invalid(key: str, message: str, reason: Reason = Reason.INVALID) -> ValidationError:
+    return _invalid(key, message, reason)
 
 
 def data_id(field_id: int, option_id: int) -> str:
@@ -49,11 +48,14 @@ def parse_data_id(text: Any) -> tuple[int, int] | None:
 
 
 class Env:
-    """Uid <-> id translation for one request, memoised; ``resolve``/``load`` hit the store."""
+    """Uid <-> id translation for one request, memoised; ``resolve``/``load`` hit the store.
+    ``names``: each entity's Pipeliner name; ``int_ids``: entities with integer wire ids."""
 
     def __init__(self, resolve: Callable[[str, list[str]], dict[str, int]],
-                 load: Callable[[str, list[int]], dict[int, str]]) -> None:
+                 load: Callable[[str, list[int]], dict[int, str]],
+                 names: Mapping[str, str], int_ids: frozenset[str]) -> None:
         self._resolve, self._load = resolve, load
+        self.names, self.int_ids = names, int_ids
         self.ids: dict[str, dict[str, int]] = {}
         self.uids: dict[str, dict[int, str]] = {}
 
@@ -61,13 +63,14 @@ class Env:
         """The integer id behind a wire id; a ValidationError if none is live."""
         found = self.find(entity, value)
         if found is None:
-            raise invalid(key, f"no {WIRE_NAMES[entity]} with ID {str(value)[:120]}")
+            raise invalid(key, f"no {self.names[entity]} with ID {str(value)[:120]}",
+                          Reason.MISSING_RELATED)
         return found
 
     def find(self, entity: str, value: Any) -> int | None:
-        if entity in INT_IDS:
-            if isinstance(value, str) and value.strip().isdigit():
-                value = int(value)
+        if entity in self.int_ids:
+            if isinstance(value, str):
+                value = parse_int(value, 1)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= INT_MAX:
                 return None
             return value
@@ -80,7 +83,7 @@ class Env:
 
     def prefetch(self, wanted: Mapping[str, Iterable[int]]) -> None:
         for entity, ids in wanted.items():
-            if entity in INT_IDS:
+            if entity in self.int_ids:
                 continue
             known = self.uids.setdefault(entity, {})
             missing = sorted({i for i in ids if i is not None} - set(known))
@@ -90,7 +93,7 @@ class Env:
     def wire(self, entity: str, record_id: int | None) -> Any:
         if record_id is None:
             return None
-        if entity in INT_IDS:
+        if entity in self.int_ids:
             return record_id
         return self.uids.get(entity, {}).get(record_id)
 
@@ -98,11 +101,17 @@ class Env:
 # ---- scalar conversion ------------------------------------------------------------------
 
 def wire_time(value: Any) -> Any:
+    """Date-times as ``YYYY-MM-DD HH:MM:SS``, dates as ``YYYY-MM-DD``; the rest unchanged."""
     if isinstance(value, dt.datetime):
         return value.isoformat(" ", "seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def flag01(value: Any) -> Any:
+    """Booleans as 0/1."""
+    return None if value is None else int(value)
 
 
 def scalar_in(kind: Kind, key: str, value: Any) -> Any:
@@ -114,7 +123,7 @@ def scalar_in(kind: Kind, key: str, value: Any) -> Any:
         raise invalid(key, "must be 0 or 1")
     if kind is Kind.DATE and isinstance(value, str) and len(value.strip()) > 10:
         try:
-            return parse_datetime(value).date()
+            return parse_date(value)
         except ValueError:
             raise invalid(key, "must be a date (YYYY-MM-DD)") from None
     return value
@@ -131,11 +140,13 @@ def filter_value(kind: Kind, key: str, raw: str) -> Any:
                 return False
             raise ValueError
         if kind in (Kind.INT, Kind.REF):
-            number = int(text)
-            if not INT_MIN <= number <= INT_MAX:
+            number = parse_int(text)
+            if number is None:
                 raise ValueError
             return number
         if kind is Kind.FLOAT:
+            if not text.isascii():
+                raise ValueError
             value = float(text)
             if not math.isfinite(value):
                 raise ValueError
@@ -143,14 +154,14 @@ def filter_value(kind: Kind, key: str, raw: str) -> Any:
         if kind is Kind.DATETIME:
             return parse_datetime(text)
         if kind is Kind.DATE:
-            return parse_datetime(text).date() if len(text) > 10 else dt.date.fromisoformat(text)
+            return parse_date(text)
         if kind is Kind.TIME:
-            return dt.time.fromisoformat(text).replace(microsecond=0).isoformat()
+            if not text.isascii():
+                raise ValueError
+            return dt.time.fromisoformat(text).replace(microsecond=0, tzinfo=None).isoformat()
     except ValueError:
         raise invalid(key, f"'{raw[:80]}' is not a valid {kind.value} value") from None
-    if "\x00" in raw:
-        raise invalid(key, "must not contain NUL characters")
-    return raw
+    return clean_text(key, raw)
 
 
 _LIKE = {"ll": "starts_with", "rl": "ends_with", "fl": "contains"}
@@ -161,7 +172,7 @@ def ref_condition(names: Sequence[str], key: str, op: str, raw: str | tuple[str,
                   find: Callable[[str, str], int | None], targets: Sequence[str]) -> Filter:
     """eq/ne/in on references given as wire ids; an unknown id matches nothing."""
     if op not in ("eq", "ne", "in"):
-        raise invalid(key, f"operator {op} does not apply to a reference")
+        raise invalid(key, f"operator {op} does not apply to a reference", Reason.BAD_FILTER)
     values = raw if isinstance(raw, tuple) else (raw,)
     if op != "in" and values == ("",):
         return condition(names[0], Kind.REF, key, op, raw) if len(names) == 1 else Or(tuple(
@@ -180,9 +191,8 @@ def condition(name: str, kind: Kind, key: str, op: str, raw: str | tuple[str, ..
               convert: Callable[[str], Any] | None = None) -> Filter:
     """One phrase on one canonical column. An empty eq/ne value means empty/not empty."""
     to_value = convert or (lambda text: filter_value(kind, key, text))
-    engine_op = {**_LIKE, **_SAME, "in": "in"}[op]
-    if kind not in OPERATORS[engine_op].kinds:
-        raise invalid(key, f"operator {op} does not apply to this field")
+    if kind is Kind.JSON or (kind is Kind.BOOL and op in ("gt", "lt", "ge", "le")):
+        raise invalid(key, f"operator {op} does not apply to this field", Reason.BAD_FILTER)
     if op == "in":
         values = raw if isinstance(raw, tuple) else (raw,)
         return Cond(name, "in", [to_value(v) for v in values])
@@ -194,10 +204,8 @@ def condition(name: str, kind: Kind, key: str, op: str, raw: str | tuple[str, ..
         return empty if op == "eq" else Not(empty)
     if op in _LIKE:
         if kind is not Kind.TEXT:
-            raise invalid(key, f"operator {op} needs a text field")
-        if "\x00" in raw:
-            raise invalid(key, "must not contain NUL characters")
-        return Cond(name, _LIKE[op], raw)
+            raise invalid(key, f"operator {op} needs a text field", Reason.BAD_FILTER)
+        return Cond(name, _LIKE[op], clean_text(key, raw))
     return Cond(name, _SAME[op], to_value(raw))
 
 
@@ -227,9 +235,7 @@ class Codec:
 
     def read(self, record: Record, env: Env) -> Any:
         value = record.get(self.field)
-        if self.kind() is Kind.BOOL:
-            return None if value is None else int(value)
-        return wire_time(value)
+        return flag01(value) if self.kind() is Kind.BOOL else wire_time(value)
 
     def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
         draft[self.field] = scalar_in(self.kind(), key, value)
@@ -310,14 +316,17 @@ class Relations(Codec):
             value = []
         if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
             raise invalid(key, f"must be a list of objects with {self.item_key}")
+        if len(value) > 100:
+            raise invalid(key, "at most 100 items")
         ids: list[int] = []
         primary: int | None = None
         for item in value:
             unknown = set(item) - {self.item_key, "IS_PRIMARY", "ID"}
             if unknown:
-                raise invalid(key, f"unknown keys {sorted(unknown)[:5]} in an item")
+                raise invalid(key, f"unknown keys {sorted(str(k)[:40] for k in unknown)[:5]} "
+                              "in an item", Reason.UNKNOWN_FIELD)
             if self.item_key not in item:
-                raise invalid(key, f"every item needs {self.item_key}")
+                raise invalid(key, f"every item needs {self.item_key}", Reason.REQUIRED)
             record_id = env.id_of(self.target, key, item[self.item_key])
             flag = scalar_in(Kind.BOOL, f"{key}.IS_PRIMARY", item.get("IS_PRIMARY", 0))
             if flag:
@@ -332,7 +341,8 @@ class Relations(Codec):
         draft[self.others] = [i for i in ids if i != primary]
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
-        raise invalid(key, "relation arrays cannot be filtered; filter on the related entity")
+        raise invalid(key, "relation arrays cannot be filtered; filter on the related entity",
+                      Reason.BAD_FILTER)
 
 
 @dataclass(frozen=True)
@@ -350,20 +360,15 @@ class Slot(Codec):
         return items[self.index]["value"] if self.index < len(items) else None
 
     def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
-        if value is not None and not isinstance(value, str):
-            raise invalid(key, "must be a string")
+        if value is not None:
+            value = clean_text(key, value, 255)
         current = draft.get(self.field)
         if current is None:
-            current = [dict(i) for i in ((before or {}).get(self.field) or [])]
-        slots: list[dict[str, Any] | None] = list(current) + [None] * (5 - len(current))
-        slots[self.index] = ({"value": value, "primary": self.index == 0, "label": "work"}
-                             if value else None)
-        draft[self.field] = [s for s in slots if s is not None]
-        for position, item in enumerate(draft[self.field]):
-            item["primary"] = position == 0
+            current = (before or {}).get(self.field) or []
+        draft[self.field] = with_slot(current, self.index, value)
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
-        raise invalid(key, "contact points cannot be filtered yet")
+        raise invalid(key, "contact points cannot be filtered yet", Reason.BAD_FILTER)
 
 
 @dataclass(frozen=True)
@@ -388,12 +393,12 @@ class Computed(Codec):
 
     def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
         if self.assign is None:
-            raise invalid(key, "is read-only")
+            raise invalid(key, "is read-only", Reason.READ_ONLY)
         self.assign(key, value, draft, before)
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
         if not self.sortable:
-            raise invalid(key, "cannot be filtered")
+            raise invalid(key, "cannot be filtered", Reason.BAD_FILTER)
         return super().filter(key, op, raw, env)
 
 
@@ -431,8 +436,8 @@ class Either(Codec):
             if found is not None:
                 draft[name] = found
                 return
-        names = " or ".join(WIRE_NAMES[t] for t in self.targets)
-        raise invalid(key, f"no {names} with ID {str(value)[:120]}")
+        names = " or ".join(env.names[t] for t in self.targets)
+        raise invalid(key, f"no {names} with ID {str(value)[:120]}", Reason.MISSING_RELATED)
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
         if op == "ne" and raw == "":  # set: either reference is set
@@ -465,19 +470,21 @@ class Option(Codec):
             draft[self.field] = None
         elif self.kind() is Kind.JSON:
             items = value if isinstance(value, list) else str(value).split(",")
+            if len(items) > 100:
+                raise invalid(key, "at most 100 options")
             draft[self.field] = [self._option(key, v) for v in items]
         else:
             draft[self.field] = self._option(key, value)
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
         if self.kind() is Kind.JSON:
-            raise invalid(key, "multi-select fields cannot be filtered yet")
+            raise invalid(key, "multi-select fields cannot be filtered yet", Reason.BAD_FILTER)
         return condition(self.field, Kind.INT, key, op, raw,
                          lambda text: self._option(key, text.strip()))
 
 
 __all__ = [
-    "INT_IDS", "UID", "Codec", "Computed", "Either", "Env", "Option", "Ref", "Relations",
-    "Slot", "Uid", "condition", "data_id", "filter_value", "invalid", "parse_data_id",
+    "UID", "Codec", "Computed", "Either", "Env", "Option", "Ref", "Relations",
+    "Slot", "Uid", "condition", "data_id", "filter_value", "flag01", "invalid", "parse_data_id",
     "scalar_in", "wire_time",
 ]

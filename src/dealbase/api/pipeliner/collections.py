@@ -17,14 +17,14 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from ...domain.entities import ENTITIES
-from ...domain.errors import Problem, ValidationError
+from ...domain.entities import BY_NAME as SPECS
+from ...domain.entities.activity import end_of, start_of
+from ...domain.errors import Problem, Reason, ValidationError
 from ...domain.registry import Schema
 from ...domain.spec import FieldSpec
 from ...domain.types import Kind, parse_datetime
 from ...query.ast import Cond, Filter, Sort, all_of
 from .codecs import (
-    INT_IDS,
     Codec,
     Computed,
     Either,
@@ -36,11 +36,12 @@ from .codecs import (
     Slot,
     Uid,
     data_id,
+    flag01,
     invalid,
+    wire_time,
 )
 from .grammar import Phrase
 
-ENTITY_SPECS = {e.name: e for e in ENTITIES}
 # Keys clients echo back or fill in themselves; accepted on input and ignored.
 IGNORED_INPUT = frozenset({
     "CREATED", "MODIFIED", "IS_DELETED", "QUICK_ACCOUNT_NAME", "QUICK_ACCOUNT_EMAIL",
@@ -76,11 +77,12 @@ class Collection:
 
     @cached_property
     def int_ids(self) -> bool:
-        return self.entity in INT_IDS
+        """Whether the wire ``ID`` is the integer id (Clients, SalesUnits)."""
+        return self.static[0].codec.field == "id"
 
     @cached_property
     def has_custom(self) -> bool:
-        return ENTITY_SPECS[self.entity].has_custom_fields
+        return SPECS[self.entity].has_custom_fields
 
     def cols(self, schema: Schema) -> tuple[Col, ...]:
         spec = schema.entity(self.entity)
@@ -101,7 +103,9 @@ class Collection:
     # ---- reading -------------------------------------------------------------------------
 
     def render(self, records: Sequence[Record], env: Env, cols: Sequence[Col],
-               schema: Schema | None = None) -> list[Record]:
+               schema: Schema) -> list[Record]:
+        """The records as this collection's entities, with the keys of ``cols`` (all of
+        them, or a ``loadonly`` choice), by a renderer compiled once per choice."""
         needy = [c for c in cols if type(c.codec).needs is not Codec.needs]
         wanted: dict[str, set[int]] = {}
         for record in records:
@@ -109,12 +113,13 @@ class Collection:
                 for entity, record_id in col.codec.needs(record):
                     wanted.setdefault(entity, set()).add(record_id)
         env.prefetch(wanted)
-        if schema is None or tuple(cols) != self.cols(schema):  # loadonly: key by key
-            return [{c.key: c.codec.read(r, env) for c in cols} for r in records]
         spec = schema.entity(self.entity)
-        render = spec.memo.get(("pipeliner render", self.name))
+        key = ("pipeliner render", self.name, tuple(c.key for c in cols))
+        render = spec.memo.get(key)
         if render is None:
-            render = spec.memo[("pipeliner render", self.name)] = _renderer(self.cols(schema))
+            if len(spec.memo) > 4096:  # loadonly choices are the client's: bounded
+                spec.memo.clear()
+            render = spec.memo[key] = _renderer(tuple(cols))
         return [render(r, env) for r in records]
 
     def select(self, schema: Schema, loadonly: Iterable[str]) -> tuple[Col, ...]:
@@ -122,19 +127,21 @@ class Collection:
         chosen = []
         for key in loadonly:
             if key not in known:
-                raise invalid("loadonly", f"{self.entity_name} has no field {key[:80]}")
+                raise invalid("loadonly", f"{self.entity_name} has no field {key[:80]}",
+                              Reason.BAD_PARAMETER)
             chosen.append(known[key])
         return tuple(chosen) or self.cols(schema)
 
     def speak(self, error: ValidationError) -> ValidationError:
         """The same error with canonical field names replaced by this collection's keys."""
         keys = {f: c.key for c in reversed(self.static) for f in c.codec.reads}
-        problems = tuple(Problem(keys.get(p.field or "", p.field), p.message)
+        keys["end_at"] = "END_DATE"
+        problems = tuple(Problem(keys.get(p.field or "", p.field), p.message, p.reason)
                          for p in error.problems)
         if not problems:
             return error
         message = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
-        return ValidationError(message, problems)
+        return ValidationError(message, problems, error.reason)
 
     @staticmethod
     def projection(cols: Sequence[Col]) -> tuple[str, ...]:
@@ -145,23 +152,25 @@ class Collection:
     def draft(self, schema: Schema, body: Any, env: Env, before: Record | None) -> Record:
         """Canonical values from a request body (create when ``before`` is None)."""
         if not isinstance(body, dict):
-            raise invalid("body", f"the body must be a JSON object (one {self.entity_name})")
+            raise invalid("body", f"the body must be a JSON object (one {self.entity_name})",
+                          Reason.MALFORMED)
         known = self.by_key(schema)
         unknown = [k for k in body if k not in known and k not in IGNORED_INPUT]
         if unknown:
-            raise invalid(unknown[0][:80], f"{self.entity_name} has no field {unknown[0][:80]}")
+            raise invalid(unknown[0][:80], f"{self.entity_name} has no field {unknown[0][:80]}",
+                          Reason.UNKNOWN_FIELD)
         draft: Record = {}
         if before is None:
             missing = [k for k in self.requires if body.get(k) in (None, "")]
             if missing:
-                raise invalid(missing[0], "is required")
+                raise invalid(missing[0], "is required", Reason.REQUIRED)
         for col in known.values():  # declaration order: START_DATE before END_DATE
             if col.key not in body or col.key in IGNORED_INPUT:
                 continue
             if col.readonly and not (col.key == "ID" and before is None):
                 if col.key == "ID":
                     continue
-                raise invalid(col.key, "is read-only")
+                raise invalid(col.key, "is read-only", Reason.READ_ONLY)
             col.codec.write(col.key, body[col.key], draft, before, env)
         if self.finish is not None:
             self.finish(draft, before)
@@ -180,12 +189,13 @@ class Collection:
         for phrase in phrases:
             col = known.get(phrase.field)
             if col is None:
-                raise invalid("filter", f"{self.entity_name} has no field {phrase.field[:80]}")
+                raise invalid("filter", f"{self.entity_name} has no field {phrase.field[:80]}",
+                              Reason.BAD_FILTER)
             mentions_deleted |= col.key in ("IS_DELETED", "ID")
             try:
                 parts.append(col.codec.filter(col.key, phrase.op, phrase.value, env))
             except ValidationError as error:
-                raise invalid("filter", error.message) from None
+                raise invalid("filter", error.message, Reason.BAD_FILTER) from None
         if not mentions_deleted:
             parts.append(Cond("is_deleted", "eq", False))
         if after is not None:
@@ -199,7 +209,8 @@ class Collection:
             col = known.get(name)
             target = col.codec.sort_field if col is not None else None
             if col is None or target is None or col.codec.kind() is Kind.JSON:
-                raise invalid("sort", f"cannot sort {self.entity_name} by {name[:80]}")
+                raise invalid("sort", f"cannot sort {self.entity_name} by {name[:80]}",
+                              Reason.BAD_SORT)
             out.append(Sort(target, descending))
         return tuple(out)
 
@@ -207,7 +218,7 @@ class Collection:
 # ---- declarations ------------------------------------------------------------------------
 
 def _bind(entity: str, cols: Iterable[Col]) -> tuple[Col, ...]:
-    specs = ENTITY_SPECS[entity].by_name
+    specs = SPECS[entity].by_name
     return tuple(replace(c, codec=replace(c.codec, spec=specs[c.codec.field]),
                          label=c.label or specs[c.codec.field].label or c.key.title())
                  for c in cols)
@@ -261,24 +272,12 @@ def _lead_oppty() -> tuple[Col, ...]:
     )
 
 
-def _moment(record: Record) -> dt.datetime | None:
-    day = record.get("due_date")
-    if day is None:
-        return None
-    clock = dt.time.fromisoformat(record["due_time"]) if record.get("due_time") else dt.time()
-    return dt.datetime.combine(day, clock)
-
-
 def _start(record: Record) -> Any:
-    moment = _moment(record)
-    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+    return wire_time(start_of(record))
 
 
 def _end(record: Record) -> Any:
-    moment = _moment(record)
-    if moment is None or record.get("duration") is None:
-        return None
-    return (moment + dt.timedelta(minutes=record["duration"])).strftime("%Y-%m-%d %H:%M:%S")
+    return wire_time(end_of(record))
 
 
 def _when(key: str, value: Any) -> dt.datetime | None:
@@ -297,33 +296,19 @@ def _assign_start(key: str, value: Any, draft: Record, before: Record | None) ->
     draft["due_date"] = None if moment is None else moment.date()
     has_time = isinstance(value, str) and len(value.strip()) > 10
     draft["due_time"] = moment.strftime("%H:%M:%S") if moment and has_time else None
-    draft["_start_key"] = key
+    draft["_start"] = True
 
 
 def _assign_end(key: str, value: Any, draft: Record, before: Record | None) -> None:
-    draft["_end"] = _when(key, value)
+    draft["end_at"] = _when(key, value)
 
 
-def _settle_times(draft: Record, before: Record | None) -> None:
-    """After all keys: an appointment keeps its end when only its start moves."""
-    if "_end" not in draft and "_start_key" not in draft:
-        return
-    old_start = _moment(before or {})
-    old_end = None
-    if before is not None and old_start is not None and before.get("duration") is not None:
-        old_end = old_start + dt.timedelta(minutes=before["duration"])
-    end = draft.get("_end", old_end)
-    if end is None:
-        if "_end" in draft:
-            draft["duration"] = None
-        return
-    start = _moment({**(before or {}), **draft})
-    key = "END_DATE" if "_end" in draft else draft["_start_key"]
-    if start is None:
-        raise invalid(key, "an end needs a start date")
-    if end < start:
-        raise invalid(key, "the end must not be before the start")
-    draft["duration"] = int((end - start).total_seconds() // 60)
+def _keep_end(draft: Record, before: Record | None) -> None:
+    """START_DATE and END_DATE are separate keys: a new start alone keeps the end."""
+    if draft.get("_start") and "end_at" not in draft and before is not None:
+        end = end_of(before)
+        if end is not None:
+            draft["end_at"] = end
 
 
 def _moment_col(key: str, **kw: Any) -> Col:
@@ -365,10 +350,11 @@ def _activity(kind: str) -> tuple[Col, ...]:
 def _renderer(cols: tuple[Col, ...]) -> Callable[[Record, Env], Record]:
     """``{key: codec.read(record, env)}`` for these columns, as one generated function.
 
-    Plain codecs are inlined (the same formatting ``Codec.read`` does); every other codec
-    is called. The source holds only ``repr`` of registry names; codecs are passed in.
+    Plain codecs are inlined as calls of the same wire formatters ``Codec.read`` uses;
+    every other codec is called. The source holds only ``repr`` of registry names;
+    functions are passed in.
     """
-    names: dict[str, Any] = {}
+    names: dict[str, Any] = {"_time": wire_time, "_flag": flag01}
     items = []
     for n, col in enumerate(cols):
         codec, key = col.codec, repr(col.key)
@@ -376,11 +362,9 @@ def _renderer(cols: tuple[Col, ...]) -> Callable[[Record, Env], Record]:
             source = f"r.get({codec.field!r})"
             kind = codec.spec.kind
             if kind is Kind.BOOL:
-                source = f"(None if (x := {source}) is None else int(x))"
-            elif kind is Kind.DATETIME:
-                source = f'(None if (x := {source}) is None else x.isoformat(" ", "seconds"))'
-            elif kind is Kind.DATE:
-                source = f"(None if (x := {source}) is None else x.isoformat())"
+                source = f"_flag({source})"
+            elif kind in (Kind.DATETIME, Kind.DATE):
+                source = f"_time({source})"
             items.append(f"{key}: {source}")
         else:
             names[f"_c{n}"] = codec.read
@@ -473,12 +457,12 @@ COLLECTIONS: tuple[Collection, ...] = (
         _plain("SORT_ORDER", "order_nr"),
         *_stamps(),
     )),
-    Collection("Activities", "Activity", "activity", _activity("Activity"), finish=_settle_times),
+    Collection("Activities", "Activity", "activity", _activity("Activity"), finish=_keep_end),
     Collection("Tasks", "Task", "activity", _activity("Task"),
                scope=Cond("duration", "is_null", True), defaults={"type": "task"}),
     Collection("Appointments", "Appointment", "activity", _activity("Appointment"),
                scope=Cond("duration", "is_null", False), defaults={"type": "meeting"},
-               requires=("START_DATE", "END_DATE"), finish=_settle_times),
+               requires=("START_DATE", "END_DATE"), finish=_keep_end),
     Collection("Notes", "Note", "note", (
         *_system(),
         _plain("NOTE", "content", required=True),
@@ -504,6 +488,10 @@ DATA = "Data"
 BY_NAME: dict[str, Collection] = {
     **{c.name.lower(): c for c in COLLECTIONS}, **{c.entity_name.lower(): c for c in COLLECTIONS}
 }
+# Entities whose wire ID is the integer id, and each entity's Pipeliner name (its
+# unscoped collection's), as the declarations above say.
+INT_IDS = frozenset(c.entity for c in COLLECTIONS if c.int_ids)
+NAMES: dict[str, str] = {c.entity: c.entity_name for c in reversed(COLLECTIONS) if c.scope is None}
 
 
 def collection(name: str) -> Collection | None:

@@ -2,15 +2,15 @@
 
 Every error body is ``{"errorcode": <code>, "message": <text>}``; batch calls with
 flag 8 put the same object in place of each failed item. Codes are our own (the
-vendor never published its table); the HTTP status of each is fixed here.
+vendor never published its table); the HTTP status of each is fixed here, and so is
+the code of every machine reason an error can carry (``CODE_OF``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...domain.errors import DealbaseError, ValidationError
-from ..errors import status_of
+from ...domain.errors import DealbaseError, Reason
 
 
 @dataclass(frozen=True)
@@ -37,44 +37,26 @@ CODES: tuple[Code, ...] = (
     Code(421, 404, "Unknown collection or entity name"),
     Code(422, 405, "Method not allowed on this resource"),
     Code(430, 409, "An entity with this ID already exists"),
+    Code(431, 409, "The request conflicts with the entity's current state"),
     Code(440, 413, "Request body too large"),
-    Code(450, 400, "Batch item failed"),
     Code(500, 500, "Internal server error"),
 )
 BY_CODE = {c.code: c for c in CODES}
 
-# The HTTP status of each error class is api.errors.STATUS; here, the code of each status.
-_BY_STATUS = {401: 301, 403: 302, 400: 403, 404: 420, 409: 430, 413: 440}
-# Which parameter or message tells a ValidationError apart (most specific first).
-_BY_PARAM = {"body": 401, "filter": 411, "sort": 412, "loadonly": 410, "limit": 410,
-             "offset": 410, "after": 410, "entityName": 421, "flag": 410}
-_BY_MESSAGE = (("has no field", 402), ("is required", 404), ("must not be empty", 404),
-               ("is read-only", 405), (" not found", 406), ("no ", 406))
-
-
-class PipelinerError(DealbaseError):
-    """An error raised with an explicit code of the table."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.errorcode = code
+# The dialect's one table from an error's reason to its code.
+CODE_OF: dict[Reason, int] = {
+    Reason.UNAUTHENTICATED: 301, Reason.FORBIDDEN: 302, Reason.MALFORMED: 401,
+    Reason.UNKNOWN_FIELD: 402, Reason.INVALID: 403, Reason.REQUIRED: 404,
+    Reason.READ_ONLY: 405, Reason.MISSING_RELATED: 406, Reason.BAD_PARAMETER: 410,
+    Reason.BAD_FILTER: 411, Reason.BAD_SORT: 412, Reason.NOT_FOUND: 420,
+    Reason.UNKNOWN_RESOURCE: 421, Reason.METHOD_NOT_ALLOWED: 422, Reason.DUPLICATE: 430,
+    Reason.CONFLICT: 431, Reason.TOO_LARGE: 440, Reason.INTERNAL: 500,
+}
 
 
 def code_of(error: Exception) -> Code:
-    if isinstance(error, PipelinerError):
-        return BY_CODE[error.errorcode]
-    if isinstance(error, ValidationError):
-        first = error.problems[0] if error.problems else None
-        if first is not None and first.field in _BY_PARAM:
-            return BY_CODE[_BY_PARAM[first.field]]
-        message = first.message if first is not None else error.message
-        for needle, code in _BY_MESSAGE:
-            if needle in message and (needle != "no " or message.startswith("no ")):
-                return BY_CODE[code]
-        return BY_CODE[403]
-    if isinstance(error, DealbaseError):
-        return BY_CODE[_BY_STATUS.get(status_of(error), 500)]
-    return BY_CODE[500]
+    reason = error.reason if isinstance(error, DealbaseError) else Reason.INTERNAL
+    return BY_CODE[CODE_OF[reason]]
 
 
 def body(error: Exception) -> dict[str, object]:
@@ -83,4 +65,4 @@ def body(error: Exception) -> dict[str, object]:
     return {"errorcode": code.code, "message": message}
 
 
-__all__ = ["BY_CODE", "CODES", "Code", "PipelinerError", "body", "code_of"]
+__all__ = ["BY_CODE", "CODES", "CODE_OF", "Code", "body", "code_of"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...domain.errors import Problem, ValidationError
+from ...domain.errors import Reason, ValidationError, invalid
 
 OPERATORS = ("eq", "ne", "gt", "lt", "ge", "le", "ll", "rl", "fl", "in")
 MAX_PHRASES = 32
@@ -22,8 +22,11 @@ MAX_FILTER_LENGTH = 8192
 _ESCAPABLE = "|:\\"
 
 
+_REASONS = {"filter": Reason.BAD_FILTER, "sort": Reason.BAD_SORT}
+
+
 def bad(param: str, message: str) -> ValidationError:
-    return ValidationError(f"{param}: {message}", (Problem(param, message),))
+    return invalid(param, message, _REASONS.get(param, Reason.BAD_PARAMETER))
 
 
 @dataclass(frozen=True)

@@ -17,5 +17,6 @@ from .user import USER
 
 ENTITIES: tuple[EntitySpec, ...] = (TEAM, USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL,
                                     LEAD, ACTIVITY, NOTE, PRODUCT)
+BY_NAME: dict[str, EntitySpec] = {e.name: e for e in ENTITIES}
 
-__all__ = ["ENTITIES"]
+__all__ = ["BY_NAME", "ENTITIES"]

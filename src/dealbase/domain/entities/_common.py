@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ..errors import Problem, ValidationError
+from ..errors import Problem, Reason, ValidationError
 from ..spec import FieldSpec, Lookup, Rule
 from ..types import Kind
 
@@ -119,4 +119,4 @@ def name_parts(values: dict[str, Any], before: Mapping[str, Any] | None, lookup:
             values["name"] = composed
     if (before is None or "name" in values) and not values.get("name"):
         raise ValidationError("name (or first_name and last_name) is required",
-                              (Problem("name", "is required"),))
+                              (Problem("name", "is required", Reason.REQUIRED),))

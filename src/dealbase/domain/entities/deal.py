@@ -7,11 +7,10 @@ in that pipeline's first stage; status changes stamp the won/lost/close times.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import Problem, ValidationError
+from ..errors import Reason, ValidationError, invalid
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
 from ._common import (
@@ -30,8 +29,8 @@ from ._common import (
 STATUSES = ("open", "won", "lost")
 
 
-def _bad(field: str, message: str) -> ValidationError:
-    return ValidationError(f"{field}: {message}", (Problem(field, message),))
+def _bad(field: str, message: str, reason: Reason = Reason.INVALID) -> ValidationError:
+    return invalid(field, message, reason)
 
 
 def _place_in_stage(values: dict[str, Any], before: Mapping[str, Any] | None,
@@ -41,7 +40,7 @@ def _place_in_stage(values: dict[str, Any], before: Mapping[str, Any] | None,
     if stage_id is not None:
         stage = lookup.fetch("stage", stage_id)
         if stage is None:
-            raise _bad("stage_id", "stage not found")
+            raise _bad("stage_id", "stage not found", Reason.MISSING_RELATED)
         if pipeline_id is not None and pipeline_id != stage["pipeline_id"]:
             raise _bad("stage_id", f"stage {stage_id} does not belong to pipeline {pipeline_id}")
         values["pipeline_id"] = stage["pipeline_id"]
@@ -49,7 +48,7 @@ def _place_in_stage(values: dict[str, Any], before: Mapping[str, Any] | None,
         if before is not None and before["pipeline_id"] == pipeline_id:
             return
         if lookup.fetch("pipeline", pipeline_id) is None:
-            raise _bad("pipeline_id", "pipeline not found")
+            raise _bad("pipeline_id", "pipeline not found", Reason.MISSING_RELATED)
         first = lookup.first("stage", {"pipeline_id": pipeline_id}, "order_nr")
         if first is None:
             raise _bad("pipeline_id", "pipeline has no stages")
@@ -65,7 +64,7 @@ def _place_in_stage(values: dict[str, Any], before: Mapping[str, Any] | None,
 
 
 def _stamp(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    now = lookup.now()
     if "stage_id" in values and (before is None or before["stage_id"] != values["stage_id"]):
         values["stage_changed_at"] = now if before is not None else None
     probability = values.get("probability")

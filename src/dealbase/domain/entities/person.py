@@ -22,6 +22,25 @@ from ._common import (
 )
 
 CHANNEL_LABELS = ("work", "home", "mobile", "other")
+SLOTS = 5  # contact points a dialect may address by position (Pipeliner's EMAIL1..EMAIL5)
+
+
+def with_slot(items: list[dict[str, Any]], index: int, value: str | None) -> list[dict[str, Any]]:
+    """Contact points with position ``index`` (0-based, below ``SLOTS``) set to ``value``.
+
+    An empty value clears the position; empty positions close up, so a value written
+    past the end lands right after the last one; the first item is the primary one.
+    """
+    if not 0 <= index < SLOTS:
+        raise ValidationError(f"slot {index + 1}: there are {SLOTS} slots",
+                              (Problem(None, f"there are {SLOTS} slots"),))
+    slots: list[dict[str, Any] | None] = [dict(i) for i in items]
+    slots += [None] * (SLOTS - len(slots))
+    slots[index] = {"value": value, "primary": False, "label": "work"} if value else None
+    kept = [s for s in slots if s is not None]
+    for position, item in enumerate(kept):
+        item["primary"] = position == 0
+    return kept
 
 
 def _contact_points(field: str, values: dict[str, Any]) -> None:

@@ -1,12 +1,13 @@
-"""Records: the only code that reads and writes CRM records.
+"""The records engine behind the service's door: reads and writes of CRM records.
 
-Every call runs for one company (``Context``) inside one transaction (a ``Tx``, the
-store's fast path); every write appends change-log rows in that same transaction.
-Dialects, the CLI and the demo seeder call this in-process and speak canonical field
-names only. SQL comes from the query engine (``query.compile``); rows become records
-through generated decoders (``store.rows``). Lists read through the ``ListMemory``:
-an OFFSET page after one already served is a keyset seek, and a total already counted
-is not counted again while the company's data is unchanged.
+Every call runs for one company (``Context``) inside the caller's transaction (a
+``Tx``, the store's fast path); every write appends change-log rows in that same
+transaction. Only the service package calls this (``Unit`` wraps it for adapters);
+it speaks canonical field names only. SQL comes from the query engine
+(``query.compile``); rows become records through generated decoders (``store.rows``).
+Lists read through the ``ListMemory``: an OFFSET page after one already served is a
+keyset seek, and a total already counted is not counted again while the company's
+data is unchanged.
 """
 
 from __future__ import annotations
@@ -16,19 +17,19 @@ import datetime as dt
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Table
 
-from .domain.entities._common import CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
-from .domain.errors import Conflict, NotFound, Problem, ValidationError
-from .domain.registry import Registry, Schema
-from .domain.spec import EntitySpec, FieldSpec
-from .domain.types import INT_MAX, Kind, coerce
-from .query.ast import Cond, Filter, Keyset, Offset, Query, Sort, all_of
-from .query.compile import (
+from ..domain.entities._common import CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
+from ..domain.errors import Conflict, NotFound, Problem, Reason, ValidationError, combined, invalid
+from ..domain.registry import Registry, Schema
+from ..domain.spec import EntitySpec, FieldSpec
+from ..domain.types import INT_MAX, Kind, coerce
+from ..query.ast import Cond, Cursor, Filter, Keyset, Offset, Query, Sort, all_of
+from ..query.compile import (
     MAX_PARAMS,
     compile_count,
     compile_count_by,
@@ -39,13 +40,14 @@ from .query.compile import (
     insert_sql,
     update_sql,
 )
-from .query.memory import ListMemory
-from .query.operators import MAX_IN_VALUES
-from .store.changelog import ChangeLog, Entry
-from .store.codec import encoder, slot_value
-from .store.database import Database, Tx, is_integrity_error
-from .store.rows import Decoders
-from .store.schema import build_metadata
+from ..query.cursor import decode_cursor, encode_cursor
+from ..query.memory import ListMemory
+from ..query.operators import MAX_IN_VALUES, in_values
+from ..store.changelog import ChangeLog, Entry
+from ..store.codec import encoder, slot_value
+from ..store.database import Database, Tx, is_integrity_error
+from ..store.rows import Decoders
+from ..store.schema import build_metadata
 
 MAX_BULK = 500
 MAX_REMEMBERED_UIDS = 20_000  # about 5 MiB
@@ -87,6 +89,7 @@ class Page:
     more: bool
     sort: tuple[Sort, ...]
     total: int | None = None
+    next_cursor: str | None = None  # for a ``Cursor`` page: where the next one starts
 
     def last_key(self) -> tuple[Any, ...] | None:
         """The sort-key values of the last item (for a keyset cursor), or None if no more."""
@@ -96,8 +99,13 @@ class Page:
         return tuple(last.get(s.field) for s in self.sort)
 
 
-def _bad(field: str, message: str) -> ValidationError:
-    return ValidationError(f"{field}: {message}", (Problem(field, message),))
+def _bad(field: str, message: str, reason: Reason = Reason.INVALID) -> ValidationError:
+    return invalid(field, message, reason)
+
+
+def _taken(uid: Any) -> Conflict:
+    return Conflict(f"ID {str(uid)[:120]} is already taken in this space (it may be deleted)",
+                    reason=Reason.DUPLICATE)
 
 
 @dataclass(frozen=True)
@@ -138,8 +146,10 @@ class _Lookup:
     a batch writes one entity, whose own records are never memoised.
     """
 
-    def __init__(self, records: Records, tx: Tx, ctx: Context, writing: str) -> None:
+    def __init__(self, records: Records, tx: Tx, ctx: Context, writing: str,
+                 now: dt.datetime | None = None) -> None:
         self.records, self.tx, self.ctx, self.writing = records, tx, ctx, writing
+        self.now_at = now if now is not None else records.clock()
         self._records: dict[tuple[str, int], dict[str, Any] | None] = {}
         # The caller signed in a moment ago: their user is live.
         self._live: dict[tuple[str, int], bool] = (
@@ -148,7 +158,7 @@ class _Lookup:
     def fetch(self, entity: str, record_id: int) -> Mapping[str, Any] | None:
         key = (entity, record_id)
         if key not in self._records or entity == self.writing:
-            found = self.records._fetch(self.tx, self.ctx, entity, [record_id], live_only=True)
+            found = self.records.fetch(self.tx, self.ctx, entity, [record_id], live_only=True)
             self._records[key] = found.get(record_id)
             if entity != self.writing:
                 self._live[key] = key[1] in found
@@ -179,13 +189,19 @@ class _Lookup:
         sort = Sort(order_by.lstrip("-"), order_by.startswith("-"))
         flt = all_of(Cond("is_deleted", "eq", False),
                      *(Cond(k, "eq", v) for k, v in where.items()))
-        page = self.records._list(self.tx, self.ctx, entity,
-                                  Query(where=flt, sort=(sort,), page=Keyset(None, 1)))
+        page = self.records.list(self.tx, self.ctx, entity,
+                                 Query(where=flt, sort=(sort,), page=Keyset(None, 1)))
         return page.items[0] if page.items else None
+
+    def now(self) -> dt.datetime:
+        return self.now_at
+
+    now_at: dt.datetime
 
 
 class Records:
-    """List, get, create, update and delete any entity, for one company at a time."""
+    """List, get, create, update and delete any entity, for one company at a time, in the
+    caller's transaction. ``clock`` gives the time every write stamps (tests pin it)."""
 
     def __init__(self, db: Database, registry: Registry | None = None) -> None:
         self.db = db
@@ -198,6 +214,7 @@ class Records:
         self.changelog = ChangeLog(self.metadata.tables["change_log"])
         self.decoders = Decoders()
         self.memory = ListMemory()
+        self.clock: Callable[[], dt.datetime] = utcnow
         self._encoders: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[str, Any], ...]] = {}
         self._uid_memory: dict[tuple[int, str, int], str] = {}
         # How each stored column's value is encoded (custom slots need nothing).
@@ -206,45 +223,35 @@ class Records:
                         "custom": Kind.JSON}
             for spec in self.registry.builtins.values()
         }
-
-    def table(self, entity: str) -> Table:
-        return self.tables[entity]
+        # Entities whose records carry a client-choosable string id (all of them today).
+        self._uid_entities = tuple(spec for spec in self.registry.builtins.values()
+                                   if "uid" in spec.by_name)
 
     # ---- reads -------------------------------------------------------------------------
 
-    def list(self, ctx: Context, entity: str, query: Query, *, with_total: bool = False) -> Page:
-        with self.db.tx() as tx:
-            return self._list(tx, ctx, entity, query, with_total=with_total)
-
-    def get(self, ctx: Context, entity: str, record_id: int) -> dict[str, Any]:
-        with self.db.tx() as tx:
-            return self._get(tx, ctx, entity, record_id)
-
-    def _get(self, tx: Tx, ctx: Context, entity: str, record_id: int) -> dict[str, Any]:
-        found = self._fetch(tx, ctx, entity, [record_id])
+    def get(self, tx: Tx, ctx: Context, entity: str, record_id: int, *, lock: bool = False
+            ) -> dict[str, Any]:
+        found = self.fetch(tx, ctx, entity, [record_id], lock=lock)
         if record_id not in found:
             raise NotFound(f"{ctx.schema.entity(entity).name.capitalize()} not found")
         return found[record_id]
 
-    def get_many(self, ctx: Context, entity: str, ids: Iterable[int],
+    def get_many(self, tx: Tx, ctx: Context, entity: str, ids: Iterable[int],
                  fields: Sequence[str] | None = None) -> dict[int, dict[str, Any]]:
-        with self.db.tx() as tx:
-            return self._get_many(tx, ctx, entity, ids, fields)
-
-    def _get_many(self, tx: Tx, ctx: Context, entity: str, ids: Iterable[int],
-                  fields: Sequence[str] | None = None) -> dict[int, dict[str, Any]]:
-        wanted = sorted({i for i in ids if isinstance(i, int)})
+        wanted = sorted({i for i in ids if isinstance(i, int) and not isinstance(i, bool)})
         if not wanted:
             return {}
-        return self._fetch(tx, ctx, entity, wanted, fields=fields)
+        return self.fetch(tx, ctx, entity, wanted, fields=fields)
 
     def version(self, tx: Tx, ctx: Context) -> int:
         return self.changelog.version(tx, ctx.company_id)
 
-    def _list(self, tx: Tx, ctx: Context, entity: str, query: Query, *,
-              with_total: bool = False) -> Page:
+    def list(self, tx: Tx, ctx: Context, entity: str, query: Query, *,
+             with_total: bool = False) -> Page:
         spec = ctx.schema.entity(entity)
         backend = tx.backend
+        if isinstance(query.page, Cursor):
+            return self._cursor_page(tx, ctx, spec, query, query.page)
         page, run, version = query.page, query, None
         where_key = (ctx.company_id, entity, repr(query.where)) if (
             with_total or isinstance(page, Offset)) else ()
@@ -282,9 +289,18 @@ class Records:
                 self.memory.remember_total(where_key, version, total)
         return Page(items, more, compiled.sort, total)
 
-    def _fetch(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int], *,
-               live_only: bool = False, fields: Sequence[str] | None = None
-               ) -> dict[int, dict[str, Any]]:
+    def _cursor_page(self, tx: Tx, ctx: Context, spec: EntitySpec, query: Query, page: Cursor
+                     ) -> Page:
+        after = decode_cursor(page.token, full_sort(spec, query.sort)) if page.token else None
+        found = self.list(tx, ctx, spec.name, replace(query, page=Keyset(after, page.limit)))
+        last = found.last_key()
+        return replace(found, next_cursor=None if last is None else encode_cursor(found.sort, last))
+
+    def fetch(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int], *,
+              live_only: bool = False, fields: Sequence[str] | None = None,
+              lock: bool = False) -> dict[int, dict[str, Any]]:
+        """Records by id (those that exist). ``lock``: held for the transaction, so that a
+        concurrent writer of the same records waits (PostgreSQL; SQLite has one writer)."""
         spec = ctx.schema.entity(entity)
         unique = sorted(set(ids))
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in unique):
@@ -292,13 +308,13 @@ class Records:
         found: dict[int, dict[str, Any]] = {}
         for start in range(0, len(unique), MAX_IN_VALUES):
             compiled = compile_fetch(spec, unique[start:start + MAX_IN_VALUES], ctx.company_id,
-                                     tx.backend, live_only=live_only, fields=fields)
+                                     tx.backend, live_only=live_only, fields=fields, lock=lock)
             decode = self.decoders.get(spec, compiled.columns, tx.backend)
             found.update({(r := decode(row))["id"]: r
                           for row in tx.rows(compiled.sql, compiled.params)})
         return found
 
-    def _uids(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> dict[int, str]:
+    def uids(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> dict[int, str]:
         """Pipeliner string ids of records (deleted ones included), by integer id.
 
         A record's uid never changes and its id is never given to another record (rows
@@ -309,7 +325,7 @@ class Records:
         found = {i: u for i in ids if (u := known.get((ctx.company_id, entity, i))) is not None}
         missing = [i for i in dict.fromkeys(ids) if i not in found]
         if missing:
-            rows = self._fetch(tx, ctx, entity, missing, fields=("uid",))
+            rows = self.fetch(tx, ctx, entity, missing, fields=("uid",))
             found.update({i: r["uid"] for i, r in rows.items()})
             if not tx.writing:
                 if len(known) > MAX_REMEMBERED_UIDS:
@@ -317,34 +333,27 @@ class Records:
                 known.update({(ctx.company_id, entity, i): r["uid"] for i, r in rows.items()})
         return found
 
-    def _ids(self, tx: Tx, ctx: Context, entity: str, uids: Sequence[str], *,
-             live_only: bool = True) -> dict[str, int]:
+    def ids(self, tx: Tx, ctx: Context, entity: str, uids: Sequence[str], *,
+            live_only: bool = True) -> dict[str, int]:
         """Integer ids of the records with these Pipeliner string ids (case-insensitive)."""
-        wanted = {u.upper(): u for u in uids}
+        wanted = {u.upper(): u for u in uids if isinstance(u, str)}
         found: dict[str, int] = {}
         chunks = list(wanted)
         for start in range(0, len(chunks), MAX_IN_VALUES):
             chunk = chunks[start:start + MAX_IN_VALUES]
             where = all_of(Cond("uid", "in", chunk),
                            Cond("is_deleted", "eq", False) if live_only else None)
-            page = self._list(tx, ctx, entity, Query(where=where, page=Keyset(None, len(chunk)),
-                                                      fields=("uid",)))
+            page = self.list(tx, ctx, entity, Query(where=where, page=Keyset(None, len(chunk)),
+                                                    fields=("uid",)))
             found.update({wanted[r["uid"]]: r["id"] for r in page.items if r["uid"] in wanted})
         return found
 
-    def count(self, ctx: Context, entity: str, where: Filter | None) -> int:
-        spec = ctx.schema.entity(entity)
-        with self.db.tx() as tx:
-            counted = compile_count(where, spec, ctx.company_id, tx.backend)
-            return int(tx.scalar(counted.sql, counted.params))
+    def count(self, tx: Tx, ctx: Context, entity: str, where: Filter | None) -> int:
+        counted = compile_count(where, ctx.schema.entity(entity), ctx.company_id, tx.backend)
+        return int(tx.scalar(counted.sql, counted.params))
 
-    def count_by(self, ctx: Context, entity: str, field_name: str, values: Iterable[int]
-                 ) -> dict[int, int]:
-        with self.db.tx() as tx:
-            return self._count_by(tx, ctx, entity, field_name, values)
-
-    def _count_by(self, tx: Tx, ctx: Context, entity: str, field_name: str,
-                  values: Iterable[int]) -> dict[int, int]:
+    def count_by(self, tx: Tx, ctx: Context, entity: str, field_name: str,
+                 values: Iterable[int]) -> dict[int, int]:
         """Live records per value of a reference field (e.g. persons per organization)."""
         wanted = sorted(set(values))
         if not wanted:
@@ -353,29 +362,7 @@ class Records:
                                    tx.backend)
         return {int(k): int(n) for k, n in tx.rows(counted.sql, counted.params)}
 
-    def exists(self, ctx: Context, entity: str, record_id: int) -> bool:
-        with self.db.tx() as tx:
-            return bool(self._fetch(tx, ctx, entity, [record_id], fields=("id",)))
-
     # ---- writes ------------------------------------------------------------------------
-
-    def create(self, ctx: Context, entity: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        with self.db.tx(write=True) as tx:
-            record_id = self._create(tx, ctx, entity, values)
-            return self._fetch(tx, ctx, entity, [record_id])[record_id]
-
-    def update(self, ctx: Context, entity: str, record_id: int,
-               values: Mapping[str, Any]) -> dict[str, Any]:
-        with self.db.tx(write=True) as tx:
-            self._update(tx, ctx, entity, record_id, values)
-            return self._fetch(tx, ctx, entity, [record_id])[record_id]
-
-    def delete(self, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
-        """Soft-delete every id, all or nothing; NotFound if any id is missing or deleted."""
-        if len(ids) > MAX_BULK:
-            raise _bad("ids", f"at most {MAX_BULK} ids at once")
-        with self.db.tx(write=True) as tx:
-            return self._delete(tx, ctx, entity, ids)
 
     def _validate(self, ctx: Context, spec: EntitySpec, values: Mapping[str, Any], *,
                   creating: bool) -> dict[str, Any]:
@@ -385,25 +372,22 @@ class Records:
             try:
                 f = spec.field(name)
                 if f.readonly or name == "uid" and not creating:
-                    raise _bad(name, "is read-only")
+                    raise _bad(name, "is read-only", Reason.READ_ONLY)
                 clean[name] = self._coerce(f, raw)
             except ValidationError as error:
                 problems.extend(error.problems)
         for name in _shape(spec).required:
             if (creating or name in clean) and clean.get(name) in (None, ""):
-                problems.append(Problem(name, "is required"))
+                problems.append(Problem(name, "is required", Reason.REQUIRED))
         if problems:
-            raise ValidationError(
-                "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems),
-                tuple(problems),
-            )
+            raise combined(problems)
         return clean
 
     def _coerce(self, f: FieldSpec, raw: Any) -> Any:
         value = coerce(f.kind, f.name, raw, f.max_length)
         if value is None:
             if not f.nullable:
-                raise _bad(f.name, "must not be null")
+                raise _bad(f.name, "must not be null", Reason.REQUIRED)
             return None
         if f.choices and value not in f.choices:
             raise _bad(f.name, f"must be one of {', '.join(map(str, f.choices))}")
@@ -439,7 +423,30 @@ class Records:
         for f, ids in refs:
             missing = [v for v in ids if v not in live[f.ref or ""]]
             if missing:
-                raise _bad(f.name, f"{f.ref} {missing[0]} not found")
+                raise _bad(f.name, f"{f.ref} {missing[0]} not found", Reason.MISSING_RELATED)
+
+    def _unclaimed(self, tx: Tx, ctx: Context, uids: Sequence[str]) -> None:
+        """A string id chosen by the client must be new to the whole company, whatever the
+        entity (deleted records keep theirs), so that one id always names one record."""
+        if not uids:
+            return
+        wanted = sorted({u.upper() for u in uids})
+        for start in range(0, len(wanted), MAX_IN_VALUES):
+            chunk = wanted[start:start + MAX_IN_VALUES]
+            mark = "?" if tx.backend == "sqlite" else "%s"
+            value = in_values(chunk, tx.backend)
+            if len(chunk) == 1:
+                test = f"uid = {mark}"
+            elif tx.backend == "postgresql":
+                test = f"uid = ANY({mark})"
+            else:
+                test = f"uid IN (SELECT value FROM json_each({mark}))"
+            parts = [f'SELECT uid FROM "{spec.table}" WHERE company_id = {mark} AND {test}'
+                     for spec in self._uid_entities]
+            params = [p for _ in self._uid_entities for p in (ctx.company_id, value)]
+            found = tx.rows(" UNION ALL ".join(parts) + " LIMIT 1", params)
+            if found:
+                raise _taken(found[0][0])
 
     def _split(self, spec: EntitySpec, values: Mapping[str, Any]
                ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -479,13 +486,14 @@ class Records:
                 clean[name] = list(default)
             else:
                 clean[name] = default
+        if "uid" in clean:
+            clean["uid"] = clean["uid"].upper()
         for rule in spec.rules:
             rule(clean, None, lookup)
         self._check_refs(lookup, spec, clean)
         missing = [name for name in shape.not_null if clean.get(name) is None]
         if missing:
-            raise ValidationError(f"{', '.join(missing)}: must not be empty",
-                                  tuple(Problem(m, "must not be empty") for m in missing))
+            raise combined([Problem(m, "must not be empty", Reason.REQUIRED) for m in missing])
         columns, custom = self._split(spec, clean)
         row = {**columns, "company_id": ctx.company_id}
         if spec.has_custom_fields:
@@ -495,17 +503,21 @@ class Records:
                     row[f.slot or ""] = slot_value(f.kind, clean[f.name])
         return clean, row
 
-    def _create(self, tx: Tx, ctx: Context, entity: str, values: Mapping[str, Any]) -> int:
+    def create(self, tx: Tx, ctx: Context, entity: str, values: Mapping[str, Any]) -> int:
+        """A new record from canonical values; its id. A ``uid`` in ``values`` is the
+        client's choice and must be new to the company."""
         spec = ctx.schema.entity(entity)
-        now = utcnow()
-        clean, row = self._draft(_Lookup(self, tx, ctx, entity), spec, values, now)
+        now = self.clock()
+        clean, row = self._draft(_Lookup(self, tx, ctx, entity, now), spec, values, now)
+        if "uid" in values:
+            self._unclaimed(tx, ctx, [clean["uid"]])
         names = tuple(row)
         try:
             record_id = int(tx.scalar(insert_sql(spec.table, names, tx.backend),
                                       self._encoded(entity, tx.backend, names, row)))
         except Exception as exc:
             if is_integrity_error(exc):
-                raise Conflict(f"A {entity} with this uid already exists") from None
+                raise _taken(clean.get("uid")) from None
             raise
         self.changelog.append(tx, ctx.company_id, entity, record_id, "create",
                               _created(clean), ctx.user_id, now)
@@ -515,19 +527,22 @@ class Records:
                     items: Sequence[Mapping[str, Any]]) -> builtins.list[int]:
         """Insert many records in the caller's transaction; their ids, in order.
 
-        Every item is validated, ruled and reference-checked as ``_create`` does (reads
+        Every item is validated, ruled and reference-checked as ``create`` does (reads
         shared across the batch); the rows go in as multi-row INSERTs (SQLite) or pipelined
         INSERTs (PostgreSQL) that return their ids.
         """
         spec = ctx.schema.entity(entity)
-        now = utcnow()
-        lookup = _Lookup(self, tx, ctx, entity)
+        now = self.clock()
+        lookup = _Lookup(self, tx, ctx, entity, now)
         drafts = [self._draft(lookup, spec, values, now) for values in items]
         if not drafts:
             return []
         uids = [row["uid"] for _, row in drafts]
         if len(set(uids)) != len(uids):
-            raise Conflict(f"A {entity} with this uid already exists")
+            raise _taken(next(u for u in uids if uids.count(u) > 1))
+        self._unclaimed(tx, ctx, [clean["uid"] for (clean, _), values in zip(drafts, items,
+                                                                          strict=True)
+                                  if "uid" in values])
         groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
         for _, row in drafts:
             groups.setdefault(tuple(row), []).append(row)
@@ -548,7 +563,7 @@ class Records:
                     ids.update({uid: int(i) for i, uid in tx.rows(sql, params)})
         except Exception as exc:
             if is_integrity_error(exc):
-                raise Conflict(f"A {entity} with this uid already exists") from None
+                raise _taken("") from None
             raise
         entries: builtins.list[Entry] = [
             (ctx.company_id, entity, ids[row["uid"]], "create", _created(clean), ctx.user_id, now)
@@ -556,12 +571,16 @@ class Records:
         self.changelog.append_many(tx, entries)
         return [ids[u] for u in uids]
 
-    def _update(self, tx: Tx, ctx: Context, entity: str, record_id: int,
-                values: Mapping[str, Any]) -> None:
+    def update(self, tx: Tx, ctx: Context, entity: str, record_id: int,
+               values: Mapping[str, Any]) -> None:
+        """Change some fields of a live record. The record is read locked (PostgreSQL),
+        so concurrent updates of it apply one after the other, each on what the one
+        before it wrote, and each change-log row holds the true old values."""
         spec = ctx.schema.entity(entity)
         clean = self._validate(ctx, spec, values, creating=False)
-        lookup = _Lookup(self, tx, ctx, entity)
-        before = self._fetch(tx, ctx, entity, [record_id], live_only=True).get(record_id)
+        now = self.clock()
+        lookup = _Lookup(self, tx, ctx, entity, now)
+        before = self.fetch(tx, ctx, entity, [record_id], live_only=True, lock=True).get(record_id)
         if before is None:
             raise NotFound(f"{entity.capitalize()} not found")
         for rule in spec.rules:
@@ -569,7 +588,6 @@ class Records:
         changed = {k: v for k, v in clean.items() if before.get(k) != v}
         self._check_refs(lookup, spec, changed)
         columns, custom = self._split(spec, changed)
-        now = utcnow()
         columns["updated_at"] = now
         if custom:
             merged = {f.custom_key: before.get(f.name) for f in spec.custom}
@@ -586,16 +604,19 @@ class Records:
                               {k: [before.get(k), v] for k, v in changed.items()},
                               ctx.user_id, now)
 
-    def _delete(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
+    def delete(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
+        """Soft-delete every id, all or nothing; NotFound if any id is missing or deleted."""
+        if len(ids) > MAX_BULK:
+            raise _bad("ids", f"at most {MAX_BULK} ids at once", Reason.BAD_PARAMETER)
         spec = ctx.schema.entity(entity)
         unique = list(dict.fromkeys(ids))
         if not unique:
-            raise _bad("ids", "give at least one id")
-        live = self._fetch(tx, ctx, entity, unique, live_only=True, fields=("id",))
+            raise _bad("ids", "give at least one id", Reason.BAD_PARAMETER)
+        live = self.fetch(tx, ctx, entity, unique, live_only=True, fields=("id",), lock=True)
         missing = [i for i in unique if i not in live]
         if missing:
             raise NotFound(f"{entity.capitalize()} not found: {', '.join(map(str, missing))}")
-        now = utcnow()
+        now = self.clock()
         names = ("is_deleted", "updated_at")
         tx.run(update_sql(spec.table, names, tx.backend, ids=len(unique)),
                [*self._encoded(entity, tx.backend, names, {"is_deleted": True, "updated_at": now}),

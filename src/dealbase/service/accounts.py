@@ -19,12 +19,14 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .domain.customfields import CustomField
-from .domain.errors import Conflict, Unauthenticated, ValidationError
-from .domain.registry import Schema
-from .domain.spec import Option
-from .service import Context, Records, utcnow
-from .store.database import Tx
+from ..domain.customfields import CustomField
+from ..domain.errors import Conflict, Unauthenticated, ValidationError
+from ..domain.registry import Schema
+from ..domain.spec import Option
+from ..domain.types import Kind
+from ..store.codec import decoder
+from ..store.database import Tx
+from .records import Context, Records
 
 DEFAULT_STAGES = ("Qualified", "Contact Made", "Demo Scheduled", "Proposal Made",
                   "Negotiations Started")
@@ -75,7 +77,14 @@ class Accounts:
         self._schemas: dict[int, tuple[int, Schema]] = {}
         self._signed_in: dict[tuple[str, str, str | None], tuple[Context, int, float]] = {}
         self._lock = threading.Lock()
-        users, t = records.tables["user"], self.tokens
+        users, t, f, c = records.tables["user"], self.tokens, self.fields, self.companies
+        self._fields_sql = self.db.prepare(
+            select(f).where(f.c.company_id == bindparam("company_id"), f.c.is_deleted.is_(False))
+            .order_by(f.c.order_nr, f.c.id))
+        self._version_sql = self.db.prepare(
+            select(c.c.fields_version).where(c.c.id == bindparam("company_id")))
+        self._company_sql = self.db.prepare(
+            select(c.c.id, c.c.name, c.c.space_id).where(c.c.id == bindparam("company_id")))
         self._auth_sql = self.db.prepare(
             select(t.c.company_id, t.c.user_id, t.c.token_hash, t.c.secret_hash,
                    users.c.is_admin, users.c.is_active, users.c.is_deleted,
@@ -107,22 +116,22 @@ class Accounts:
         pl_token = f"{space_id}_{''.join(secrets.choice(_ALNUM) for _ in range(16))}"
         pl_password = "".join(secrets.choice(string.ascii_letters + string.digits)
                               for _ in range(16))
-        now = utcnow()
+        now = self.records.clock()
         with self.db.write() as conn:
             company_id = int(conn.execute(insert(self.companies).values(
                 name=name, space_id=space_id, fields_version=0, created_at=now,
             ).returning(self.companies.c.id)).scalar_one())
             ctx = Context(company_id, None, self.records.registry.base, is_admin=True)
             tx = Tx.of(conn)
-            team_id = self.records._create(tx, ctx, "team", {"name": DEFAULT_TEAM})
-            user_id = self.records._create(tx, ctx, "user", {
+            team_id = self.records.create(tx, ctx, "team", {"name": DEFAULT_TEAM})
+            user_id = self.records.create(tx, ctx, "user", {
                 "name": admin_name or admin_email.split("@")[0], "email": admin_email,
                 "is_admin": True, "team_id": team_id,
             })
             ctx = Context(company_id, user_id, ctx.schema, is_admin=True)
-            pipeline_id = self.records._create(tx, ctx, "pipeline", {"name": "Pipeline"})
+            pipeline_id = self.records.create(tx, ctx, "pipeline", {"name": "Pipeline"})
             for order, stage in enumerate(DEFAULT_STAGES, start=1):
-                self.records._create(tx, ctx, "stage", {
+                self.records.create(tx, ctx, "stage", {
                     "name": stage, "pipeline_id": pipeline_id, "order_nr": order,
                     "deal_probability": 100,
                 })
@@ -135,20 +144,12 @@ class Accounts:
             ])
         return NewCompany(company_id, space_id, user_id, api_token, pl_token, pl_password)
 
-    def authenticate(self, token: str, kind: str = "pipedrive", secret: str | None = None,
-                     tx: Tx | None = None) -> Context:
-        """The caller behind a token (and, for Pipeliner, its password), or Unauthenticated.
-
-        ``tx`` lets the request's own read transaction do it.
-        """
+    def authenticate(self, tx: Tx, token: str, kind: str = "pipedrive",
+                     secret: str | None = None) -> Context:
+        """The caller behind a token (and, for Pipeliner, its password), or Unauthenticated,
+        within the request's own transaction."""
         if not token or len(token) > 200 or (secret is not None and len(secret) > 200):
             raise Unauthenticated("You need to be authorized to make this request.")
-        if tx is None:
-            with self.db.tx() as own:
-                return self._authenticate(own, token, kind, secret)
-        return self._authenticate(tx, token, kind, secret)
-
-    def _authenticate(self, tx: Tx, token: str, kind: str, secret: str | None) -> Context:
         token_hash = hash_secret(token)
         key = (kind, token_hash, None if secret is None else hash_secret(secret))
         now = time.monotonic()
@@ -169,7 +170,7 @@ class Accounts:
             raise Unauthenticated("You need to be authorized to make this request.")
         company_id = int(row[0])
         version = self.records.changelog.version(tx, company_id, SIGN_IN_ENTITIES)
-        schema = self.schema(company_id, int(row[7]))
+        schema = self.schema(tx, company_id, int(row[7]))
         ctx = Context(company_id, row[1], schema, bool(row[4]), row[8], row[9])
         with self._lock:
             if len(self._signed_in) >= MAX_REMEMBERED:
@@ -177,32 +178,45 @@ class Accounts:
             self._signed_in[key] = (ctx, version, now + AUTH_TTL)
         return ctx
 
-    def company(self, ctx: Context) -> Company:
-        with self.db.read() as conn:
-            row = conn.execute(select(self.companies).where(
-                self.companies.c.id == ctx.company_id)).mappings().one()
-        return Company(row["id"], row["name"], row["space_id"])
+    def company(self, tx: Tx, ctx: Context) -> Company:
+        row = tx.rows(self._company_sql.sql, self._company_sql.params(
+            {"company_id": ctx.company_id}))[0]
+        return Company(int(row[0]), row[1], row[2])
 
-    def schema(self, company_id: int, version: int | None = None) -> Schema:
-        """The company's schema, cached per fields_version (bumped on every field change)."""
+    def schema(self, tx: Tx, company_id: int, version: int | None = None) -> Schema:
+        """The company's schema, cached per fields_version (bumped on every field change).
+
+        Only what a read transaction sees is cached: a write transaction may see its own
+        field changes, which are not the company's until they commit."""
         if version is None:
-            with self.db.read() as conn:
-                version = conn.execute(select(self.companies.c.fields_version).where(
-                    self.companies.c.id == company_id)).scalar_one()
+            version = int(tx.scalar(self._version_sql.sql, self._version_sql.params(
+                {"company_id": company_id})))
         cached = self._schemas.get(company_id)
         if cached is not None and cached[0] == version:
             return cached[1]
-        with self.db.read() as conn:
-            rows = conn.execute(select(self.fields).where(
-                self.fields.c.company_id == company_id, self.fields.c.is_deleted.is_(False)
-            ).order_by(self.fields.c.order_nr, self.fields.c.id)).mappings().all()
-        schema = self.records.registry.schema(custom_field(r) for r in rows)
-        self._schemas[company_id] = (version, schema)
+        rows = tx.rows(self._fields_sql.sql, self._fields_sql.params({"company_id": company_id}))
+        names = [c.name for c in self.fields.columns]
+        schema = self.records.registry.schema(
+            custom_field(dict(zip(names, self._decode(tx, r), strict=True))) for r in rows)
+        if not tx.writing:
+            self._schemas[company_id] = (version, schema)
         return schema
 
-    def refresh(self, ctx: Context) -> Context:
+    def _decode(self, tx: Tx, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A custom_fields row as Python values (SQLite keeps JSON, dates and flags as text)."""
+        if tx.backend != "sqlite":
+            return row
+        kinds = {"options": Kind.JSON, "settings": Kind.JSON, "created_at": Kind.DATETIME,
+                 "updated_at": Kind.DATETIME, "is_deleted": Kind.BOOL}
+        out = []
+        for column, value in zip(self.fields.columns, row, strict=True):
+            convert = decoder(kinds[column.name], "sqlite") if column.name in kinds else None
+            out.append(value if value is None or convert is None else convert(value))
+        return tuple(out)
+
+    def refresh(self, tx: Tx, ctx: Context) -> Context:
         """The same caller with the company's current schema (after a field change)."""
-        return Context(ctx.company_id, ctx.user_id, self.schema(ctx.company_id), ctx.is_admin,
+        return Context(ctx.company_id, ctx.user_id, self.schema(tx, ctx.company_id), ctx.is_admin,
                        ctx.company_name, ctx.space_id)
 
 

@@ -1,0 +1,151 @@
+"""The records service: the one door to the records.
+
+Every adapter (the Pipedrive and Pipeliner dialects, the CLI, the demo seeder, the
+benchmark's generator) reaches records through ``Service`` and nothing else:
+
+* ``await service.read(who, work)`` / ``await service.write(who, work, size=…)`` sign
+  ``who`` in (``Credentials`` from a request, or a trusted ``Context``), open one
+  transaction and call ``work(unit)`` with a ``Unit`` of public operations for that
+  caller. The service decides where the work runs: SQLite reads on the event loop
+  (in-process and short), PostgreSQL's in the thread pool, writes as write units
+  (SQLite's group commit; PostgreSQL's thread pool, retried on a deadlock);
+* ``with service.unit(who, write=…) as unit:`` does the same synchronously, for
+  callers without an event loop (the CLI, seeders, tests).
+
+The service owns transactions, permissions (``permissions.Permissions``) and the rules
+of the records (validation and entity rules from ``domain``; id uniqueness, batches and
+reference checks in ``records``). Adapters import this package, ``query.ast`` and
+``domain``, and nothing else of dealbase's core (a test enforces it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import anyio.to_thread
+
+from ..domain.errors import Unauthenticated
+from ..domain.registry import Registry
+from ..query.cursor import decode_cursor, encode_cursor
+from ..settings import Settings
+from ..store.database import Database, Tx
+from .accounts import Company, NewCompany
+from .records import MAX_BULK, Context, Page, Records, new_uid, utcnow
+from .unit import Outcome, Remove, Save, Unit, live
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presents: a token (and for Pipeliner its password and the space the
+    path names; another space's credentials are refused)."""
+
+    token: str
+    kind: str = "pipedrive"  # or "pipeliner"
+    secret: str | None = None
+    space: str | None = None
+
+
+Who = Credentials | Context
+
+
+class Service:
+    """The records service for one database; ``Service(settings)`` builds it all."""
+
+    def __init__(self, settings: Settings, database: Database | None = None,
+                 registry: Registry | None = None, *, records: Records | None = None) -> None:
+        """``records``: the engine to use (the benchmark specialises it); by default one
+        over ``database`` (by default the settings' database)."""
+        from .accounts import Accounts
+        from .fields import CustomFields
+        from .permissions import Permissions
+
+        self.settings = settings
+        self._db = records.db if records is not None else (
+            database or Database(settings.database_url, pool_size=settings.pool_size))
+        self._records = records or Records(self._db, registry)
+        self._accounts = Accounts(self._records)
+        self._fields = CustomFields(self._accounts)
+        self._permissions = Permissions()
+        self._inline_reads = self._db.backend == "sqlite"
+
+    @property
+    def database(self) -> Database:
+        """The store under the service (for the composition root, migrations and the
+        benchmark; adapters never touch it)."""
+        return self._db
+
+    @property
+    def registry(self) -> Registry:
+        return self._records.registry
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        """The time every write stamps (naive UTC, whole seconds); tests may pin it."""
+        return self._records.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], dt.datetime]) -> None:
+        self._records.clock = clock
+
+    # ---- units of work -----------------------------------------------------------------
+
+    def _unit(self, tx: Tx, who: Who) -> Unit:
+        if isinstance(who, Context):
+            return Unit(self, tx, who)
+        ctx = self._accounts.authenticate(tx, who.token, who.kind, who.secret)
+        if who.space is not None and ctx.space_id != who.space:
+            raise Unauthenticated("These credentials belong to another space")
+        return Unit(self, tx, ctx)
+
+    def _read_now(self, who: Who, work: Callable[[Unit], T]) -> T:
+        with self._db.tx() as tx:
+            return work(self._unit(tx, who))
+
+    async def read(self, who: Who, work: Callable[[Unit], T]) -> T:
+        """``work(unit)`` in one read transaction, where the backend wants it."""
+        if self._inline_reads:
+            return self._read_now(who, work)
+        return await anyio.to_thread.run_sync(self._read_now, who, work)
+
+    async def write(self, who: Who, work: Callable[[Unit], T], *, size: int = 0) -> T:
+        """``work(unit)`` as one write unit, answered once committed; ``size``: the bytes
+        of the request body behind it (big ones run one at a time)."""
+        return await self._db.write_unit(lambda tx: work(self._unit(tx, who)), size)
+
+    @contextmanager
+    def unit(self, who: Who, *, write: bool = False) -> Iterator[Unit]:
+        """A unit for synchronous callers: committed when the block ends without error."""
+        with self._db.tx(write=write) as tx:
+            yield self._unit(tx, who)
+
+    # ---- companies and the service itself -------------------------------------------------
+
+    def create_company(self, name: str, admin_email: str, admin_name: str | None = None
+                       ) -> NewCompany:
+        """A company with its admin user, default pipeline and API credentials (shown once)."""
+        return self._accounts.create_company(name, admin_email, admin_name)
+
+    def admin(self, company_id: int, user_id: int) -> Context:
+        """A trusted context acting as an admin user of a company (CLI, seeders, tests)."""
+        with self._db.tx() as tx:
+            schema = self._accounts.schema(tx, company_id)
+            company = self._accounts.company(tx, Context(company_id, user_id, schema))
+        return Context(company_id, user_id, schema, True, company.name, company.space_id)
+
+    def migrate(self) -> None:
+        """Create or upgrade the database's schema in place."""
+        self._db.migrate()
+
+    def close(self) -> None:
+        self._db.dispose()
+
+
+__all__ = ["MAX_BULK", "Company", "Context", "Credentials", "NewCompany", "Outcome", "Page",
+           "Remove", "Save", "Service", "Unit", "decode_cursor", "encode_cursor", "live",
+           "new_uid", "utcnow"]

@@ -1,0 +1,309 @@
+"""Unit: one request's work on the records, for one signed-in caller, in one transaction.
+
+An adapter never opens a transaction: it hands a function of a ``Unit`` to the
+service (``Service.read``/``Service.write``), which signs the caller in, opens the
+transaction where the backend wants it and calls the function. Everything the unit
+offers is public, in canonical names, and checked against the caller's permissions.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..domain.customfields import CustomField
+from ..domain.errors import DealbaseError, NotFound, ValidationError
+from ..domain.registry import Schema
+from ..query.ast import Cond, Filter, Keyset, Query, all_of
+from ..store.database import Tx
+from .records import MAX_BULK, Context, Page
+
+if TYPE_CHECKING:
+    from . import Service
+    from .accounts import Company
+
+T = TypeVar("T")
+Record = dict[str, Any]
+MAX_RUN = 250  # new items of a batch inserted together
+
+
+@dataclass(frozen=True)
+class Save:
+    """One batch item's write: a new record (``id`` None) or changed fields of one."""
+
+    entity: str
+    values: Mapping[str, Any]
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Remove:
+    """One batch item's delete."""
+
+    entity: str
+    id: int
+
+
+@dataclass
+class Outcome:
+    """What became of one batch item: the record id it wrote or deleted, or its error."""
+
+    id: int | None = None
+    error: DealbaseError | None = None
+    created: bool = False
+
+
+@dataclass
+class _Run:
+    """New items waiting to be inserted together: (index, values)."""
+
+    entity: str = ""
+    items: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
+
+
+class Unit:
+    """The public operations on records, for ``ctx``, in one transaction."""
+
+    def __init__(self, service: Service, tx: Tx, ctx: Context) -> None:
+        self._service, self._tx, self.ctx = service, tx, ctx
+        self._records = service._records
+
+    @property
+    def schema(self) -> Schema:
+        return self.ctx.schema
+
+    @property
+    def writing(self) -> bool:
+        return self._tx.writing
+
+    def _need_write(self) -> None:
+        if not self._tx.writing:
+            raise RuntimeError("a read unit cannot write; use Service.write")
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def list(self, entity: str, query: Query, *, total: bool = False) -> Page:
+        """A page of records (``total``: and how many match in all)."""
+        return self._records.list(self._tx, self.ctx, entity, query, with_total=total)
+
+    def get(self, entity: str, record_id: int, *, lock: bool = False) -> Record:
+        """One record, deleted ones included; NotFound if there is none. ``lock`` (in a
+        write unit): concurrent writers of the record wait until this unit commits."""
+        return self._records.get(self._tx, self.ctx, entity, record_id,
+                                 lock=lock and self._tx.writing)
+
+    def get_many(self, entity: str, ids: Iterable[int], fields: Sequence[str] | None = None
+                 ) -> dict[int, Record]:
+        """The records of these ids that exist (deleted ones included), by id."""
+        return self._records.get_many(self._tx, self.ctx, entity, ids, fields)
+
+    def find(self, entity: str, where: Filter | None, *, lock: bool = False) -> Record | None:
+        """The first record (by id) matching ``where``, or None. ``lock`` as in ``get``."""
+        page = self._records.list(self._tx, self.ctx, entity, Query(where=where,
+                                                                    page=Keyset(None, 1)))
+        if not page.items:
+            return None
+        found = page.items[0]
+        if lock and self._tx.writing:
+            return self._records.get(self._tx, self.ctx, entity, found["id"], lock=True)
+        return found
+
+    def exists(self, entity: str, record_id: int) -> bool:
+        return bool(self._records.fetch(self._tx, self.ctx, entity, [record_id], fields=("id",)))
+
+    def count(self, entity: str, where: Filter | None) -> int:
+        return self._records.count(self._tx, self.ctx, entity, where)
+
+    def count_by(self, entity: str, field_name: str, values: Iterable[int]) -> dict[int, int]:
+        """Live records per value of a reference field (e.g. persons per organization)."""
+        return self._records.count_by(self._tx, self.ctx, entity, field_name, values)
+
+    def ids(self, entity: str, uids: Sequence[str], *, live_only: bool = True) -> dict[str, int]:
+        """Integer ids of the records with these string (Pipeliner) ids."""
+        return self._records.ids(self._tx, self.ctx, entity, uids, live_only=live_only)
+
+    def uids(self, entity: str, ids: Sequence[int]) -> dict[int, str]:
+        """String (Pipeliner) ids of these records, by integer id."""
+        return self._records.uids(self._tx, self.ctx, entity, ids)
+
+    def now(self) -> dt.datetime:
+        """The service's time (naive UTC, whole seconds)."""
+        return self._records.clock()
+
+    def company(self) -> Company:
+        return self._service._accounts.company(self._tx, self.ctx)
+
+    # ---- writes ------------------------------------------------------------------------
+
+    def create(self, entity: str, values: Mapping[str, Any]) -> Record:
+        """A new record from canonical values; the record as stored."""
+        self._need_write()
+        self._service._permissions.write(self.ctx, entity)
+        record_id = self._records.create(self._tx, self.ctx, entity, values)
+        return self._records.get(self._tx, self.ctx, entity, record_id)
+
+    def update(self, entity: str, record_id: int, values: Mapping[str, Any]) -> Record:
+        """Changed fields of a live record; the record as stored."""
+        self._need_write()
+        self._service._permissions.change(self.ctx, entity, record_id, values)
+        self._records.update(self._tx, self.ctx, entity, record_id, values)
+        return self._records.get(self._tx, self.ctx, entity, record_id)
+
+    def delete(self, entity: str, ids: Sequence[int]) -> builtins.list[int]:
+        """Soft-delete every id, all or nothing (NotFound if one is missing or deleted)."""
+        self._need_write()
+        self._service._permissions.remove(self.ctx, entity, ids)
+        return self._records.delete(self._tx, self.ctx, entity, ids)
+
+    def create_many(self, entity: str, items: Sequence[Mapping[str, Any]]) -> builtins.list[int]:
+        """Many new records at once, all or nothing; their ids in order."""
+        self._need_write()
+        self._service._permissions.write(self.ctx, entity)
+        return self._records.create_many(self._tx, self.ctx, entity, items)
+
+    def batch(self, items: Sequence[T], plan: Callable[[int, T], Save | Remove], *,
+              skip_failures: bool,
+              speak: Callable[[ValidationError], DealbaseError] | None = None
+              ) -> builtins.list[Outcome]:
+        """Write many items in order, each as if alone.
+
+        ``plan(index, item)`` turns an item into its write (and may raise for a bad
+        item). Each item runs in its own savepoint: a failing item undoes only itself.
+        Without ``skip_failures`` the first failure raises (``item N: …``) and the
+        caller's transaction undoes everything; with it, the failure is that item's
+        outcome and the others go on. Runs of new records are inserted together and,
+        if such a run fails, again one by one, so every outcome lands on its item.
+        ``speak`` puts an item's validation error in the adapter's words.
+        """
+        self._need_write()
+        outcomes = [Outcome() for _ in items]
+        run = _Run()
+
+        def failed(index: int, error: DealbaseError) -> None:
+            if speak is not None and isinstance(error, ValidationError):
+                error = speak(error)
+            if not skip_failures:
+                error.message = f"item {index}: {error.message}"
+                raise error
+            outcomes[index] = Outcome(error=error)
+
+        for index, item in enumerate(items):
+            try:
+                write = plan(index, item)
+            except DealbaseError as error:
+                failed(index, error)
+                continue
+            if isinstance(write, Save) and write.id is None:
+                if run.items and run.entity != write.entity:
+                    self._insert_run(run, outcomes, failed)
+                    run = _Run()
+                run.entity = write.entity
+                run.items.append((index, write.values))
+                if len(run.items) >= MAX_RUN:  # bounded: the memory a batch holds at once
+                    self._insert_run(run, outcomes, failed)
+                    run = _Run()
+                continue
+            self._insert_run(run, outcomes, failed)
+            run = _Run()
+            try:
+                with self._tx.savepoint():
+                    if isinstance(write, Save):
+                        assert write.id is not None
+                        self.update(write.entity, write.id, write.values)
+                    else:
+                        self.delete(write.entity, [write.id])
+                outcomes[index] = Outcome(id=write.id)
+            except DealbaseError as error:
+                failed(index, error)
+        self._insert_run(run, outcomes, failed)
+        return outcomes
+
+    def _insert_run(self, run: _Run, outcomes: builtins.list[Outcome],
+                    failed: Callable[[int, DealbaseError], None]) -> None:
+        if not run.items:
+            return
+        try:
+            self._service._permissions.write(self.ctx, run.entity)
+        except DealbaseError as error:
+            for index, _ in run.items:
+                failed(index, error)
+            return
+        try:
+            with self._tx.savepoint():
+                ids = self.create_many(run.entity, [values for _, values in run.items])
+        except DealbaseError:
+            for index, values in run.items:  # again one by one: which items fail, and why
+                try:
+                    with self._tx.savepoint():
+                        record_id = self._records.create(self._tx, self.ctx, run.entity, values)
+                    outcomes[index] = Outcome(id=record_id, created=True)
+                except DealbaseError as error:
+                    failed(index, error)
+            return
+        for (index, _), record_id in zip(run.items, ids, strict=True):
+            outcomes[index] = Outcome(id=record_id, created=True)
+
+    # ---- custom field definitions ------------------------------------------------------
+
+    def fields(self, entity: str) -> tuple[CustomField, ...]:
+        """The entity's live custom fields, in order."""
+        return self._service._fields.list(self._tx, self.ctx, entity)
+
+    def field(self, entity: str, *, field_id: int | None = None, key: str | None = None
+              ) -> CustomField:
+        return self._service._fields.get(self._tx, self.ctx, entity, field_id=field_id, key=key)
+
+    @contextmanager
+    def _changing_fields(self) -> Iterator[None]:
+        self._need_write()
+        self._service._permissions.fields(self.ctx)
+        yield
+        self.ctx = self._service._accounts.refresh(self._tx, self.ctx)
+
+    def create_field(self, entity: str, name: Any, field_type: Any,
+                     options: Sequence[Any] | None = None,
+                     settings: Mapping[str, Any] | None = None) -> CustomField:
+        with self._changing_fields():
+            made = self._service._fields.create(self._tx, self.ctx, entity, name, field_type,
+                                                options, settings)
+        return made
+
+    def update_field(self, entity: str, field_id: int, *, name: Any = None,
+                     options: Sequence[Any] | None = None,
+                     settings: Mapping[str, Any] | None = None) -> CustomField:
+        with self._changing_fields():
+            made = self._service._fields.update(self._tx, self.ctx, entity, field_id, name=name,
+                                                options=options, settings=settings)
+        return made
+
+    def add_options(self, entity: str, key: str, labels: Sequence[Any]) -> CustomField:
+        with self._changing_fields():
+            made = self._service._fields.add_options(self._tx, self.ctx, entity, key, labels)
+        return made
+
+    def relabel_options(self, entity: str, key: str, changes: Mapping[int, Any]) -> CustomField:
+        with self._changing_fields():
+            made = self._service._fields.relabel_options(self._tx, self.ctx, entity, key, changes)
+        return made
+
+    def remove_options(self, entity: str, key: str, ids: Sequence[Any]) -> CustomField:
+        with self._changing_fields():
+            made = self._service._fields.remove_options(self._tx, self.ctx, entity, key, ids)
+        return made
+
+    def delete_fields(self, entity: str, field_ids: Sequence[int]) -> builtins.list[int]:
+        with self._changing_fields():
+            gone = self._service._fields.delete(self._tx, self.ctx, entity, field_ids)
+        return gone
+
+
+def live(where: Filter | None = None) -> Filter | None:
+    """``where`` among records that are not deleted."""
+    return all_of(Cond("is_deleted", "eq", False), where)
+
+
+__all__ = ["MAX_BULK", "NotFound", "Outcome", "Remove", "Save", "Unit", "live"]
