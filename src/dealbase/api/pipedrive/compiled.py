@@ -1,17 +1,16 @@
 """Views compiled to Python: one generated function per (view, schema, options).
 
-``Presenter.one`` renders a record by walking the view's attributes; that walk, done
-for every key of every record of every page, is most of what a list request costs.
-``compile_view`` turns the same declarations into straight-line code (a dict display
-and a few statements) once, and keeps it. Its source is built only from the view's
-and the schema's own names, always through ``repr``; attribute functions and custom
-field helpers are passed in by name, never as text. The output equals ``one``'s, key
-for key (tests compare them).
+This is the dialect's only renderer. Walking a view's attributes for every key of every
+record of every page would be most of what a list request costs, so ``compile_view``
+turns the declarations into straight-line code (a dict display and a few statements)
+once, and keeps it. Its source is built only from the view's and the schema's own
+names, always through ``repr``; attribute functions and the value formats of
+``render.py`` and ``customvalues.py`` are passed in by name and called, never
+re-spelled. A walking renderer survives in the tests, as this one's oracle.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -19,36 +18,28 @@ from typing import Any
 from ...domain.customfields import FIELD_TYPES, CustomField
 from ...domain.registry import Schema
 from ...domain.types import Kind
-from . import customvalues
+from . import customvalues, render
 from .mapping import CONSTANTS, SPECS, RenderContext, View
 
 Render = Callable[[dict[str, Any], RenderContext], dict[str, Any]]
+Format = Callable[[Any], Any]
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def _v1_set(value: Any) -> Any:
-    return None if value is None else ",".join(str(v) for v in value)
-
-
-def _value(version: str, kind: Kind, style: str, source: str) -> str:
-    """An expression formatting ``source`` (evaluated once) the way ``present._format`` does."""
+def value_format(version: str, kind: Kind, style: str) -> Format | None:
+    """How a canonical field's value is written in this version (None: as it is)."""
     if kind is Kind.DATETIME:
-        text = 'x.isoformat(" ", "seconds")' if version == "v1" else 'x.isoformat("T", "seconds") + "Z"'
-        return f"(None if (x := {source}) is None else {text})"
+        return render.v1_time if version == "v1" else render.v2_time
     if kind is Kind.DATE:
-        return f"(None if (x := {source}) is None else x.isoformat())"
+        return render.day
     if style == "str":
-        return f"(None if (x := {source}) is None else str(x))"
-    return source
+        return render.as_text
+    return None
 
 
 def compile_view(view: View, schema: Schema, include: frozenset[str] = frozenset(),
                  custom_keys: tuple[str, ...] | None = None, option_labels: bool = False) -> Render:
-    names: dict[str, Any] = {"_plain": _plain, "_v1_set": _v1_set,
-                             "_v1_out": customvalues.v1_out, "_v2_out": customvalues.v2_out}
+    names: dict[str, Any] = {"_plain": customvalues.plain, "_v1_out": customvalues.v1_out,
+                             "_v2_out": customvalues.v2_out}
     spec = SPECS[view.entity]
     items: list[str] = []
     after: list[str] = []
@@ -62,7 +53,11 @@ def compile_view(view: View, schema: Schema, include: frozenset[str] = frozenset
             source = f"_c{n}(r, rc)"
         else:
             field = spec[attr.field or ""]
-            source = _value(view.version, field.kind, attr.style, f"r[{field.name!r}]")
+            source = f"r[{field.name!r}]"
+            fmt = value_format(view.version, field.kind, attr.style)
+            if fmt is not None:
+                names[f"_f{n}"] = fmt
+                source = f"_f{n}({source})"
         if attr.key in view.omit_null:
             after.append(f"    if (v := {source}) is not None:\n        o[{attr.key!r}] = v")
         else:
@@ -86,21 +81,16 @@ def compile_view(view: View, schema: Schema, include: frozenset[str] = frozenset
 
 def _custom(version: str, cf: CustomField, n: int, names: dict[str, Any], labels: bool) -> str:
     """v1: a statement setting the field's flat keys; v2: one ``key: value`` item."""
-    names[f"_f{n}"] = cf
+    names[f"_cf{n}"] = cf
     key = repr(cf.key)
     suffixes = FIELD_TYPES[cf.field_type][2]
     if version == "v1":
         if suffixes:
-            return f"    o.update(_v1_out(_f{n}, r))"
-        if cf.field_type == "enum":
-            value = f"(None if (x := r.get({key})) is None else str(x))"
-        elif cf.field_type == "set":
-            value = f"_v1_set(r.get({key}))"
-        else:
-            value = f"_plain(r.get({key}))"
-        return f"    o[{key}] = {value}"
+            return f"    o.update(_v1_out(_cf{n}, r))"
+        names[f"_cv{n}"] = customvalues.v1_value(cf.field_type)
+        return f"    o[{key}] = _cv{n}(r.get({key}))"
     if suffixes or (labels and cf.field_type in ("enum", "set")):
-        return f"{key}: _v2_out(_f{n}, r, {labels!r})"
+        return f"{key}: _v2_out(_cf{n}, r, {labels!r})"
     return f"{key}: _plain(r.get({key}))"
 
 

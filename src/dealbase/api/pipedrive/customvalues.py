@@ -14,15 +14,18 @@ from typing import Any
 
 from ...domain.customfields import FIELD_TYPES, CustomField
 from ...domain.errors import Problem, ValidationError
+from ...domain.types import parse_int
+from .render import as_text, id_csv
 
-NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
+NUMERIC = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 def _bad(key: str, message: str) -> ValidationError:
     return ValidationError(f"{key}: {message}", (Problem(key, message),))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A custom value as JSON: dates as ``YYYY-MM-DD``, the rest as stored."""
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
@@ -30,20 +33,20 @@ def _suffixes(cf: CustomField) -> tuple[str, ...]:
     return tuple(s for s, _ in FIELD_TYPES[cf.field_type][2])
 
 
+def v1_value(field_type: str) -> Any:
+    """The v1 format of a field type's main value: enum ids as text, sets as a csv."""
+    return {"enum": as_text, "set": id_csv}.get(field_type, plain)
+
+
 def v1_out(cf: CustomField, record: dict[str, Any]) -> dict[str, Any]:
-    value = record.get(cf.key)
-    if cf.field_type == "enum" and value is not None:
-        value = str(value)
-    elif cf.field_type == "set" and value is not None:
-        value = ",".join(str(v) for v in value)
-    out = {cf.key: _plain(value)}
+    out = {cf.key: v1_value(cf.field_type)(record.get(cf.key))}
     for suffix in _suffixes(cf):
-        out[f"{cf.key}_{suffix}"] = _plain(record.get(f"{cf.key}_{suffix}"))
+        out[f"{cf.key}_{suffix}"] = plain(record.get(f"{cf.key}_{suffix}"))
     return out
 
 
 def v2_out(cf: CustomField, record: dict[str, Any], option_labels: bool = False) -> Any:
-    value = _plain(record.get(cf.key))
+    value = plain(record.get(cf.key))
     if option_labels and value is not None and cf.field_type in ("enum", "set"):
         labels = {o.id: o.label for o in cf.options}
         if cf.field_type == "enum":
@@ -53,7 +56,7 @@ def v2_out(cf: CustomField, record: dict[str, Any], option_labels: bool = False)
     suffixes = _suffixes(cf)
     if not suffixes:
         return value
-    subs = {s: _plain(record.get(f"{cf.key}_{s}")) for s in suffixes}
+    subs = {s: plain(record.get(f"{cf.key}_{s}")) for s in suffixes}
     if value is None and all(v is None for v in subs.values()):
         return None
     return {"value": value, **subs}
@@ -70,19 +73,20 @@ def _lenient(cf: CustomField, key: str, value: Any) -> Any:
     if cf.field_type in ("enum", "user", "org", "people"):
         if isinstance(value, dict) and "value" in value:
             value = value["value"]
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
+        if isinstance(value, str) and (number := parse_int(value)) is not None:
+            return number
         return value
     if cf.field_type == "set":
         if isinstance(value, str):
-            parts = [p.strip() for p in value.split(",") if p.strip()]
-            if not all(p.isdigit() for p in parts):
+            parts = [parse_int(p, 1) for p in value.split(",") if p.strip()]
+            if any(p is None for p in parts):
                 raise _bad(key, "must be a comma-separated list of option ids")
-            return [int(p) for p in parts] or None
+            return parts or None
         if isinstance(value, int) and not isinstance(value, bool):
             return [value]
         if isinstance(value, list):
-            return [int(v) if isinstance(v, str) and v.isdigit() else v for v in value] or None
+            return [number if isinstance(v, str) and (number := parse_int(v, 1)) is not None
+                    else v for v in value] or None
     return value
 
 
@@ -91,7 +95,8 @@ def v1_in(cf: CustomField, key: str, value: Any) -> dict[str, Any]:
     if key == cf.key:
         return {key: _lenient(cf, key, value)}
     if cf.field_type == "timerange" and key.endswith("_timezone_id") and isinstance(value, str):
-        value = int(value) if value.isdigit() else value
+        number = parse_int(value)
+        value = value if number is None else number
     return {key: None if value == "" else value}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -58,12 +58,28 @@ PIPELINER_ONLY = frozenset({"uid", "team_id", "participant_ids", "organization_i
                             "description", "middle_name"})
 
 
+# The dialect's names for canonical fields, wherever an object has them (a view may say
+# otherwise, or declare the key with a computed value or a format).
+KEYS: Mapping[str, str] = {
+    "created_at": "add_time", "updated_at": "update_time", "organization_id": "org_id",
+    "creator_id": "creator_user_id", "stage_changed_at": "stage_change_time",
+    "closed_at": "close_time", "won_at": "won_time", "lost_at": "lost_time",
+    "first_won_at": "first_won_time", "archived_at": "archive_time",
+}
+
+
 @dataclass(frozen=True)
 class View:
+    """One entity in one API version. Every canonical field of the entity is a key of the
+    object, named by ``keys``, else ``KEYS``, else its own name, unless it is ``hidden`` or
+    an ``Attr`` of ``declared`` names it (with a computed value, a format or a flag);
+    ``declared`` also holds the keys computed from nothing but the record."""
+
     entity: str
     path: str
     version: str
-    attrs: tuple[Attr, ...]
+    declared: tuple[Attr, ...] = ()
+    keys: Mapping[str, str] = field(default_factory=dict)  # canonical -> key, this view only
     loads: tuple[tuple[str, str], ...] = ()  # (related entity, canonical ref field)
     related_objects: tuple[str, ...] = ()  # v1 related_objects keys
     filters: Mapping[str, Callable[[str], Filter]] = field(default_factory=dict)
@@ -79,6 +95,19 @@ class View:
     # (v2 ``address``).
     hidden: frozenset[str] = PIPELINER_ONLY
     default_sort: tuple[Sort, ...] = ()
+
+    @cached_property
+    def attrs(self) -> tuple[Attr, ...]:
+        """Every key of the object, in the entity's field order, then the computed ones."""
+        by_field = {a.field: a for a in self.declared if a.field is not None}
+        out = []
+        for spec in BY_NAME[self.entity].columns:
+            if spec.name in by_field:
+                out.append(by_field[spec.name])
+            elif spec.name not in self.hidden:
+                key = self.keys.get(spec.name) or KEYS.get(spec.name) or spec.name
+                out.append(Attr(key, spec.name))
+        return (*out, *(a for a in self.declared if a.field is None))
 
     @cached_property
     def by_key(self) -> dict[str, Attr]:
@@ -352,6 +381,16 @@ V2_COMMON_FILTERS: dict[str, Callable[[str], Filter]] = {
     "updated_until": time_bound("updated_until", "lt"),
 }
 
+
+def _flag(key: str, field_name: str) -> Attr:
+    """A v1 key showing whether the record is live (``active_flag``)."""
+    return Attr(key, field_name, compute=lambda r, rc: not r["is_deleted"], writable=False)
+
+
+def _visible_to() -> Attr:
+    return Attr("visible_to", "visible_to", style="str")
+
+
 DEAL_V1 = View(
     entity="deal", path="deals", version="v1", create_status=201, has_custom=True,
     omit_null=frozenset({"creator_user_id", "user_id", "person_id", "org_id", "stage_change_time",
@@ -365,34 +404,16 @@ DEAL_V1 = View(
            ("pipeline", "pipeline_id")),
     related_objects=("user", "person", "organization", "stage", "pipeline"),
     filters=V1_DEAL_FILTERS,
-    attrs=(
-        Attr("id", "id"),
+    keys={"is_deleted": "deleted"},
+    declared=(
         Attr("creator_user_id", "creator_id", compute=_user_ref("creator_id"), writable=False),
         Attr("user_id", "owner_id", compute=_user_ref("owner_id")),
         Attr("person_id", "person_id", compute=_person_ref),
         Attr("org_id", "organization_id", compute=_org_ref("organization_id")),
-        Attr("stage_id", "stage_id"),
-        Attr("title", "title"),
-        Attr("value", "value"),
-        Attr("currency", "currency"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
-        Attr("stage_change_time", "stage_changed_at"),
-        Attr("active", compute=lambda r, rc: r["status"] == "open" and not r["is_deleted"]),
-        Attr("deleted", "is_deleted"),
-        Attr("is_archived", "is_archived"),
-        Attr("archive_time", "archived_at"),
         Attr("status", "status", compute=_v1_deal_status),
-        Attr("probability", "probability"),
-        Attr("lost_reason", "lost_reason"),
-        Attr("visible_to", "visible_to", style="str"),
-        Attr("close_time", "closed_at"),
-        Attr("pipeline_id", "pipeline_id"),
-        Attr("won_time", "won_at"),
-        Attr("first_won_time", "first_won_at"),
-        Attr("lost_time", "lost_at"),
-        Attr("expected_close_date", "expected_close_date"),
+        _visible_to(),
         Attr("label", "label_ids", compute=_label_csv),
+        Attr("active", compute=lambda r, rc: r["status"] == "open" and not r["is_deleted"]),
         Attr("stage_order_nr", compute=lambda r, rc: (
             _related(rc, "stage", r["stage_id"]) or {}).get("order_nr")),
         Attr("person_name", compute=_name_of("person", "person_id")),
@@ -406,16 +427,20 @@ DEAL_V1 = View(
         Attr("rotten_time", compute=_none),
         Attr("org_hidden", compute=_false),
         Attr("person_hidden", compute=_false),
-        Attr("origin", "origin"),
-        Attr("origin_id", "origin_id"),
-        Attr("channel", "channel"),
-        Attr("channel_id", "channel_id"),
         *_zeros(COUNTS_DEAL),
         *_nones(ACTIVITY_LINKS),
         *_nones(("next_activity_subject", "next_activity_type", "next_activity_duration",
                  "next_activity_note", "last_incoming_mail_time", "last_outgoing_mail_time")),
     ),
 )
+
+# The deals of a stage or pipeline (v1): references as bare ids, no creator, no
+# related_objects; the parent's own id is not a filter.
+FLAT_DEAL_V1 = replace(
+    DEAL_V1, declared=tuple(a for a in DEAL_V1.declared if a.field not in (
+        "creator_id", "owner_id", "person_id", "organization_id")),
+    hidden=DEAL_V1.hidden | {"creator_id"}, keys={**DEAL_V1.keys, "owner_id": "user_id"},
+    related_objects=(), filters={k: v for k, v in V1_DEAL_FILTERS.items() if k != "stage_id"})
 
 DEAL_V2 = View(
     entity="deal", path="deals", version="v2", has_custom=True,
@@ -426,41 +451,12 @@ DEAL_V2 = View(
              "org_id": eq_int("org_id", "organization_id"),
              "pipeline_id": eq_int("pipeline_id", "pipeline_id"),
              "stage_id": eq_int("stage_id", "stage_id"), "status": deal_status(False)},
-    attrs=(
-        Attr("id", "id"),
-        Attr("title", "title"),
-        Attr("creator_user_id", "creator_id", writable=False),
-        Attr("owner_id", "owner_id"),
-        Attr("person_id", "person_id"),
-        Attr("org_id", "organization_id"),
-        Attr("pipeline_id", "pipeline_id"),
-        Attr("stage_id", "stage_id"),
-        Attr("value", "value"),
-        Attr("currency", "currency"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
-        Attr("stage_change_time", "stage_changed_at"),
-        Attr("is_deleted", "is_deleted"),
-        Attr("is_archived", "is_archived"),
-        Attr("archive_time", "archived_at"),
-        Attr("status", "status"),
-        Attr("probability", "probability"),
-        Attr("lost_reason", "lost_reason"),
-        Attr("visible_to", "visible_to"),
-        Attr("close_time", "closed_at"),
-        Attr("won_time", "won_at"),
-        Attr("lost_time", "lost_at"),
-        Attr("expected_close_date", "expected_close_date"),
-        Attr("label_ids", "label_ids"),
-        Attr("origin", "origin"),
-        Attr("origin_id", "origin_id"),
-        Attr("channel", "channel"),
-        Attr("channel_id", "channel_id"),
+    declared=(
+        Attr("first_won_time", "first_won_at", opt_in=True),
         Attr("source_lead_id", compute=_none),
         Attr("arr", compute=_none),
         Attr("mrr", compute=_none),
         Attr("acv", compute=_none),
-        Attr("first_won_time", "first_won_at", opt_in=True),
         *_nones(("next_activity_id", "last_activity_id", "last_incoming_mail_time",
                  "last_outgoing_mail_time", "smart_bcc_email"), opt_in=True),
         *_zeros(COUNTS_DEAL, opt_in=True),
@@ -477,29 +473,17 @@ PERSON_V1 = View(
     filters={"user_id": eq_int("user_id", "owner_id"), "first_char": starts_with("name"),
              "org_id": eq_int("org_id", "organization_id")},
     writable_extra={"email": "emails", "phone": "phones"},
-    attrs=(
-        Attr("id", "id"),
-        Attr("company_id", compute=lambda r, rc: rc.company.get("id")),
+    keys={"emails": "email", "phones": "phone"},
+    declared=(
         Attr("owner_id", "owner_id", compute=_user_ref("owner_id", has_pic_as_int=True)),
         Attr("org_id", "organization_id", compute=_org_ref("organization_id")),
-        Attr("name", "name"),
-        Attr("first_name", "first_name"),
-        Attr("last_name", "last_name"),
+        _flag("active_flag", "is_deleted"),
+        _visible_to(),
+        Attr("company_id", compute=lambda r, rc: rc.company.get("id")),
         Attr("first_char", compute=_first_char),
-        Attr("active_flag", "is_deleted", compute=lambda r, rc: not r["is_deleted"],
-             writable=False),
-        Attr("email", "emails"),
-        Attr("phone", "phones"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
-        Attr("visible_to", "visible_to", style="str"),
         Attr("label", compute=_first_label),
-        Attr("label_ids", "label_ids"),
         Attr("org_name", compute=_name_of("organization", "organization_id")),
         Attr("owner_name", compute=_name_of("user", "owner_id")),
-        Attr("job_title", "job_title"),
-        Attr("birthday", "birthday"),
-        Attr("notes", "notes"),
         *_zeros(COUNTS_CONTACT),
         *_nones(ACTIVITY_LINKS),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time")),
@@ -512,24 +496,8 @@ PERSON_V2 = View(
         "birthday", "job_title", "notes", "last_incoming_mail_time", "last_outgoing_mail_time",
         "smart_bcc_email"}),
     filters={**V2_COMMON_FILTERS, "org_id": eq_int("org_id", "organization_id")},
-    attrs=(
-        Attr("id", "id"),
-        Attr("name", "name"),
-        Attr("first_name", "first_name"),
-        Attr("last_name", "last_name"),
-        Attr("owner_id", "owner_id"),
-        Attr("org_id", "organization_id"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
-        Attr("emails", "emails"),
-        Attr("phones", "phones"),
-        Attr("is_deleted", "is_deleted"),
-        Attr("visible_to", "visible_to"),
-        Attr("label_ids", "label_ids"),
+    declared=(
         Attr("picture_id", compute=_none),
-        Attr("notes", "notes"),
-        Attr("birthday", "birthday"),
-        Attr("job_title", "job_title"),
         *_zeros(COUNTS_CONTACT, opt_in=True),
         *_nones(("next_activity_id", "last_activity_id", "last_incoming_mail_time",
                  "last_outgoing_mail_time", "smart_bcc_email"), opt_in=True),
@@ -546,27 +514,14 @@ ORGANIZATION_V1 = View(
         "first_char", "owner_name", "label"}),
     has_custom=True, loads=(("user", "owner_id"),), related_objects=("user",),
     filters={"user_id": eq_int("user_id", "owner_id"), "first_char": starts_with("name")},
-    attrs=(
-        Attr("id", "id"),
-        Attr("company_id", compute=lambda r, rc: rc.company.get("id")),
+    declared=(
         Attr("owner_id", "owner_id", compute=_user_ref("owner_id", has_pic_as_int=True)),
-        Attr("name", "name"),
+        _flag("active_flag", "is_deleted"),
+        _visible_to(),
+        Attr("company_id", compute=lambda r, rc: rc.company.get("id")),
         Attr("first_char", compute=_first_char),
-        Attr("active_flag", "is_deleted", compute=lambda r, rc: not r["is_deleted"],
-             writable=False),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
-        Attr("visible_to", "visible_to", style="str"),
         Attr("label", compute=_first_label),
-        Attr("label_ids", "label_ids"),
         Attr("owner_name", compute=_name_of("user", "owner_id")),
-        Attr("address", "address"),
-        *(Attr(f"address_{p}", f"address_{p}") for p in ORG_ADDRESS),
-        Attr("website", "website"),
-        Attr("linkedin", "linkedin"),
-        Attr("industry", "industry"),
-        Attr("annual_revenue", "annual_revenue"),
-        Attr("employee_count", "employee_count"),
         Attr("people_count", compute=lambda r, rc: int(
             rc.related.get("people_count", {}).get(r["id"], {}).get("n", 0))),
         *_zeros(COUNTS_CONTACT),
@@ -579,24 +534,11 @@ ORGANIZATION_V2 = View(
     hidden=PIPELINER_ONLY | {f"address_{p}" for p in ORG_ADDRESS},
     omit_null=frozenset({"owner_id", "address", "smart_bcc_email"}),
     filters=V2_COMMON_FILTERS,
-    attrs=(
-        Attr("id", "id"),
-        Attr("name", "name"),
-        Attr("owner_id", "owner_id"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
-        Attr("is_deleted", "is_deleted"),
-        Attr("visible_to", "visible_to"),
-        Attr("label_ids", "label_ids"),
+    declared=(
         Attr("address", "address", compute=lambda r, rc: None if r.get("address") is None else {
             "value": r["address"],
             **{p: r[f"address_{p}"] for p in ORG_ADDRESS
                if p != "formatted_address" and r.get(f"address_{p}") is not None}}),
-        Attr("website", "website"),
-        Attr("linkedin", "linkedin"),
-        Attr("industry", "industry"),
-        Attr("annual_revenue", "annual_revenue"),
-        Attr("employee_count", "employee_count"),
         *_zeros(COUNTS_CONTACT, opt_in=True),
         *_nones(("next_activity_id", "last_activity_id", "smart_bcc_email"), opt_in=True),
     ),
@@ -605,30 +547,17 @@ ORGANIZATION_V2 = View(
 PIPELINE_V1 = View(
     entity="pipeline", path="pipelines", version="v1", paged=False,
     default_sort=(Sort("order_nr"),),
-    attrs=(
-        Attr("id", "id"),
-        Attr("name", "name"),
-        Attr("url_title", compute=lambda r, rc: "-".join(r["name"].lower().split())),
-        Attr("order_nr", "order_nr"),
-        Attr("active", "is_deleted", compute=lambda r, rc: not r["is_deleted"], writable=False),
+    declared=(
+        _flag("active", "is_deleted"),
         Attr("deal_probability", "is_deal_probability_enabled", style="bool01"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
+        Attr("url_title", compute=lambda r, rc: "-".join(r["name"].lower().split())),
         Attr("selected", compute=lambda r, rc: bool(rc.company.get("first_pipeline") == r["id"])),
     ),
 )
 
 PIPELINE_V2 = View(
     entity="pipeline", path="pipelines", version="v2",
-    attrs=(
-        Attr("id", "id"),
-        Attr("name", "name"),
-        Attr("order_nr", "order_nr", writable=False),
-        Attr("is_deleted", "is_deleted"),
-        Attr("is_deal_probability_enabled", "is_deal_probability_enabled"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
-    ),
+    declared=(Attr("order_nr", "order_nr", writable=False),),
 )
 
 STAGE_V1 = View(
@@ -636,18 +565,10 @@ STAGE_V1 = View(
     default_sort=(Sort("order_nr"),),
     omit_null=frozenset({"rotten_days", "pipeline_name"}),
     filters={"pipeline_id": eq_int("pipeline_id", "pipeline_id")},
-    attrs=(
-        Attr("id", "id"),
-        Attr("order_nr", "order_nr"),
-        Attr("name", "name"),
-        Attr("active_flag", "is_deleted", compute=lambda r, rc: not r["is_deleted"],
-             writable=False),
-        Attr("deal_probability", "deal_probability"),
-        Attr("pipeline_id", "pipeline_id"),
+    keys={"rotting_days": "rotten_days"},
+    declared=(
+        _flag("active_flag", "is_deleted"),
         Attr("rotten_flag", "is_rotting_enabled", style="bool01"),
-        Attr("rotten_days", "rotting_days"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
         Attr("pipeline_name", compute=_name_of("pipeline", "pipeline_id")),
         Attr("pipeline_deal_probability", compute=lambda r, rc: bool(
             (_related(rc, "pipeline", r["pipeline_id"]) or {}).get(
@@ -659,47 +580,24 @@ STAGE_V2 = View(
     entity="stage", path="stages", version="v2", sort_by=("id", "update_time", "add_time",
                                                           "order_nr"),
     filters={"pipeline_id": eq_int("pipeline_id", "pipeline_id")},
-    attrs=(
-        Attr("id", "id"),
-        Attr("order_nr", "order_nr"),
-        Attr("name", "name"),
-        Attr("is_deleted", "is_deleted"),
-        Attr("deal_probability", "deal_probability"),
-        Attr("pipeline_id", "pipeline_id"),
-        Attr("is_deal_rot_enabled", "is_rotting_enabled"),
-        Attr("days_to_rotten", "rotting_days"),
-        Attr("add_time", "created_at"),
-        Attr("update_time", "updated_at"),
-    ),
+    keys={"is_rotting_enabled": "is_deal_rot_enabled", "rotting_days": "days_to_rotten"},
 )
 
 USER_V1 = View(
     entity="user", path="users", version="v1", paged=False,
     hidden=PIPELINER_ONLY | {"first_name", "last_name"},
     omit_null=frozenset({"last_login"}),
-    attrs=(
-        Attr("id", "id"),
-        Attr("name", "name"),
-        Attr("default_currency", "default_currency"),
-        Attr("locale", "locale"),
-        Attr("lang", "lang"),
-        Attr("email", "email"),
-        Attr("phone", "phone"),
-        Attr("activated", compute=lambda r, rc: bool(r["is_active"])),
-        Attr("last_login", "last_login_at"),
-        Attr("created", "created_at"),
-        Attr("modified", "updated_at"),
+    keys={"last_login_at": "last_login", "created_at": "created", "updated_at": "modified"},
+    declared=(
         Attr("has_created_company", "is_admin", compute=lambda r, rc: bool(r["is_admin"]),
              writable=False),
+        Attr("active_flag", "is_active", style="bool01"),
+        Attr("activated", compute=lambda r, rc: bool(r["is_active"])),
         Attr("access", compute=lambda r, rc: [{"app": "sales", "admin": bool(r["is_admin"])},
                                               {"app": "global", "admin": bool(r["is_admin"])}]),
-        Attr("active_flag", "is_active", style="bool01"),
-        Attr("timezone_name", "timezone_name"),
         Attr("timezone_offset", compute=lambda r, rc: timezone_offset(r["timezone_name"])),
         Attr("role_id", compute=lambda r, rc: 1),
-        Attr("icon_url", "icon_url"),
         Attr("is_you", compute=lambda r, rc: r["id"] == rc.user_id),
-        Attr("is_deleted", "is_deleted"),
     ),
 )
 

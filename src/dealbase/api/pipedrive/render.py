@@ -30,18 +30,33 @@ class JSON(Response):
         return orjson.dumps(content)
 
 
+# ---- value formats: the one place each is spelled (compiled views call these) ------------
+
 def v1_time(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+    """``YYYY-MM-DD HH:MM:SS``."""
+    return None if value is None else value.isoformat(" ", "seconds")
 
 
 def v2_time(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``YYYY-MM-DDTHH:MM:SSZ``."""
+    return None if value is None else value.isoformat("T", "seconds") + "Z"
 
 
 def day(value: dt.date | str | None) -> str | None:
+    """``YYYY-MM-DD``."""
     if value is None or isinstance(value, str):
         return value
     return value.isoformat()
+
+
+def as_text(value: Any) -> str | None:
+    """v1's string form of a number (``visible_to``, enum option ids)."""
+    return None if value is None else str(value)
+
+
+def id_csv(value: list[int] | None) -> str | None:
+    """v1's comma-joined ids (set options, deal labels)."""
+    return None if value is None else ",".join(str(v) for v in value)
 
 
 def success(data: Any, status: int = 200, additional_data: Any = None,

@@ -268,15 +268,9 @@ def build_routes(api: Api) -> list[BaseRoute]:
 
 def _nested(api: Api) -> list[BaseRoute]:
     """Deal lists under a stage, pipeline, person or organization; persons under an org."""
-    from dataclasses import replace
+    from .mapping import DEAL_V1, FLAT_DEAL_V1, PERSON_V1
 
-    from .mapping import DEAL_V1, PERSON_V1, V1_DEAL_FILTERS
-
-    flat_deals = replace(DEAL_V1, attrs=tuple(
-        replace(a, compute=None) if a.key in ("user_id", "person_id", "org_id") else a
-        for a in DEAL_V1.attrs if a.key != "creator_user_id"
-    ), related_objects=(), filters={k: v for k, v in V1_DEAL_FILTERS.items()
-                                    if k not in ("stage_id",)})
+    flat_deals = FLAT_DEAL_V1
     routes: list[BaseRoute] = []
     nested = (
         ("stages", "stage", "stage_id", flat_deals, True),
