@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -69,11 +70,26 @@ def _headers(headers: dict[str, str]) -> str:
     return "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
 
 
-def script(requests: Sequence[Req], walker: str | None = None, depth: int = 0) -> str:
+# A run shorter than wrk's smallest duration (one second; the tests' tiny scale): each
+# thread says when it has this many responses, whatever ``response`` the script has, and
+# ``run`` then interrupts wrk, which reports what it measured until then.
+_STOP = """
+local served, answered = 0, response
+response = function(status, hdrs, body)
+  if answered then answered(status, hdrs, body) end
+  served = served + 1
+  if served == %d then io.write("\\n@@served\\n"); io.flush() end
+end
+"""
+
+
+def script(requests: Sequence[Req], walker: str | None = None, depth: int = 0,
+           stop_after: int | None = None) -> str:
+    stop = "" if stop_after is None else _STOP % stop_after
     if walker is not None:
         (req,) = requests
         return (f"base = {lua_string(req.path)}\nheaders = {_headers(dict(req.headers))}\n"
-                f"depth = {depth}\n{WALKERS[walker]}{_DONE}")
+                f"depth = {depth}\n{WALKERS[walker]}{stop}{_DONE}")
     items = ",\n  ".join(
         "{" + f"{lua_string(r.method)}, {lua_string(r.path)}, {_headers(dict(r.headers))}, "
         + ("nil" if r.body is None else lua_string(r.body)) + "}"
@@ -91,7 +107,7 @@ request = function()
   i = i % #prepared + 1
   return prepared[i]
 end
-{_DONE}"""
+{stop}{_DONE}"""
 
 
 @dataclass(frozen=True)
@@ -115,22 +131,34 @@ def wrk_path() -> str:
 
 
 def run(base_url: str, requests: Sequence[Req], *, seconds: int, connections: int,
-        walker: str | None = None, depth: int = 0) -> Load:
-    """Drive ``requests`` (cycled) or a walker against ``base_url`` for ``seconds``."""
+        walker: str | None = None, depth: int = 0, stop_after: int | None = None) -> Load:
+    """Drive ``requests`` (cycled) or a walker against ``base_url`` for ``seconds``, or until
+    each wrk thread has ``stop_after`` responses."""
     threads = connections if walker is not None else 1
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script(requests, walker, depth))
+        handle.write(script(requests, walker, depth, stop_after))
         path = Path(handle.name)
+    command = [wrk_path(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
+               "-s", str(path), base_url]
     try:
-        done = subprocess.run(
-            [wrk_path(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
-             "-s", str(path), base_url], capture_output=True, text=True, timeout=seconds + 120,
-            check=False)
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) as wrk:
+            assert wrk.stdout is not None and wrk.stderr is not None
+            lines, waiting = [], threads if stop_after is not None else 0
+            for line in wrk.stdout:
+                lines.append(line.rstrip("\n"))
+                if waiting and line.startswith("@@served"):
+                    waiting -= 1
+                    if not waiting:
+                        wrk.send_signal(signal.SIGINT)  # ends the run now, with its report
+            stderr = wrk.stderr.read()
+            code = wrk.wait(timeout=seconds + 120)
     finally:
         path.unlink()
-    line = next((x for x in done.stdout.splitlines() if x.startswith("@@wrk ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}")
+    stdout = "\n".join(lines)
+    line = next((x for x in lines if x.startswith("@@wrk ")), None)
+    if code != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({code}): {stdout[-2000:]}{stderr[-2000:]}")
     raw = json.loads(line[len("@@wrk "):])
     return Load(raw["requests"], raw["duration_us"] / 1e6, raw["status_errors"] + raw["socket_errors"],
                 raw["p50_us"] / 1000, raw["p99_us"] / 1000)

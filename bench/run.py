@@ -249,7 +249,7 @@ def http_walk(base: str, company: Company, workload: Workload) -> Req:
 
 def measure(base: str, pids: Sequence[int], backend: str, workers: int, prepared: Prepared,
             company: Company, seconds: int, connections: int, floor_key: str,
-            warmup: int = 0) -> Row:
+            warmup: int = 0, stop_after: int | None = None) -> Row:
     w = prepared.workload
     requests = prepared.requests
     if w.reach is not None:  # the server has its own memory of the walk: walk again
@@ -259,14 +259,15 @@ def measure(base: str, pids: Sequence[int], backend: str, workers: int, prepared
                     depth=company.depth)
     reset_peak(pids)
     load = loadgen.run(base, requests, seconds=seconds, connections=connections,
-                       walker=w.walker, depth=company.depth)
+                       walker=w.walker, depth=company.depth, stop_after=stop_after)
     row = Row(backend, workers, w.name, load.per_second, load.per_second * w.items, load.p50_ms,
               load.p99_ms, load.errors, peak_mib(pids), prepared.floor)
     if prepared.body is not None:
         floor_req = (Req("GET", f"/bench/floor/{floor_key}"),)
         if warmup:
             loadgen.run(base, floor_req, seconds=warmup, connections=connections)
-        floor = loadgen.run(base, floor_req, seconds=seconds, connections=connections)
+        floor = loadgen.run(base, floor_req, seconds=seconds, connections=connections,
+                            stop_after=stop_after)
         row.http_floor_per_second = floor.per_second
     return row
 
@@ -320,7 +321,7 @@ def serve_and_measure(url: str, backend: str, prepared: Sequence[Prepared], comp
                     console.print(f"[{backend}] {workers} worker(s): {p.workload.name}")
                     rows.append(measure(base, pids, backend, workers, p, company,
                                         args.seconds, args.connections,
-                                        keys[p.workload.name], args.warmup))
+                                        keys[p.workload.name], args.warmup, args.requests))
     return rows
 
 
@@ -409,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True,
                         help="folder that keeps the generated companies' credentials")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per workload")
+    parser.add_argument("--requests", type=int, default=None,
+                        help="end each wrk run after this many responses per thread (at most "
+                             "--seconds): quick runs, as the tests' tiny scale makes")
     parser.add_argument("--floor-seconds", type=float, default=3.0)
     parser.add_argument("--warmup", type=int, default=2,
                         help="seconds of unmeasured load before each measurement")

@@ -109,8 +109,11 @@ def _data(r: httpx.Response) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture
-def shop(tenant: Tenant) -> Shop:
+@pytest.fixture(scope="module")
+def shop(app: Any, http: SyncClient) -> Shop:
+    """Shared by the module's tests: each takes the whole state before its bad request
+    and compares after it, so what an earlier test legitimately wrote does not matter."""
+    tenant = _tenant(app, http, f"Acme{secrets.token_hex(4)}")
     pd = tenant.api
     enum = _data(pd.post("/v1/dealFields", json={"name": "Tier", "field_type": "enum",
                                                  "options": [{"label": "a"}, {"label": "b"}]}))

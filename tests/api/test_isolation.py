@@ -100,8 +100,12 @@ def full_address(value: str) -> dict[str, str]:
     return {"value": value, **{p: p for p in ADDRESS_PARTS}}
 
 
-@pytest.fixture
-def world(tenant: Tenant, other: Tenant) -> World:
+@pytest.fixture(scope="module")
+def world(app: Any, http: SyncClient) -> World:
+    """Shared by the module's tests: none of them may change what it holds (each re-reads
+    A's records after its hostile call), and a test that did would fail itself first."""
+    tenant = _tenant(app, http, f"Acme{secrets.token_hex(4)}")
+    other = _tenant(app, http, f"Globex{secrets.token_hex(4)}")
     a = tenant.api
     w = World(tenant, other)
     w.a_email = a.get("/v1/users/me").json()["data"]["email"]

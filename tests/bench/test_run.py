@@ -17,7 +17,8 @@ from dealbase.store.database import Database
 def test_the_suite_runs_at_tiny_scale(database: Database, tmp_path: Path) -> None:
     out, table = tmp_path / "report.json", tmp_path / "report.md"
     code = run.main(["--database-url", database.url, "--scale", "tiny", "--data", str(tmp_path),
-                     "--seconds", "1", "--floor-seconds", "0.2", "--warmup", "0", "--workers", "1,2",
+                     "--seconds", "1", "--requests", "100", "--floor-seconds", "0.1",
+                     "--warmup", "0", "--workers", "1,2",
                      "--json", str(out), "--markdown", str(table)])
     assert code == 0
     report = json.loads(out.read_text())

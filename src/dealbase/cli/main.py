@@ -105,7 +105,7 @@ def company_create(name: str, admin_email: str, admin_name: str | None, as_json:
 @database_option
 def demo(name: str, admin_email: str, deals: int, database_url: str | None) -> None:
     """Seed a realistic demo company (users, pipeline, organizations, persons, deals)."""
-    from ..demo import seed_demo
+    from .demo import seed_demo
 
     result = seed_demo(_service(_settings(database_url)), name, admin_email, deals)
     click.echo(f"Demo company {name!r} seeded with {result.deals} deals.")

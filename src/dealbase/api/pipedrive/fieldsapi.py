@@ -22,7 +22,7 @@ from ..body import query_params
 from . import params, render
 from .mapping import VIEWS, View
 from .render import v1_time, v2_time
-from .routes import PREFIXES, Api, _routes, record_id
+from .routes import PREFIXES, Api, record_id, routes_at
 
 SYSTEM_ID_BASE = 9_000_000  # system field ids sit far above custom field row ids
 V1_FLAGS = ("index_visible_flag", "details_visible_flag", "important_flag", "bulk_edit_allowed",
@@ -370,20 +370,20 @@ def field_routes(api: Api) -> list[BaseRoute]:
     for ordinal, (resource, view) in enumerate(resources().items()):
         h = FieldHandlers(api, view, ordinal)
         v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
-        routes += _routes(v1, f"/{resource}", h.v1_list, ["GET"])
-        routes += _routes(v1, f"/{resource}", h.v1_create, ["POST"])
-        routes += _routes(v1, f"/{resource}", h.v1_bulk_delete, ["DELETE"])
-        routes += _routes(v1, f"/{resource}/{{id}}", h.v1_get, ["GET"])
-        routes += _routes(v1, f"/{resource}/{{id}}", h.v1_update, ["PUT"])
-        routes += _routes(v1, f"/{resource}/{{id}}", h.v1_delete, ["DELETE"])
-        routes += _routes(v2, f"/{resource}", h.v2_list, ["GET"])
-        routes += _routes(v2, f"/{resource}", h.v2_create, ["POST"])
-        routes += _routes(v2, f"/{resource}/{{field_code}}", h.v2_get, ["GET"])
-        routes += _routes(v2, f"/{resource}/{{field_code}}", h.v2_update, ["PATCH"])
-        routes += _routes(v2, f"/{resource}/{{field_code}}", h.v2_delete, ["DELETE"])
-        routes += _routes(v2, f"/{resource}/{{field_code}}/options", h.v2_add_options, ["POST"])
-        routes += _routes(v2, f"/{resource}/{{field_code}}/options", h.v2_update_options,
+        routes += routes_at(v1, f"/{resource}", h.v1_list, ["GET"])
+        routes += routes_at(v1, f"/{resource}", h.v1_create, ["POST"])
+        routes += routes_at(v1, f"/{resource}", h.v1_bulk_delete, ["DELETE"])
+        routes += routes_at(v1, f"/{resource}/{{id}}", h.v1_get, ["GET"])
+        routes += routes_at(v1, f"/{resource}/{{id}}", h.v1_update, ["PUT"])
+        routes += routes_at(v1, f"/{resource}/{{id}}", h.v1_delete, ["DELETE"])
+        routes += routes_at(v2, f"/{resource}", h.v2_list, ["GET"])
+        routes += routes_at(v2, f"/{resource}", h.v2_create, ["POST"])
+        routes += routes_at(v2, f"/{resource}/{{field_code}}", h.v2_get, ["GET"])
+        routes += routes_at(v2, f"/{resource}/{{field_code}}", h.v2_update, ["PATCH"])
+        routes += routes_at(v2, f"/{resource}/{{field_code}}", h.v2_delete, ["DELETE"])
+        routes += routes_at(v2, f"/{resource}/{{field_code}}/options", h.v2_add_options, ["POST"])
+        routes += routes_at(v2, f"/{resource}/{{field_code}}/options", h.v2_update_options,
                           ["PATCH"])
-        routes += _routes(v2, f"/{resource}/{{field_code}}/options", h.v2_delete_options,
+        routes += routes_at(v2, f"/{resource}/{{field_code}}/options", h.v2_delete_options,
                           ["DELETE"])
     return routes

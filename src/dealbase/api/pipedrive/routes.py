@@ -152,9 +152,9 @@ class Handlers:
         return out, presenter.related_objects(self.view, ctx.schema, rc)
 
     async def list(self, request: Request, extra: Any = None) -> Response:
-        return await self.api.read(request, lambda unit: self._list(unit, request, extra))
+        return await self.api.read(request, lambda unit: self.listing(unit, request, extra))
 
-    def _list(self, unit: Unit, request: Request, extra: Any,
+    def listing(self, unit: Unit, request: Request, extra: Any,
               parent: tuple[str, int] | None = None) -> Response:
         ctx = unit.ctx
         if parent is not None:
@@ -240,7 +240,7 @@ class Handlers:
         return render.success({"id": deleted if bulk else deleted[0]})
 
 
-def _routes(prefixes: tuple[str, ...], path: str, handler: Handler, methods: list[str]
+def routes_at(prefixes: tuple[str, ...], path: str, handler: Handler, methods: list[str]
             ) -> list[BaseRoute]:
     return [Route(f"{p}{path}", guarded(handler), methods=methods) for p in prefixes]
 
@@ -255,13 +255,13 @@ def build_routes(api: Api) -> list[BaseRoute]:
                 continue  # users have their own handlers (users.py)
             h = Handlers(api, view)
             update_method = "PUT" if version == "v1" else "PATCH"
-            routes += _routes(prefixes, f"/{path}", h.list, ["GET"])
-            routes += _routes(prefixes, f"/{path}", h.create, ["POST"])
-            routes += _routes(prefixes, f"/{path}/{{id}}", h.get, ["GET"])
-            routes += _routes(prefixes, f"/{path}/{{id}}", h.update, [update_method])
-            routes += _routes(prefixes, f"/{path}/{{id}}", h.delete, ["DELETE"])
+            routes += routes_at(prefixes, f"/{path}", h.list, ["GET"])
+            routes += routes_at(prefixes, f"/{path}", h.create, ["POST"])
+            routes += routes_at(prefixes, f"/{path}/{{id}}", h.get, ["GET"])
+            routes += routes_at(prefixes, f"/{path}/{{id}}", h.update, [update_method])
+            routes += routes_at(prefixes, f"/{path}/{{id}}", h.delete, ["DELETE"])
             if version == "v1" and view.entity != "pipeline":
-                routes += _routes(prefixes, f"/{path}", h.bulk_delete, ["DELETE"])
+                routes += routes_at(prefixes, f"/{path}", h.bulk_delete, ["DELETE"])
     routes += _nested(api)
     return routes
 
@@ -279,9 +279,9 @@ def _nested(api: Api) -> list[BaseRoute]:
         ("organizations", "organization", "organization_id", DEAL_V1, False),
     )
     for parent_path, parent, field, view, owner_scoped in nested:
-        routes += _routes(PREFIXES["v1"], f"/{parent_path}/{{id}}/deals",
+        routes += routes_at(PREFIXES["v1"], f"/{parent_path}/{{id}}/deals",
                           _child_list(api, view, parent, field, owner_scoped), ["GET"])
-    routes += _routes(PREFIXES["v1"], "/organizations/{id}/persons",
+    routes += routes_at(PREFIXES["v1"], "/organizations/{id}/persons",
                       _child_list(api, PERSON_V1, "organization", "organization_id", False),
                       ["GET"])
     return routes
@@ -299,7 +299,7 @@ def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: boo
         def extra(ctx: Context) -> Filter | None:
             return all_of(Cond(field, "eq", parent_id),
                           Cond("owner_id", "eq", ctx.user_id) if mine else None)
-        return await api.read(request, lambda unit: handlers._list(unit, request, extra,
+        return await api.read(request, lambda unit: handlers.listing(unit, request, extra,
                                                                     (parent, parent_id)))
     return handler
 

@@ -17,7 +17,7 @@ from ...service import Unit
 from ..body import query_params
 from . import params, render
 from .mapping import USER_V1
-from .routes import PREFIXES, Api, _routes, record_id, selected
+from .routes import PREFIXES, Api, record_id, routes_at, selected
 
 
 class UserHandlers:
@@ -112,10 +112,10 @@ def user_routes(api: Api) -> list[BaseRoute]:
     h = UserHandlers(api)
     v1 = PREFIXES["v1"]
     return [
-        *_routes(v1, "/users", h.list, ["GET"]),
-        *_routes(v1, "/users", h.add, ["POST"]),
-        *_routes(v1, "/users/me", h.me, ["GET"]),
-        *_routes(v1, "/users/find", h.find, ["GET"]),
-        *_routes(v1, "/users/{id}", h.get, ["GET"]),
-        *_routes(v1, "/users/{id}", h.update, ["PUT"]),
+        *routes_at(v1, "/users", h.list, ["GET"]),
+        *routes_at(v1, "/users", h.add, ["POST"]),
+        *routes_at(v1, "/users/me", h.me, ["GET"]),
+        *routes_at(v1, "/users/find", h.find, ["GET"]),
+        *routes_at(v1, "/users/{id}", h.get, ["GET"]),
+        *routes_at(v1, "/users/{id}", h.update, ["PUT"]),
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .query.ast import Cond, Offset, Query
-from .service import NewCompany, Service, Unit
+from ..query.ast import Cond, Offset, Query
+from ..service import NewCompany, Service, Unit
 
 FIRST = ("Ada", "Grace", "Alan", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances",
          "Edsger", "Radia", "Guido", "Sophie", "Tim", "Hedy", "John")
