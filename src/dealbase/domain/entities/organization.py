@@ -26,7 +26,8 @@ ORGANIZATION = EntitySpec(
         FieldSpec("website", Kind.TEXT, max_length=2048, label="Website"),
         FieldSpec("linkedin", Kind.TEXT, max_length=2048, label="LinkedIn profile"),
         FieldSpec("industry", Kind.INT, field_type="enum", label="Industry"),
-        FieldSpec("annual_revenue", Kind.FLOAT, field_type="monetary", label="Annual revenue"),
+        # whole currency units: Pipedrive's API types it an integer
+        FieldSpec("annual_revenue", Kind.INT, field_type="monetary", label="Annual revenue"),
         FieldSpec("employee_count", Kind.INT, field_type="int", label="Number of employees"),
         team(),
         *lifecycle(),
