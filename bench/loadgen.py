@@ -145,9 +145,9 @@ def run(base_url: str, requests: Sequence[Req], *, seconds: int, connections: in
                               text=True) as wrk:
             assert wrk.stdout is not None and wrk.stderr is not None
             lines, waiting = [], threads if stop_after is not None else 0
-            for line in wrk.stdout:
-                lines.append(line.rstrip("\n"))
-                if waiting and line.startswith("@@served"):
+            for out in wrk.stdout:
+                lines.append(out.rstrip("\n"))
+                if waiting and out.startswith("@@served"):
                     waiting -= 1
                     if not waiting:
                         wrk.send_signal(signal.SIGINT)  # ends the run now, with its report
@@ -156,10 +156,10 @@ def run(base_url: str, requests: Sequence[Req], *, seconds: int, connections: in
     finally:
         path.unlink()
     stdout = "\n".join(lines)
-    line = next((x for x in lines if x.startswith("@@wrk ")), None)
-    if code != 0 or line is None:
+    report = next((x for x in lines if x.startswith("@@wrk ")), None)
+    if code != 0 or report is None:
         raise RuntimeError(f"wrk failed ({code}): {stdout[-2000:]}{stderr[-2000:]}")
-    raw = json.loads(line[len("@@wrk "):])
+    raw = json.loads(report[len("@@wrk "):])
     return Load(raw["requests"], raw["duration_us"] / 1e6, raw["status_errors"] + raw["socket_errors"],
                 raw["p50_us"] / 1000, raw["p99_us"] / 1000)
 

@@ -9,6 +9,7 @@ test receives is checked against the vendored spec (``Pipedrive.request``).
 
 from __future__ import annotations
 
+import builtins
 import copy
 import functools
 import os
@@ -171,7 +172,7 @@ class Direct:
         with self.service.unit(self.ctx, write=True) as unit:
             return unit.update(entity, record_id, values)
 
-    def delete(self, entity: str, ids: Sequence[int]) -> list[int]:
+    def delete(self, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         with self.service.unit(self.ctx, write=True) as unit:
             return unit.delete(entity, ids)
 
@@ -193,7 +194,7 @@ class Direct:
         with self.service.unit(self.ctx, write=True) as unit:
             return unit.create_field(entity, name, field_type, options, settings)
 
-    def delete_fields(self, entity: str, ids: Sequence[int]) -> list[int]:
+    def delete_fields(self, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         with self.service.unit(self.ctx, write=True) as unit:
             return unit.delete_fields(entity, ids)
 
@@ -228,7 +229,7 @@ class Calls:
         with self.service.unit(ctx, write=True) as unit:
             return unit.update(entity, record_id, values)
 
-    def delete(self, ctx: Context, entity: str, ids: Sequence[int]) -> list[int]:
+    def delete(self, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         with self.service.unit(ctx, write=True) as unit:
             return unit.delete(entity, ids)
 
@@ -245,7 +246,7 @@ class Calls:
             return unit.count(entity, where)
 
     def create_many(self, ctx: Context, entity: str, items: Sequence[Mapping[str, Any]]
-                    ) -> list[int]:
+                    ) -> builtins.list[int]:
         with self.service.unit(ctx, write=True) as unit:
             return unit.create_many(entity, items)
 
@@ -267,7 +268,7 @@ class Calls:
         with self.service.unit(ctx, write=True) as unit:
             return unit.create_field(entity, name, field_type, options)
 
-    def delete_fields(self, ctx: Context, entity: str, ids: Sequence[int]) -> list[int]:
+    def delete_fields(self, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         with self.service.unit(ctx, write=True) as unit:
             return unit.delete_fields(entity, ids)
 

@@ -39,7 +39,11 @@ def _segments(path: str) -> tuple[str, ...]:
 
 
 class IndexedRouter(Router):
+    """No slash redirects: a path with a trailing slash (``/v1/deals/``, an empty id) is not
+    found, and answers in the dialect's own error shape like any unknown path."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("redirect_slashes", False)
         super().__init__(*args, **kwargs)
         self._indexed: list[BaseRoute] = []
         self._keys: list[tuple[str, ...]] = []
@@ -86,7 +90,7 @@ class IndexedRouter(Router):
             scope.update(partial_scope)
             await partial.handle(scope, receive, send)
             return
-        await super().app(scope, receive, send)  # not found: slash redirects, then the default
+        await super().app(scope, receive, send)  # not found: the default handler
 
 
 __all__ = ["IndexedRouter"]
