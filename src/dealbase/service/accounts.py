@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.customfields import CustomField
+from ..domain.customfields import CustomField, kept_settings
 from ..domain.errors import Conflict, Unauthenticated, ValidationError
 from ..domain.registry import Schema
 from ..domain.spec import Option
@@ -225,7 +225,8 @@ def custom_field(row: Any) -> CustomField:
         id=row["id"], entity=row["entity"], key=row["key"], name=row["name"],
         field_type=row["field_type"],
         options=tuple(Option(o["id"], o["label"]) for o in row["options"]),
-        order_nr=row["order_nr"], settings=dict(row["settings"]), creator_id=row["creator_id"],
+        order_nr=row["order_nr"], settings=kept_settings(row["settings"]),
+        creator_id=row["creator_id"],
         created_at=row["created_at"], updated_at=row["updated_at"],
         is_deleted=bool(row["is_deleted"]), slot=row["slot"],
     )

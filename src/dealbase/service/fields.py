@@ -22,17 +22,16 @@ from ..domain.customfields import (
     SLOTS,
     SLOTTED,
     CustomField,
+    checked_settings,
     new_key,
     slot_column,
 )
 from ..domain.errors import NotFound, Reason, invalid
-from ..domain.types import INT_MAX, Kind, clean_text, has_nul
+from ..domain.types import INT_MAX, Kind, clean_text
 from ..store.codec import encode
 from ..store.database import Tx
 from .accounts import Accounts
 from .records import Context
-
-MAX_DESCRIPTION = 65535
 
 
 def _label(value: Any) -> str:
@@ -46,70 +45,6 @@ def _option_id(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= INT_MAX:
         raise invalid("options", "option ids are positive integers")
     return value
-
-
-# Settings a definition may carry: name -> shape. A shape is a Python type, a list
-# ``[shape]`` (of items), a dict of shapes (an object with only those keys, each
-# optional), or ``("map", key shape, value shape)`` for an object of any keys.
-_IDS = [int]
-SETTINGS: dict[str, Any] = {
-    "add_visible_flag": bool,
-    "description": (str, type(None)),
-    "ui_visibility": {"add_visible_flag": bool, "details_visible_flag": bool,
-                      "projects_detail_visible_flag": bool,
-                      "show_in_pipelines": {"show_in_all": bool, "pipeline_ids": _IDS}},
-    "important_fields": {"enabled": bool, "stage_ids": _IDS},
-    "required_fields": {"enabled": bool, "stage_ids": _IDS,
-                        "statuses": ("map", "id", [("won", "lost")])},
-}
-
-
-def _check(path: str, value: Any, shape: Any) -> None:
-    if isinstance(shape, dict):
-        if not isinstance(value, dict):
-            raise invalid(path, "must be an object")
-        unknown = sorted(set(value) - set(shape))
-        if unknown:
-            raise invalid(path, f"has no key {str(unknown[0])[:80]}", Reason.UNKNOWN_FIELD)
-        for key, item in value.items():
-            _check(f"{path}.{key}", item, shape[key])
-    elif isinstance(shape, list):
-        if not isinstance(value, list) or len(value) > 1000:
-            raise invalid(path, "must be a list (at most 1000 items)")
-        for item in value:
-            _check(path, item, shape[0])
-    elif isinstance(shape, tuple) and shape and shape[0] == "map":
-        if not isinstance(value, dict) or len(value) > 1000:
-            raise invalid(path, "must be an object (at most 1000 keys)")
-        for key, item in value.items():
-            if not (key.isascii() and key.isdigit() and len(key) <= 18):
-                raise invalid(path, "keys must be ids")
-            _check(f"{path}.{key}", item, shape[2])
-    elif isinstance(shape, tuple) and shape and isinstance(shape[0], str):
-        if value not in shape:
-            raise invalid(path, f"must be one of {', '.join(shape)}")
-    elif shape is int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= INT_MAX:
-            raise invalid(path, "must be a positive integer id")
-    elif shape is str or (isinstance(shape, tuple) and str in shape):
-        if value is None and isinstance(shape, tuple) and type(None) in shape:
-            return
-        clean_text(path, value, MAX_DESCRIPTION)
-    elif not isinstance(value, shape):
-        raise invalid(path, f"must be a {getattr(shape, '__name__', 'value')}")
-
-
-def checked_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Settings as stored, or ValidationError: known names, values of their shape."""
-    out: dict[str, Any] = {}
-    for name, value in settings.items():
-        if name not in SETTINGS:
-            raise invalid(name, "is not a field setting", Reason.UNKNOWN_FIELD)
-        _check(name, value, SETTINGS[name])
-        out[name] = value
-    if has_nul(out):  # (the checks above already refuse it; PostgreSQL's JSON never sees one)
-        raise invalid("settings", "must not contain NUL characters")
-    return out
 
 
 class CustomFields:
@@ -345,4 +280,4 @@ class CustomFields:
         return self.get(tx, ctx, entity, field_id=field_id)
 
 
-__all__ = ["SETTINGS", "CustomFields", "checked_settings"]
+__all__ = ["CustomFields"]
