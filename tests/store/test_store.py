@@ -24,6 +24,7 @@ from dealbase.query.ast import And, Cond, Keyset, Not, Offset, Or, Query, Sort
 from dealbase.query.compile import compile_count, compile_list
 from dealbase.service import Context, Page, Service
 from dealbase.settings import Settings
+from dealbase.store.changelog import ChangeLog
 from dealbase.store.database import Database
 from dealbase.store.schema import build_metadata
 from tests.conftest import Calls, Tenant, calls
@@ -614,3 +615,33 @@ def test_custom_field_sort_and_keyset(custom: CustomSetup) -> None:
     asc = _all(records, ctx, "deal", Query(sort=(Sort(k["varchar"]),)))
     desc = _all(records, ctx, "deal", Query(sort=(Sort(k["varchar"], True),)))
     assert asc[0][k["varchar"]] is None and desc[-1][k["varchar"]] is None
+
+
+def test_data_version_reads_an_index_whatever_the_plan(database: Database) -> None:
+    """The data version runs on every cached read. PostgreSQL runs it as a prepared
+    statement, whose generic plan knows neither the company nor the entity: it must still
+    take the change log's company/entity index, never walk the primary key and filter
+    (which reads the whole log once one entity dominates it)."""
+    if database.backend != "postgresql":
+        pytest.skip("a PostgreSQL planner question")
+    seen: list[tuple[str, Any]] = []
+    observer = lambda sql, params, _many: seen.append((sql, params))  # noqa: E731
+    with database.observed(observer), database.tx() as tx:
+        ChangeLog.version(tx, 1, ("user", "pipeline"))
+        ChangeLog.version(tx, 1)
+    assert len(seen) == 2
+    with database.tx() as tx:
+        tx.run("SET plan_cache_mode = force_generic_plan")
+        try:
+            for number, (sql, params) in enumerate(seen):
+                types = ", ".join("bigint" if isinstance(p, int) else "text" for p in params)
+                tx.run(f"PREPARE version_{number}({types}) AS "
+                       + sql.replace("%s", "${}").format(*range(1, len(params) + 1)))
+                values = ", ".join(str(p) if isinstance(p, int) else f"'{p}'" for p in params)
+                plan = "\n".join(str(row[0]) for row in tx.rows(
+                    f"EXPLAIN EXECUTE version_{number}({values})"))
+                assert "change_log_pkey" not in plan, plan
+                assert "ix_change_log_" in plan, plan
+                tx.run(f"DEALLOCATE version_{number}")
+        finally:
+            tx.run("RESET plan_cache_mode")

@@ -54,13 +54,21 @@ class ChangeLog:
         """The company's data version: the newest change-log sequence this reader sees
         (of writes to ``entities`` only, when given)."""
         mark = "?" if tx.backend == "sqlite" else "%s"
-        sql = f"SELECT max(seq) FROM change_log WHERE company_id = {mark}"
+        # The ranges (``BETWEEN x AND x``) and the ORDER BY are deliberate: with plain
+        # equalities and max(), PostgreSQL may walk the primary key backwards and filter,
+        # which on stale statistics reads the whole log (measured: 170 ms instead of
+        # 0.2 ms). Ordered by the index's own columns, only ix_change_log_entity (or
+        # ix_change_log_company) can answer without a sort.
         if not entities:
-            return int(tx.scalar(sql, (company_id,)) or 0)
-        # one index lookup per entity (ix_change_log_entity), then the newest of them
-        parts = " UNION ALL ".join(f"SELECT ({sql} AND entity = {mark}) AS s" for _ in entities)
+            found = tx.scalar(
+                f"SELECT seq FROM change_log WHERE company_id BETWEEN {mark} AND {mark}"
+                " ORDER BY company_id DESC, seq DESC LIMIT 1", (company_id, company_id))
+            return int(found or 0)
+        one = (f"SELECT seq FROM change_log WHERE company_id = {mark} AND entity BETWEEN"
+               f" {mark} AND {mark} ORDER BY entity DESC, seq DESC LIMIT 1")
+        parts = " UNION ALL ".join(f"SELECT ({one}) AS s" for _ in entities)
         found = tx.scalar(f"SELECT max(s) FROM ({parts}) AS v",
-                          tuple(p for e in entities for p in (company_id, e)))
+                          tuple(p for e in entities for p in (company_id, e, e)))
         return int(found or 0)
 
     def since(self, conn: Connection, company_id: int, after_seq: int = 0,
