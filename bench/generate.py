@@ -206,9 +206,12 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
                 type="meeting" if meeting else "call", owner_id=rng.choice(users),
                 deal_id=first_deal + rng.randrange(scale.deals), due_date=due.date(),
                 due_time=due.strftime("%H:%M:00"), duration=60 if meeting else None,
-                status=rng.choice((1, 1, 4)))
+                **({"status": 4, "done_at": due} if rng.random() < 1 / 3 else {"status": 1}))
 
         _insert(db, activity_rows, scale.activities, activity, own, "activities")
+        task = own.add_task("counters", total=1)
+        service.rederive(ctx)  # the derived fields, as the records service keeps them
+        own.advance(task, 1)
     with db.engine.connect() as conn:  # planner statistics for the new rows, as after a load
         conn.exec_driver_sql("ANALYZE")
         conn.commit()

@@ -70,6 +70,11 @@ def world(app: Any, tenant: Tenant) -> Context:
 # ---- the oracle: a walk over the declarations, formats spelled out again -----------------
 
 def _format(value: Any, version: str, style: str) -> Any:
+    if value is not None and style == "hhmm":
+        return value[:5]
+    if value is not None and style == "minutes":
+        hours, minutes = divmod(value, 60)
+        return f"{hours:02d}:{minutes:02d}"
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S" if version == "v1" else "%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, dt.date):
@@ -117,7 +122,7 @@ def walk(view: View, schema: Schema, record: dict[str, Any], rc: RenderContext, 
             value = attr.compute(record, rc)
         else:
             value = _format(record.get(attr.field or ""), view.version, attr.style)
-        if value is None and attr.key in view.omit_null:
+        if value is None and (view.omit_nulls or attr.key in view.omit_null):
             continue
         out[attr.key] = value
     if view.has_custom:

@@ -18,11 +18,19 @@ from dealbase.settings import Settings
 from tests.conftest import Pipedrive
 from tests.contract.openapi import Contract
 
-CREATE = {"deals": {"title": "c"}, "persons": {"name": "c"}, "organizations": {"name": "c"},
-          "pipelines": {"name": "c"}}
-UPDATE = {"deals": {"title": "u"}, "persons": {"name": "u"}, "organizations": {"name": "u"},
-          "pipelines": {"name": "u"}, "stages": {"name": "u"}}
-FIELDS = {"dealFields": "deals", "personFields": "persons", "organizationFields": "organizations"}
+CREATE: dict[str, Any] = {
+    "deals": {"title": "c"}, "persons": {"name": "c"}, "organizations": {"name": "c"},
+    "pipelines": {"name": "c"}, "activities": {"subject": "c", "type": "call"},
+    "activityTypes": {"name": "c", "icon_key": "call"}, "products": {"name": "c"},
+    "notes": {"content": "c"}}
+UPDATE: dict[str, Any] = {
+    "deals": {"title": "u"}, "persons": {"name": "u"}, "organizations": {"name": "u"},
+    "pipelines": {"name": "u"}, "stages": {"name": "u"}, "activities": {"subject": "u"},
+    "activityTypes": {"name": "u"}, "products": {"name": "u"}, "notes": {"content": "u"}}
+# <entity>Fields whose custom fields can be made, and the read-only ones
+FIELDS = {"dealFields": "deals", "personFields": "persons", "organizationFields": "organizations",
+          "productFields": "products"}
+READ_FIELDS = {"activityFields": "subject", "noteFields": "content"}
 World = dict[str, Any]
 
 
@@ -49,20 +57,33 @@ def _bare(path: str) -> str:
     return re.sub(r"^/(api/)?v[12]", "", path)
 
 
+def _made(response: Any) -> Any:
+    assert response.status_code < 300, response.text
+    return response.json()["data"]
+
+
 @pytest.fixture
 def world(pd: Pipedrive) -> World:
-    pipeline = pd.post("/v1/pipelines", json={"name": "W"}).json()["data"]
-    stage = pd.post("/v1/stages", json={"name": "S", "pipeline_id": pipeline["id"]}).json()["data"]
-    org = pd.post("/v1/organizations", json={"name": "O"}).json()["data"]
-    person = pd.post("/v1/persons", json={"name": "P", "org_id": org["id"]}).json()["data"]
-    deal = pd.post("/v1/deals", json={"title": "D", "stage_id": stage["id"],
-                                      "person_id": person["id"], "org_id": org["id"]}).json()["data"]
+    pipeline = _made(pd.post("/v1/pipelines", json={"name": "W"}))
+    stage = _made(pd.post("/v1/stages", json={"name": "S", "pipeline_id": pipeline["id"]}))
+    org = _made(pd.post("/v1/organizations", json={"name": "O"}))
+    person = _made(pd.post("/v1/persons", json={"name": "P", "org_id": org["id"]}))
+    deal = _made(pd.post("/v1/deals", json={"title": "D", "stage_id": stage["id"],
+                                            "person_id": person["id"], "org_id": org["id"]}))
     world: World = {"pipelines": pipeline, "stages": stage, "organizations": org,
-                    "persons": person, "deals": deal, "users": pd.get("/v1/users/me").json()["data"]}
+                    "persons": person, "deals": deal, "users": _made(pd.get("/v1/users/me"))}
     for resource in FIELDS:
-        world[resource] = pd.post(f"/v1/{resource}", json={
-            "name": "F", "field_type": "enum", "options": [{"label": "a"}, {"label": "b"}]
-        }).json()["data"]
+        world[resource] = _made(pd.post(f"/v1/{resource}", json={
+            "name": "F", "field_type": "enum", "options": [{"label": "a"}, {"label": "b"}]}))
+    for resource in ("activities", "activityTypes", "products", "notes"):
+        body = {**CREATE[resource], **({"deal_id": deal["id"]} if resource == "notes" else {})}
+        world[resource] = _made(pd.post(f"/v1/{resource}", json=body))
+    product = world["products"]["id"]
+    world["variation"] = _made(pd.post(f"/api/v2/products/{product}/variations",
+                                       json={"name": "V"}))
+    world["participant"] = _made(pd.post("/v1/persons", json={"name": "Q"}))
+    _made(pd.post(f"/v1/deals/{deal['id']}/participants",
+                  json={"person_id": world["participant"]["id"]}))
     return world
 
 
@@ -73,15 +94,66 @@ def _fresh(pd: Pipedrive, world: World, resource: str) -> int:
         body = {"name": "tmp", "field_type": "varchar"}
     else:
         body = CREATE[resource]
-    return int(pd.post(f"/v1/{resource}", json=body).json()["data"]["id"])
+    return int(_made(pd.post(f"/v1/{resource}", json=body))["id"])
+
+
+def _line(pd: Pipedrive, world: World) -> int:
+    """A fresh product attached to the world's deal."""
+    return int(_made(pd.post(f"/api/v2/deals/{world['deals']['id']}/products", json={
+        "product_id": world["products"]["id"], "item_price": 1, "quantity": 1}))["id"])
+
+
+def _child_case(method: str, bare: str, path: str, pd: Pipedrive, world: World
+                ) -> tuple[str, Any] | None:
+    """The routes below a record (``/{entity}/{id}/…``)."""
+    deal, product = world["deals"]["id"], world["products"]["id"]
+    fill = {"{id}": str(deal)}
+    body: Any = None
+    if bare.startswith("/products/"):
+        fill = {"{id}": str(product)}
+        if bare.endswith("/variations") and method == "POST":
+            body = {"name": "W"}
+        elif "{product_variation_id}" in bare:
+            variation = world["variation"]["id"] if method == "PATCH" else _made(pd.post(
+                f"/api/v2/products/{product}/variations", json={"name": "X"}))["id"]
+            fill["{product_variation_id}"] = str(variation)
+            body = {"name": "Y"} if method == "PATCH" else None
+    elif bare.startswith("/deals/{id}/products"):
+        line = {"product_id": product, "item_price": 1, "quantity": 1}
+        if bare.endswith("/bulk"):
+            body = {"data": [line]}
+        elif bare.endswith("/products") and method == "POST":
+            body = line
+        elif "{product_attachment_id}" in bare:
+            fill["{product_attachment_id}"] = str(_line(pd, world))
+            body = {"quantity": 2} if method in ("PUT", "PATCH") else None
+    elif bare.endswith("/merge"):
+        resource = bare.split("/")[1]
+        fill = {"{id}": str(_fresh(pd, world, resource))}
+        body = {"merge_with_id": world[resource]["id"]}
+    elif bare.endswith("/participants") and method == "POST":
+        body = {"person_id": _made(pd.post("/v1/persons", json={"name": "R"}))["id"]}
+    elif "{deal_participant_id}" in bare:
+        fill["{deal_participant_id}"] = str(world["participant"]["id"])
+    elif bare.split("/")[1] != "deals":
+        fill = {"{id}": str(world[bare.split("/")[1]]["id"])}
+    url = path
+    for key, value in fill.items():
+        url = url.replace(key, value)
+    if bare.endswith("/deals") or bare.endswith("/persons"):
+        url += "?everyone=1"
+    return url, body
 
 
 def _case(method: str, path: str, pd: Pipedrive, world: World
           ) -> tuple[str, Any] | None:
     """The concrete (url, body) of a successful call of this route, or None if unknown."""
-    parts = _bare(path).strip("/").split("/")
+    bare = _bare(path)
+    parts = bare.strip("/").split("/")
     resource, rest = parts[0], parts[1:]
     v2 = _version(path) == "v2"
+    if resource in READ_FIELDS:
+        return path.replace("{field_code}", READ_FIELDS[resource]), None
     if resource in FIELDS:
         field = world[resource]
         ident = field["key"] if v2 else field["id"]
@@ -119,6 +191,10 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
         other = pd.post("/v1/users", json={"email": "x@acme.example"}).json()["data"]["id"]
         url = path.replace("{id}", str(other))
         return url, ({"active_flag": False} if method == "PUT" else None)
+    if rest in (["collection"], ["products"]):
+        return (f"{path}?deal_ids={world['deals']['id']}" if rest == ["products"] else path), None
+    if len(rest) > 1:
+        return _child_case(method, bare, path, pd, world)
     ident = world[resource]["id"]
     if rest == []:
         if method == "GET":
@@ -135,8 +211,6 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
             return path.replace("{id}", str(ident)), UPDATE[resource]
         if method == "DELETE":
             return path.replace("{id}", str(_fresh(pd, world, resource))), None
-    if rest[1:] in (["deals"], ["persons"]):
-        return path.replace("{id}", str(ident)) + "?everyone=1", None
     return None
 
 

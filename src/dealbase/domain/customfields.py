@@ -15,14 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .entities._common import ADDRESS_PARTS
 from .errors import Reason, ValidationError, invalid
 from .spec import FieldSpec, Option
 from .types import INT_MAX, Kind, clean_text, has_nul
 
-ADDRESS_SUFFIXES = (
-    "subpremise", "street_number", "route", "sublocality", "locality",
-    "admin_area_level_1", "admin_area_level_2", "country", "postal_code", "formatted_address",
-)
+ADDRESS_SUFFIXES = ADDRESS_PARTS
 
 # field_type -> (kind of the main value, max length, ((suffix, kind), ...))
 FIELD_TYPES: dict[str, tuple[Kind, int | None, tuple[tuple[str, Kind], ...]]] = {

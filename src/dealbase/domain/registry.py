@@ -25,7 +25,10 @@ class Schema:
             raise NotFound(f"Unknown entity '{name}'") from None
 
     def custom_of(self, entity: str) -> tuple[CustomField, ...]:
-        return tuple(c for c in self.custom_fields if c.entity == entity)
+        """The custom fields an entity shows (a lead shows the deal's, as in Pipedrive)."""
+        spec = self.entities.get(entity)
+        source = spec.custom_of if spec is not None and spec.custom_of else entity
+        return tuple(c for c in self.custom_fields if c.entity == source)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,9 @@ class Registry:
         live = tuple(c for c in custom if not c.is_deleted)
         entities = dict(self.builtins)
         for name, spec in self.builtins.items():
-            extra = tuple(f for c in live if c.entity == name for f in c.field_specs())
+            if not spec.has_custom_fields:
+                continue
+            extra = tuple(f for c in live if c.entity == spec.custom_of for f in c.field_specs())
             if extra:
                 entities[name] = spec.with_custom(extra)
         return Schema(entities, live)

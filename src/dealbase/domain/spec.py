@@ -26,6 +26,25 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """A stored field kept equal to an aggregate of other records, by the records service,
+    in the transaction of every write that could change it (so it is exact, and a list
+    reads it as cheaply as any column).
+
+    The aggregate is over the live records of ``child`` whose ``ref`` field holds this
+    record's id and that meet ``where`` (``(field, op, value)`` conditions): their number
+    (``how="count"``), or the id of the first of them in ``order`` (``how="first"``;
+    ``(field, descending)`` keys, then id in the same direction; nulls last).
+    """
+
+    child: str
+    ref: str
+    how: str = "count"
+    where: tuple[tuple[str, str, Any], ...] = ()
+    order: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     """One field of an entity, by canonical name."""
 
@@ -53,6 +72,8 @@ class FieldSpec:
     # Write-only: not stored; the entity's rules turn it into stored fields (an
     # activity's ``end_at`` becomes its duration).
     virtual: bool = False
+    # Kept by the records service from other records (read-only; see ``Derived``).
+    derived: Derived | None = None
 
     @property
     def is_custom(self) -> bool:
@@ -68,6 +89,10 @@ class Lookup(Protocol):
         ...
 
     def now(self) -> dt.datetime: ...
+
+    def actor(self) -> int | None:
+        """The user making the write."""
+        ...
 
 
 # A rule receives the values being written (mutable: it may derive fields), the
@@ -87,6 +112,9 @@ class EntitySpec:
     rules: tuple[Rule, ...] = ()
     # Extra indexes, each a tuple of columns after ``company_id`` (lists that clients run).
     indexes: tuple[tuple[str, ...], ...] = ()
+    # Custom fields: the entity whose definitions it uses (its own, or e.g. a lead uses the
+    # deal's, as in Pipedrive).
+    custom_of: str = ""
     by_name: Mapping[str, FieldSpec] = field(init=False, repr=False, compare=False)
     # What other layers derive from this spec once (SQL fragments, dialect keys…).
     memo: dict[Any, Any] = field(init=False, repr=False, compare=False)
@@ -96,6 +124,8 @@ class EntitySpec:
     custom: tuple[FieldSpec, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.has_custom_fields and not self.custom_of:
+            object.__setattr__(self, "custom_of", self.name)
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
         object.__setattr__(self, "memo", {})
         object.__setattr__(self, "columns", tuple(f for f in self.fields

@@ -376,6 +376,44 @@ def compile_count_by(entity: EntitySpec, field: str, values: Sequence[int], comp
                     f"AND {wanted} AND {live} GROUP BY {column}", tuple(params.values))
 
 
+def compile_derive(parent: EntitySpec, fields: Sequence[FieldSpec], child: EntitySpec,
+                   ids: Sequence[int] | None, company_id: int, backend: str) -> Compiled:
+    """UPDATE of derived ``fields`` (see ``domain.spec.Derived``; all over ``child``) of the
+    parent records ``ids`` (None: all of the company's): each set to its aggregate,
+    computed by a correlated subquery over the child's live records of the same company."""
+    params = Params(backend)
+    parent_table, child_table = ident(parent.table), ident(child.table)
+    live = encode(Kind.BOOL, backend, False)
+    sets = []
+    for f in fields:
+        derived = f.derived
+        assert derived is not None and derived.child == child.name
+        ref = field_expr(child, child.field(derived.ref), backend)
+        conditions = [f'{child_table}."company_id" = {parent_table}."company_id"',
+                      f'{ref} = {parent_table}."id"',
+                      f'{child_table}."is_deleted" = {params.bind(live)}']
+        where = _Where(child, params)
+        for name, op, value in derived.where:
+            conditions.append(where.cond(Cond(name, op, list(value) if op == "in" else value)))
+        if derived.how == "count":
+            value_sql = "count(*)"
+            tail = ""
+        else:
+            value_sql = f'{child_table}."id"'
+            keys = [*derived.order, ("id", derived.order[-1][1] if derived.order else False)]
+            tail = " ORDER BY " + ", ".join(
+                f"{field_expr(child, child.field(name), backend)} {'DESC' if desc else 'ASC'}"
+                f"{' NULLS LAST' if child.field(name).nullable and name != 'id' else ''}"
+                for name, desc in keys) + " LIMIT 1"
+        sets.append(f"{ident(f.name)} = (SELECT {value_sql} FROM {child_table} "
+                    f"WHERE {' AND '.join(conditions)}{tail})")
+    clause = f'{parent_table}."company_id" = {params.bind(int(company_id))}'
+    if ids is not None:
+        clause += " AND " + OPERATORS["in"].build(f'{parent_table}."id"', list(ids), params)
+    return Compiled(f"UPDATE {parent_table} SET {', '.join(sets)} WHERE {clause}",
+                    tuple(params.values))
+
+
 # Parameters per multi-row statement: far under both backends' limits (SQLite 32,766;
 # PostgreSQL 65,535), and small enough that a prepared statement (which the driver keeps
 # in its statement cache) stays small.
@@ -404,6 +442,6 @@ def update_sql(table: str, columns: tuple[str, ...], backend: str, ids: int = 1)
 
 
 __all__ = ["MAX_PARAMS", "Compiled", "Params", "columns_of", "compile_count", "compile_count_by",
-           "compile_fetch", "compile_list", "compile_live",
+           "compile_derive", "compile_fetch", "compile_list", "compile_live",
            "field_expr",
            "full_sort", "ident", "insert_sql", "update_sql", "value_of", "where_clause"]

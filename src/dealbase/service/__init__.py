@@ -138,6 +138,12 @@ class Service:
             company = self._accounts.company(tx, Context(company_id, user_id, schema))
         return Context(company_id, user_id, schema, True, company.name, company.space_id)
 
+    def rederive(self, ctx: Context) -> None:
+        """Recompute every derived field (counters, next and last activity…) of a company:
+        after rows were loaded around the service (the benchmark's generator), or to repair."""
+        with self._db.tx(write=True) as tx:
+            self._records.rederive(tx, ctx)
+
     def migrate(self) -> None:
         """Create or upgrade the database's schema in place."""
         self._db.migrate()

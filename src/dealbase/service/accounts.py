@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.customfields import CustomField, kept_settings
+from ..domain.entities.activity import DEFAULT_TYPES
 from ..domain.errors import Conflict, Unauthenticated, ValidationError
 from ..domain.registry import Schema
 from ..domain.spec import Option
@@ -135,6 +136,10 @@ class Accounts:
                     "name": stage, "pipeline_id": pipeline_id, "order_nr": order,
                     "deal_probability": 100,
                 })
+            for order, (label, key, icon) in enumerate(DEFAULT_TYPES, start=1):
+                self.records.create(tx, ctx, "activity_type", {
+                    "name": label, "key": key, "icon_key": icon, "order_nr": order,
+                    "is_custom": False})
             conn.execute(insert(self.tokens), [
                 {"company_id": company_id, "user_id": user_id, "kind": "pipedrive",
                  "token_hash": hash_secret(api_token), "secret_hash": None, "created_at": now},

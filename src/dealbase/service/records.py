@@ -33,6 +33,7 @@ from ..query.compile import (
     MAX_PARAMS,
     compile_count,
     compile_count_by,
+    compile_derive,
     compile_fetch,
     compile_list,
     compile_live,
@@ -151,6 +152,7 @@ class _Lookup:
         self.records, self.tx, self.ctx, self.writing = records, tx, ctx, writing
         self.now_at = now if now is not None else records.clock()
         self._records: dict[tuple[str, int], dict[str, Any] | None] = {}
+        self._firsts: dict[Any, dict[str, Any] | None] = {}
         # The caller signed in a moment ago: their user is live.
         self._live: dict[tuple[str, int], bool] = (
             {} if ctx.user_id is None or writing == "user" else {("user", ctx.user_id): True})
@@ -186,15 +188,24 @@ class _Lookup:
         return out
 
     def first(self, entity: str, where: Mapping[str, Any], order_by: str) -> Mapping[str, Any] | None:
+        key = (entity, tuple(sorted(where.items(), key=lambda kv: kv[0])), order_by)
+        if entity != self.writing and key in self._firsts:
+            return self._firsts[key]
         sort = Sort(order_by.lstrip("-"), order_by.startswith("-"))
         flt = all_of(Cond("is_deleted", "eq", False),
                      *(Cond(k, "eq", v) for k, v in where.items()))
         page = self.records.list(self.tx, self.ctx, entity,
                                  Query(where=flt, sort=(sort,), page=Keyset(None, 1)))
-        return page.items[0] if page.items else None
+        found = page.items[0] if page.items else None
+        if entity != self.writing:
+            self._firsts[key] = found
+        return found
 
     def now(self) -> dt.datetime:
         return self.now_at
+
+    def actor(self) -> int | None:
+        return self.ctx.user_id
 
     now_at: dt.datetime
 
@@ -226,6 +237,22 @@ class Records:
         # Entities whose records carry a client-choosable string id (all of them today).
         self._uid_entities = tuple(spec for spec in self.registry.builtins.values()
                                    if "uid" in spec.by_name)
+        # Derived fields (``domain.spec.Derived``) by the entity whose writes change them:
+        # child -> ((parent, ref field of the child, the parent's fields), ...), and the
+        # child's fields that matter to them.
+        derived: dict[str, dict[tuple[str, str], list[FieldSpec]]] = {}
+        for spec in self.registry.builtins.values():
+            for f in spec.columns:
+                if f.derived is not None:
+                    derived.setdefault(f.derived.child, {}).setdefault(
+                        (spec.name, f.derived.ref), []).append(f)
+        self._derived = {child: tuple((p, r, tuple(fs)) for (p, r), fs in sorted(groups.items()))
+                         for child, groups in derived.items()}
+        self._deriving_fields = {
+            child: frozenset({"is_deleted"} | {r for _, r, _ in groups} | {
+                name for _, _, fs in groups for f in fs if f.derived is not None
+                for name in (*(w[0] for w in f.derived.where), *(o[0] for o in f.derived.order))})
+            for child, groups in self._derived.items()}
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -521,6 +548,7 @@ class Records:
             raise
         self.changelog.append(tx, ctx.company_id, entity, record_id, "create",
                               _created(clean), ctx.user_id, now)
+        self._derive(tx, ctx, entity, [clean])
         return record_id
 
     def create_many(self, tx: Tx, ctx: Context, entity: str,
@@ -569,6 +597,7 @@ class Records:
             (ctx.company_id, entity, ids[row["uid"]], "create", _created(clean), ctx.user_id, now)
             for clean, row in drafts]
         self.changelog.append_many(tx, entries)
+        self._derive(tx, ctx, entity, [clean for clean, _ in drafts])
         return [ids[u] for u in uids]
 
     def update(self, tx: Tx, ctx: Context, entity: str, record_id: int,
@@ -603,6 +632,8 @@ class Records:
         self.changelog.append(tx, ctx.company_id, entity, record_id, "update",
                               {k: [before.get(k), v] for k, v in changed.items()},
                               ctx.user_id, now)
+        if not self._deriving_fields.get(entity, frozenset()).isdisjoint(changed):
+            self._derive(tx, ctx, entity, [before, {**before, **changed}])
 
     def delete(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         """Soft-delete every id, all or nothing; NotFound if any id is missing or deleted."""
@@ -612,7 +643,8 @@ class Records:
         unique = list(dict.fromkeys(ids))
         if not unique:
             raise _bad("ids", "give at least one id", Reason.BAD_PARAMETER)
-        live = self.fetch(tx, ctx, entity, unique, live_only=True, fields=("id",), lock=True)
+        wanted = None if entity in self._derived else ("id",)  # what the derived fields need
+        live = self.fetch(tx, ctx, entity, unique, live_only=True, fields=wanted, lock=True)
         missing = [i for i in unique if i not in live]
         if missing:
             raise NotFound(f"{entity.capitalize()} not found: {', '.join(map(str, missing))}")
@@ -624,7 +656,95 @@ class Records:
         self.changelog.append_many(tx, [
             (ctx.company_id, entity, record_id, "delete", {"is_deleted": [False, True]},
              ctx.user_id, now) for record_id in unique])
+        self._derive(tx, ctx, entity, list(live.values()))
         return unique
+
+    def merge(self, tx: Tx, ctx: Context, entity: str, source: int, target: int) -> None:
+        """Merge the live record ``source`` into the live record ``target``: every record
+        that points at the source (by a reference or in a list of ids) points at the target
+        instead, the target takes the source's contact points (persons) and participants it
+        lacks, and the source is deleted. Each move is an update of its own (change log,
+        derived fields)."""
+        if source == target:
+            raise _bad("merge_with_id", "a record cannot be merged with itself")
+        found = self.fetch(tx, ctx, entity, [source, target], live_only=True, lock=True)
+        if source not in found or target not in found:
+            raise NotFound(f"{entity.capitalize()} not found")
+        for child in self.registry.builtins.values():
+            for f in child.columns:  # references (lists of ids are not moved yet)
+                if f.ref != entity or f.kind is not Kind.REF or f.derived is not None \
+                        or f.readonly:
+                    continue
+                page = self.list(tx, ctx, child.name, Query(
+                    where=all_of(Cond(f.name, "eq", source), Cond("is_deleted", "eq", False)),
+                    page=Keyset(None, 10_000)))
+                for row in page.items:
+                    self.update(tx, ctx, child.name, row["id"], {f.name: target})
+        old, new = found[source], found[target]
+        spec = ctx.schema.entity(entity)
+        kept: dict[str, Any] = {}
+        for f in spec.columns:
+            if f.kind is not Kind.JSON or f.readonly or f.name == "label_ids":
+                continue
+            if f.name in ("emails", "phones"):
+                values = {i["value"] for i in new[f.name] or ()}
+                extra = [dict(i, primary=False) for i in old[f.name] or () if i["value"] not in values]
+                if extra:
+                    kept[f.name] = [*new[f.name], *extra]
+            elif f.ref is not None:
+                primary = next((g.name for g in spec.columns if g.ref == f.ref and g.kind is Kind.REF
+                                and g.name in ("person_id", "organization_id")), None)
+                ids = list(new[f.name] or ())
+                mine = new.get(primary) if primary else None
+                for other in (*(old[f.name] or ()), old.get(primary) if primary else None):
+                    if other is not None and other not in ids and other != mine:
+                        ids.append(other)
+                if ids != list(new[f.name] or ()):
+                    kept[f.name] = ids
+        if kept:
+            self.update(tx, ctx, entity, target, kept)
+        self.delete(tx, ctx, entity, [source])
+
+    def duplicate(self, tx: Tx, ctx: Context, entity: str, record_id: int) -> int:
+        """A new record with every value a client could have written to the live record
+        ``record_id`` (not its string id, nor what is derived); its id."""
+        found = self.fetch(tx, ctx, entity, [record_id], live_only=True).get(record_id)
+        if found is None:
+            raise NotFound(f"{entity.capitalize()} not found")
+        spec = ctx.schema.entity(entity)
+        return self.create(tx, ctx, entity, {
+            f.name: found[f.name] for f in spec.fields
+            if not (f.readonly or f.virtual or f.derived is not None or f.name == "uid")
+            and found.get(f.name) is not None})
+
+    def rederive(self, tx: Tx, ctx: Context) -> None:
+        """Every derived field of every record of the company, computed afresh (after rows
+        were loaded around the service, or to repair)."""
+        for child, groups in sorted(self._derived.items()):
+            for parent, _, fields in groups:
+                compiled = compile_derive(ctx.schema.entity(parent), fields,
+                                          ctx.schema.entity(child), None, ctx.company_id,
+                                          tx.backend)
+                tx.run(compiled.sql, compiled.params)
+
+    def _derive(self, tx: Tx, ctx: Context, entity: str,
+                records: Sequence[Mapping[str, Any]]) -> None:
+        """Bring the derived fields that records of ``entity`` feed up to date, for every
+        record these (as they were and are now) point at. The parents are locked first
+        (PostgreSQL), so that the aggregates are computed after any concurrent writer of
+        the same parents has committed."""
+        for parent, ref, fields in self._derived.get(entity, ()):
+            ids = sorted({i for r in records if isinstance(i := r.get(ref), int)})
+            if not ids:
+                continue
+            spec = ctx.schema.entity(parent)
+            for start in range(0, len(ids), MAX_IN_VALUES):
+                chunk = ids[start:start + MAX_IN_VALUES]
+                if tx.backend == "postgresql":
+                    self.fetch(tx, ctx, parent, chunk, fields=("id",), lock=True)
+                compiled = compile_derive(spec, fields, ctx.schema.entity(entity), chunk,
+                                          ctx.company_id, tx.backend)
+                tx.run(compiled.sql, compiled.params)
 
 
 __all__ = ["MAX_BULK", "Context", "Page", "Records", "new_uid", "utcnow"]

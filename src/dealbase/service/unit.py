@@ -159,6 +159,20 @@ class Unit:
         self._service._permissions.remove(self.ctx, entity, ids)
         return self._records.delete(self._tx, self.ctx, entity, ids)
 
+    def merge(self, entity: str, record_id: int, into: int) -> Record:
+        """Merge a record into another (see ``Records.merge``); the record it became."""
+        self._need_write()
+        self._service._permissions.write(self.ctx, entity)
+        self._records.merge(self._tx, self.ctx, entity, record_id, into)
+        return self._records.get(self._tx, self.ctx, entity, into)
+
+    def duplicate(self, entity: str, record_id: int) -> Record:
+        """A copy of a live record (see ``Records.duplicate``): the new record."""
+        self._need_write()
+        self._service._permissions.write(self.ctx, entity)
+        made = self._records.duplicate(self._tx, self.ctx, entity, record_id)
+        return self._records.get(self._tx, self.ctx, entity, made)
+
     def create_many(self, entity: str, items: Sequence[Mapping[str, Any]]) -> builtins.list[int]:
         """Many new records at once, all or nothing; their ids in order."""
         self._need_write()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
@@ -48,7 +49,28 @@ _COLUMN_TYPES: dict[Kind, TypeEngine[Any]] = {
 }
 
 
-def _column(spec: FieldSpec) -> Column[Any]:
+# Columns that the database fills for rows written without them: the derived counters
+# (0), and NOT NULL columns added to tables that already held rows (their migrations give
+# the old rows this value).
+FILLED_IN: dict[tuple[str, str], str] = {
+    ("activities", "busy"): "false", ("activities", "attendees"): "'[]'",
+    **{("notes", f"pinned_to_{target}"): "false"
+       for target in ("deal", "person", "organization", "lead")},
+    ("products", "tax"): "0", ("products", "is_linkable"): "true",
+    ("products", "visible_to"): "3", ("products", "billing_frequency"): "'one-time'",
+    ("products", "prices"): "'[]'", ("products", "custom"): "'{}'",
+    ("leads", "custom"): "'{}'",
+}
+
+
+def _filled_in(table: str, spec: FieldSpec | None, name: str) -> Any:
+    if spec is not None and spec.derived is not None and spec.kind is Kind.INT:
+        return text("0")
+    found = FILLED_IN.get((table, name))
+    return None if found is None else text(found)
+
+
+def _column(spec: FieldSpec, table: str) -> Column[Any]:
     if spec.name == "id":
         return Column("id", ID, primary_key=True, autoincrement=True)
     if spec.kind is Kind.TEXT:
@@ -57,14 +79,16 @@ def _column(spec: FieldSpec) -> Column[Any]:
         )
     else:
         sql_type = _COLUMN_TYPES[spec.kind]
-    return Column(spec.name, sql_type, nullable=spec.nullable)
+    return Column(spec.name, sql_type, nullable=spec.nullable,
+                  server_default=_filled_in(table, spec, spec.name))
 
 
 def _entity_table(metadata: MetaData, entity: EntitySpec) -> Table:
-    columns: list[Column[Any]] = [_column(f) for f in entity.columns]
+    columns: list[Column[Any]] = [_column(f, entity.table) for f in entity.columns]
     columns.insert(1, Column("company_id", BigInteger(), nullable=False))
     if entity.has_custom_fields:
-        columns.append(Column("custom", JSON_TYPE, nullable=False))
+        columns.append(Column("custom", JSON_TYPE, nullable=False,
+                              server_default=_filled_in(entity.table, None, "custom")))
         columns += [Column(c, Float() if c.startswith("cf_num") else String(255), nullable=True)
                     for c in SLOT_COLUMNS]
     table = Table(entity.table, metadata, *columns)
@@ -72,7 +96,7 @@ def _entity_table(metadata: MetaData, entity: EntitySpec) -> Table:
     Index(f"ix_{t}_uid", table.c.company_id, table.c.uid, unique=True)
     Index(f"ix_{t}_updated", table.c.company_id, table.c.updated_at, table.c.id)
     for spec in entity.columns:
-        if spec.kind is Kind.REF:
+        if spec.kind is Kind.REF and spec.derived is None:
             Index(f"ix_{t}_{spec.name}", table.c.company_id, table.c[spec.name], table.c.id)
     for extra in entity.indexes:
         Index(f"ix_{t}_{'_'.join(extra)}", table.c.company_id, *(table.c[c] for c in extra))

@@ -33,6 +33,10 @@ def value_format(version: str, kind: Kind, style: str) -> Format | None:
         return render.day
     if style == "str":
         return render.as_text
+    if style == "hhmm":
+        return render.clock
+    if style == "minutes":
+        return render.hours_minutes
     return None
 
 
@@ -58,7 +62,7 @@ def compile_view(view: View, schema: Schema, include: frozenset[str] = frozenset
             if fmt is not None:
                 names[f"_f{n}"] = fmt
                 source = f"_f{n}({source})"
-        if attr.key in view.omit_null:
+        if view.omits(attr.key):
             after.append(f"    if (v := {source}) is not None:\n        o[{attr.key!r}] = v")
         else:
             items.append(f"{attr.key!r}: {source}")

@@ -32,11 +32,17 @@ _POSITION = (Sort("position"),)
 # types outside it are reported as their closest creatable type.
 V1_TYPE = {"int": "double", "stage": "double", "boolean": "enum",
            "status": "enum"}
+# ... and per entity, where the spec's list of field types is shorter
+V1_TYPE_OF = {"product": {**V1_TYPE, "visible_to": "enum"}}
+
+
+# v1 ``POST /<entity>Fields`` answers 200, but 201 for these (as the spec has it).
+CREATED_201 = frozenset({"product"})
 
 
 def resources() -> dict[str, View]:
-    """``<entity>Fields`` -> the v1 view, for every v1 view with custom fields."""
-    return {f"{view.entity}Fields": view for view in VIEWS["v1"].values() if view.has_custom}
+    """``<entity>Fields`` -> the v1 view, for every v1 view that has a fields API."""
+    return {f"{view.entity}Fields": view for view in VIEWS["v1"].values() if view.fields_api}
 
 
 def _system(view: View, ordinal: int) -> list[dict[str, Any]]:
@@ -61,23 +67,29 @@ class FieldHandlers:
     # ---- v1 ----------------------------------------------------------------------------
 
     def _v1_system(self, d: dict[str, Any]) -> dict[str, Any]:
+        # (no update time nor users: keys with no value are left out, as several of the
+        # spec's schemas type them non-null)
         return {"id": d["id"], "key": d["key"], "name": d["name"], "order_nr": d["id"] % 1000,
-                "field_type": V1_TYPE.get(d["field_type"], d["field_type"]), "add_time": "2020-01-01 00:00:00",
-                "update_time": None, "last_updated_by_user_id": None, "created_by_user_id": None,
+                "field_type": V1_TYPE_OF.get(self.entity, V1_TYPE).get(d["field_type"], d["field_type"]),
+                "add_time": "2020-01-01 00:00:00",
                 "active_flag": True, "edit_flag": False, "add_visible_flag": d["writable"],
                 "mandatory_flag": d["key"] in ("title", "name"),
-                **dict.fromkeys(V1_FLAGS, True), "options": None, "options_deleted": [],
+                **dict.fromkeys(V1_FLAGS, True), "options_deleted": [],
                 "is_subfield": False, "subfields": []}
 
     def _v1_custom(self, f: CustomField) -> dict[str, Any]:
         suffixes = [s for s, _ in FIELD_TYPES[f.field_type][2]]
+        # ``options`` only where there are some (several of the spec's schemas type it as
+        # a non-null array)
+        options = {"options": [{"id": o.id, "label": o.label} for o in f.options]
+                   } if f.options else {}
         return {"id": f.id, "key": f.key, "name": f.name, "order_nr": 1000 + f.order_nr,
                 "field_type": f.field_type, "add_time": v1_time(f.created_at),
                 "update_time": v1_time(f.updated_at), "last_updated_by_user_id": f.creator_id,
                 "created_by_user_id": f.creator_id, "active_flag": True, "edit_flag": True,
                 "add_visible_flag": bool(f.settings.get("add_visible_flag", True)),
                 "mandatory_flag": False, **dict.fromkeys(V1_FLAGS, True),
-                "options": [{"id": o.id, "label": o.label} for o in f.options] or None,
+                **options,
                 "options_deleted": [], "is_subfield": False,
                 "subfields": [{"key": f"{f.key}_{s}", "name": f"{f.name} {s}",
                                "field_type": f.field_type} for s in suffixes]}
@@ -117,7 +129,8 @@ class FieldHandlers:
             settings = self._flags(body, ("add_visible_flag",))
             created = unit.create_field(self.entity, body.get("name"), body.get("field_type"),
                                         body.get("options"), settings)
-            return render.success(self._v1_custom(created))
+            return render.success(self._v1_custom(created),
+                                  status=201 if self.entity in CREATED_201 else 200)
         return await self.api.write(request, work, raw)
 
     async def v1_update(self, request: Request) -> Response:
@@ -370,6 +383,12 @@ def field_routes(api: Api) -> list[BaseRoute]:
     for ordinal, (resource, view) in enumerate(resources().items()):
         h = FieldHandlers(api, view, ordinal)
         v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
+        if view.fields_api.startswith("read"):  # listed only (v2 also one by one)
+            routes += routes_at(v1, f"/{resource}", h.v1_list, ["GET"])
+            if view.fields_api == "read":
+                routes += routes_at(v2, f"/{resource}", h.v2_list, ["GET"])
+                routes += routes_at(v2, f"/{resource}/{{field_code}}", h.v2_get, ["GET"])
+            continue
         routes += routes_at(v1, f"/{resource}", h.v1_list, ["GET"])
         routes += routes_at(v1, f"/{resource}", h.v1_create, ["POST"])
         routes += routes_at(v1, f"/{resource}", h.v1_bulk_delete, ["DELETE"])

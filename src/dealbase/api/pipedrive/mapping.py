@@ -17,10 +17,12 @@ from functools import cached_property
 from typing import Any
 
 from ...domain.entities import BY_NAME
+from ...domain.entities._common import ACTIVITY_DONE, ADDRESS_PARTS
 from ...domain.errors import Problem, Reason, ValidationError
 from ...domain.spec import FieldSpec
 from ...domain.types import Kind, coerce, parse_int
-from ...query.ast import Cond, Filter, Or, Sort, all_of
+from ...query.ast import Cond, Filter, Not, Or, Sort, all_of
+from .render import clock, day, hours_minutes
 
 Record = dict[str, Any]
 Related = dict[str, dict[int, Record]]
@@ -37,19 +39,24 @@ class RenderContext:
 
 
 Compute = Callable[[Record, RenderContext], Any]
+# A key's wire value written: the canonical fields it sets (a key may set several).
+Parse = Callable[[Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Attr:
-    """One key of the dialect's object: a canonical field, or computed (read-only)."""
+    """One key of the dialect's object: a canonical field, or computed (read-only unless
+    it has ``parse``, which turns a written value into canonical fields)."""
 
     key: str
     field: str | None = None
     compute: Compute | None = None
-    # "str": the v1 string form of an int (visible_to); "bool01": v1 0/1 flag input
+    # "str": the v1 string form of an int (visible_to); "bool01": v1 0/1 flag input;
+    # "hhmm": a time of day as HH:MM; "minutes": a duration in minutes as HH:MM
     style: str = ""
     writable: bool = True
     opt_in: bool = False  # v2: only with include_fields
+    parse: Parse | None = None
 
 
 # Canonical fields with no Pipedrive key: the Pipeliner string id, sales units, the
@@ -67,6 +74,9 @@ KEYS: Mapping[str, str] = {
     "first_won_at": "first_won_time", "archived_at": "archive_time",
 }
 
+# A view's routes: the five of one record type.
+CRUD = frozenset({"list", "get", "create", "update", "delete"})
+
 
 @dataclass(frozen=True)
 class View:
@@ -82,12 +92,11 @@ class View:
     keys: Mapping[str, str] = field(default_factory=dict)  # canonical -> key, this view only
     loads: tuple[tuple[str, str], ...] = ()  # (related entity, canonical ref field)
     related_objects: tuple[str, ...] = ()  # v1 related_objects keys
-    filters: Mapping[str, Callable[[str], Filter]] = field(default_factory=dict)
+    filters: Mapping[str, Callable[[str], Filter | None]] = field(default_factory=dict)
     sort_by: tuple[str, ...] = ("id", "update_time", "add_time")
     create_status: int = 200
     paged: bool = True
     has_custom: bool = False
-    writable_extra: Mapping[str, str] = field(default_factory=dict)  # input-only aliases
     # Keys the vendored spec types as non-nullable: omitted rather than sent as null.
     omit_null: frozenset[str] = frozenset()
     # Canonical fields this view does not expose under a key of their own: hidden
@@ -95,6 +104,28 @@ class View:
     # (v2 ``address``).
     hidden: frozenset[str] = PIPELINER_ONLY
     default_sort: tuple[Sort, ...] = ()
+    # Keys a client may write that no object shows (each with ``parse``).
+    write_only: tuple[Attr, ...] = ()
+    # What a DELETE of one record answers: "id" (``{"id": …}``), "record" (the record, now
+    # deleted) or "true" (``true``).
+    deleted: str = "id"
+    # The routes this view has (of list, get, create, update, delete, bulk_delete; v2 has
+    # no bulk delete).
+    operations: frozenset[str] = CRUD | {"bulk_delete"}
+    # "offset" (v1 ``start``/``limit``) or "cursor" (v2, and v1's ``/collection`` lists).
+    paging: str = ""
+    # Every key whose value is null is omitted (the spec types them all non-nullable).
+    omit_nulls: bool = False
+    # ``<entity>Fields``: "write" (custom fields can be made), "read" (listed only; v1 and
+    # v2), "read-v1" (listed only, v1), "" (none).
+    fields_api: str = ""
+    # v1 lists of the caller's own records unless ``user_id`` names another (0: everyone's);
+    # the canonical owner field.
+    own_by_default: str = ""
+
+    def omits(self, key: str) -> bool:
+        """Whether a null value of ``key`` is left out of the object."""
+        return self.omit_nulls or key in self.omit_null
 
     @cached_property
     def attrs(self) -> tuple[Attr, ...]:
@@ -120,10 +151,12 @@ class View:
 
     @cached_property
     def inputs(self) -> dict[str, Attr]:
-        """Keys a client may write, and the canonical field each writes."""
+        """Keys a client may write: those of writable canonical fields, and those that
+        parse what is written into canonical fields."""
         spec = SPECS[self.entity]
-        return {a.key: a for a in self.attrs
-                if a.field is not None and a.writable and not spec[a.field].readonly}
+        return {a.key: a for a in (*self.attrs, *self.write_only)
+                if a.parse is not None or (a.field is not None and a.writable
+                                           and not spec[a.field].readonly)}
 
     def key_of(self, canonical: str) -> str:
         for a in self.attrs:
@@ -204,10 +237,8 @@ def _person_ref(record: Record, rc: RenderContext) -> Any:
 def org_object(org: Record | None, rc: RenderContext) -> dict[str, Any] | None:
     if org is None:
         return None
-    counts = rc.related.get("people_count", {})
     out = {"active_flag": not org["is_deleted"], "id": org["id"], "name": org["name"],
-           "people_count": int(counts.get(org["id"], {}).get("n", 0)),
-           "owner_id": org["owner_id"]}
+           "people_count": org["people_count"], "owner_id": org["owner_id"]}
     if org.get("address") is not None:  # the spec types it as a non-null string
         out["address"] = org["address"]
     return out
@@ -283,6 +314,140 @@ def timezone_offset(name: str) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+# ---- keys that parse what is written ------------------------------------------------------
+
+def _bad_input(key: str, message: str, reason: Reason = Reason.INVALID) -> ValidationError:
+    return ValidationError(message, (Problem(key, message, reason),))
+
+
+def parse_labels(value: Any) -> dict[str, Any]:
+    """v1 deal ``label``: an id, a comma-separated list of ids, or a list."""
+    if value is None or value == "":
+        return {"label_ids": []}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"label_ids": [value]}
+    if isinstance(value, str):
+        parts = [parse_int(p, 1) for p in value.split(",") if p.strip()]
+        if any(p is None for p in parts):
+            raise _bad_input("label", "label must be label ids")
+        return {"label_ids": parts}
+    return {"label_ids": value}
+
+
+def parse_address(prefix: str) -> Parse:
+    """An address: a string, or an object of ``value`` and its parts; into ``<prefix>`` and
+    ``<prefix>_<part>`` (null clears them all)."""
+    def parse(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {prefix: None, **{f"{prefix}_{p}": None for p in ADDRESS_PARTS}}
+        if isinstance(value, str):
+            return {prefix: value}
+        if not isinstance(value, dict):
+            raise _bad_input(prefix, f"{prefix} must be a string or an object with 'value'")
+        unknown = set(value) - {"value", *ADDRESS_PARTS}
+        if unknown:
+            raise _bad_input(prefix, f"{prefix} has unknown keys {sorted(map(str, unknown))[:5]}",
+                             Reason.UNKNOWN_FIELD)
+        return {prefix: value.get("value"),
+                **{f"{prefix}_{p}": value[p] for p in ADDRESS_PARTS if p in value}}
+    return parse
+
+
+def address_object(prefix: str) -> Compute:
+    """v2: an address as an object of ``value`` and its parts (null without a value)."""
+    def compute(r: Record, rc: RenderContext) -> Any:
+        if r.get(prefix) is None:
+            return None
+        return {"value": r[prefix], **{p: r[f"{prefix}_{p}"] for p in ADDRESS_PARTS
+                                       if p != "formatted_address"
+                                       and r.get(f"{prefix}_{p}") is not None}}
+    return compute
+
+
+def parse_list(field_name: str) -> Parse:
+    """v1 ``email``/``phone``: a list, or one item alone (blank: none)."""
+    def parse(value: Any) -> dict[str, Any]:
+        items = value if isinstance(value, list) else ([] if value in (None, "") else [value])
+        return {field_name: items}
+    return parse
+
+
+def parse_participants(flag: str) -> Parse:
+    """``participants``: ``[{person_id, <flag>}]`` into the primary person (the flagged one,
+    else the first) and the others."""
+    def parse(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {"person_id": None, "participant_ids": []}
+        if not isinstance(value, list) or len(value) > 100 or not all(
+                isinstance(i, dict) for i in value):
+            raise _bad_input("participants", "participants must be a list of objects with "
+                             "person_id")
+        ids: list[int] = []
+        primary: int | None = None
+        for item in value:
+            if set(item) - {"person_id", flag}:
+                raise _bad_input("participants", f"participants take person_id and {flag}",
+                                 Reason.UNKNOWN_FIELD)
+            person = item.get("person_id")
+            if isinstance(person, bool) or not isinstance(person, int) or person <= 0:
+                raise _bad_input("participants", "person_id must be a positive integer")
+            flagged = item.get(flag, False)
+            if flagged not in (True, False, 0, 1):
+                raise _bad_input("participants", f"{flag} must be a boolean")
+            if flagged and primary is None:
+                primary = person
+            if person not in ids:
+                ids.append(person)
+        if primary is None and ids:
+            primary = ids[0]
+        return {"person_id": primary, "participant_ids": [i for i in ids if i != primary]}
+    return parse
+
+
+def parse_done(value: Any) -> dict[str, Any]:
+    """``done``: a boolean (v1 also 0/1)."""
+    if value in (0, 1, "0", "1") and not isinstance(value, bool | float):
+        value = bool(int(value))
+    if not isinstance(value, bool):
+        raise _bad_input("done", "done must be a boolean")
+    return {"done": value}
+
+
+def parse_attendees(email: str) -> Parse:
+    """``attendees``: objects whose e-mail key is ``email`` (v1 ``email_address``)."""
+    def parse(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {"attendees": []}
+        if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+            raise _bad_input("attendees", "attendees must be a list of objects")
+        return {"attendees": [{_attendee_key(k, email): v for k, v in item.items()}
+                               for item in value]}
+    return parse
+
+
+def _attendee_key(key: str, email: str) -> str:
+    """The canonical name of an attendee's key in this version (``email``); the other
+    version's e-mail key stays foreign, and the record's rule refuses it."""
+    if key == email:
+        return "email"
+    return "email_address" if key == "email" else key
+
+
+def attendees(email: str) -> Compute:
+    def compute(r: Record, rc: RenderContext) -> Any:
+        return [{(email if k == "email" else k): v for k, v in item.items()}
+                for item in r.get("attendees") or ()]
+    return compute
+
+
+def participants(flag: str) -> Compute:
+    def compute(r: Record, rc: RenderContext) -> Any:
+        primary = r.get("person_id")
+        out = [] if primary is None else [{"person_id": primary, flag: True}]
+        return out + [{"person_id": i, flag: False} for i in r.get("participant_ids") or []]
+    return compute
+
+
 # ---- list filters ----------------------------------------------------------------------
 
 def _int(param: str, value: str) -> int:
@@ -321,6 +486,47 @@ def time_bound(param: str, op: str) -> Callable[[str], Filter]:
     return build
 
 
+def owner_or_all(param: str, canonical: str) -> Callable[[str], Filter | None]:
+    """v1 ``user_id``: one user's records, or 0 for everyone's."""
+    def build(value: str) -> Filter | None:
+        if value.strip() == "0":
+            return None
+        return Cond(canonical, "eq", _int(param, value))
+    return build
+
+
+def done_flag(param: str) -> Callable[[str], Filter]:
+    """``done``: 0/1 (v1) or true/false (v2) into the activity's status."""
+    def build(value: str) -> Filter:
+        text = value.strip().lower()
+        if text not in ("0", "1", "true", "false"):
+            raise ValidationError(f"Parameter '{param}' must be 0/1 or true/false",
+                                  (Problem(param, "must be a boolean", Reason.BAD_PARAMETER),))
+        return Cond("status", "eq" if text in ("1", "true") else "ne", ACTIVITY_DONE)
+    return build
+
+
+def one_of(param: str, canonical: str) -> Callable[[str], Filter]:
+    """A comma-separated list of values (activity ``type``)."""
+    def build(value: str) -> Filter:
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        if not items or len(items) > 100 or any(len(v) > 64 for v in items):
+            raise ValidationError(f"Parameter '{param}' takes 1 to 100 values",
+                                  (Problem(param, "takes 1 to 100 values", Reason.BAD_PARAMETER),))
+        return Cond(canonical, "in", items)
+    return build
+
+
+def date_bound(param: str, canonical: str, op: str) -> Callable[[str], Filter]:
+    def build(value: str) -> Filter:
+        try:
+            return Cond(canonical, op, coerce(Kind.DATE, param, value))
+        except ValidationError as error:
+            raise ValidationError(error.message, (Problem(param, "must be a date (YYYY-MM-DD)",
+                                                          Reason.BAD_PARAMETER),)) from None
+    return build
+
+
 DEAL_STATUSES = ("open", "won", "lost")
 
 
@@ -348,17 +554,19 @@ def deal_status(allow_all_not_deleted: bool) -> Callable[[str], Filter]:
 
 # ---- the views -------------------------------------------------------------------------
 
-COUNTS_DEAL = ("products_count", "files_count", "notes_count", "followers_count",
-               "email_messages_count", "activities_count", "done_activities_count",
-               "undone_activities_count", "participants_count")
-COUNTS_CONTACT = ("email_messages_count", "activities_count", "done_activities_count",
-                  "undone_activities_count", "files_count", "notes_count", "followers_count")
-ACTIVITY_LINKS = ("next_activity_date", "next_activity_time", "next_activity_id",
-                  "last_activity_id", "last_activity_date")
+# Counters of what dealbase does not hold yet (files, followers, mail; the deals a person
+# or organization takes part in besides its own): truly zero.
+UNHELD = ("files_count", "followers_count", "email_messages_count")
+RELATED_DEALS = ("related_open_deals_count", "related_closed_deals_count",
+                 "related_won_deals_count", "related_lost_deals_count")
+# Counters the records service keeps (``domain.entities._common``).
+ACTIVITY_COUNTS = ("activities_count", "done_activities_count", "undone_activities_count",
+                   "notes_count", "next_activity_id", "last_activity_id")
+DEAL_COUNTS = ("open_deals_count", "closed_deals_count", "won_deals_count", "lost_deals_count")
+ACTIVITY_LOADS = (("activity", "next_activity_id"), ("activity", "last_activity_id"))
 
 
 def _zeros(keys: tuple[str, ...], opt_in: bool = False) -> tuple[Attr, ...]:
-    """Counters of entities dealbase does not hold yet (activities, files…): truly zero."""
     return tuple(Attr(k, compute=_zero, opt_in=opt_in) for k in keys)
 
 
@@ -366,7 +574,40 @@ def _nones(keys: tuple[str, ...], opt_in: bool = False) -> tuple[Attr, ...]:
     return tuple(Attr(k, compute=_none, opt_in=opt_in) for k in keys)
 
 
-V1_DEAL_FILTERS: dict[str, Callable[[str], Filter]] = {
+def _opt_in(*names: str) -> tuple[Attr, ...]:
+    """v2: canonical fields shown only when ``include_fields`` names them."""
+    return tuple(Attr(n, n, opt_in=True) for n in names)
+
+
+def _of_activity(link: str, field_name: str, fmt: Callable[[Any], Any] = lambda v: v) -> Compute:
+    """A field of the record's next or last activity (``link``: its id field)."""
+    def compute(r: Record, rc: RenderContext) -> Any:
+        activity = _related(rc, "activity", r.get(link))
+        return None if activity is None else fmt(activity[field_name])
+    return compute
+
+
+def _activity_links(subjects: bool = False) -> tuple[Attr, ...]:
+    """v1: the next activity's date and time (and subject, type, duration, note) and the
+    last activity's date, from the activities the ids name."""
+    out = [Attr("next_activity_date", compute=_of_activity("next_activity_id", "due_date", day)),
+           Attr("next_activity_time", compute=_of_activity("next_activity_id", "due_time", clock)),
+           Attr("last_activity_date", compute=_of_activity("last_activity_id", "due_date", day))]
+    if subjects:
+        out += [Attr("next_activity_subject", compute=_of_activity("next_activity_id", "subject")),
+                Attr("next_activity_type", compute=_of_activity("next_activity_id", "type")),
+                Attr("next_activity_duration", compute=_of_activity(
+                    "next_activity_id", "duration", hours_minutes)),
+                Attr("next_activity_note", compute=_of_activity("next_activity_id", "note"))]
+    return tuple(out)
+
+
+def _participants_count(r: Record, rc: RenderContext) -> int:
+    """A deal's contact person and its other participants."""
+    return (r.get("person_id") is not None) + len(r.get("participant_ids") or ())
+
+
+V1_DEAL_FILTERS: dict[str, Callable[[str], Filter | None]] = {
     "user_id": eq_int("user_id", "owner_id"),
     "stage_id": eq_int("stage_id", "stage_id"),
     "pipeline_id": eq_int("pipeline_id", "pipeline_id"),
@@ -374,7 +615,7 @@ V1_DEAL_FILTERS: dict[str, Callable[[str], Filter]] = {
     "org_id": eq_int("org_id", "organization_id"),
     "status": deal_status(True),
 }
-V2_COMMON_FILTERS: dict[str, Callable[[str], Filter]] = {
+V2_COMMON_FILTERS: dict[str, Callable[[str], Filter | None]] = {
     "ids": id_list("ids"),
     "owner_id": eq_int("owner_id", "owner_id"),
     "updated_since": time_bound("updated_since", "ge"),
@@ -393,6 +634,7 @@ def _visible_to() -> Attr:
 
 DEAL_V1 = View(
     entity="deal", path="deals", version="v1", create_status=201, has_custom=True,
+    fields_api="write",
     omit_null=frozenset({"creator_user_id", "user_id", "person_id", "org_id", "stage_change_time",
         "won_time", "first_won_time", "lost_time", "expected_close_date", "next_activity_date",
         "next_activity_time", "next_activity_subject", "next_activity_type",
@@ -401,7 +643,7 @@ DEAL_V1 = View(
         "stage_order_nr", "archive_time"}),
     loads=(("user", "owner_id"), ("user", "creator_id"), ("person", "person_id"),
            ("organization", "organization_id"), ("stage", "stage_id"),
-           ("pipeline", "pipeline_id")),
+           ("pipeline", "pipeline_id"), *ACTIVITY_LOADS),
     related_objects=("user", "person", "organization", "stage", "pipeline"),
     filters=V1_DEAL_FILTERS,
     keys={"is_deleted": "deleted"},
@@ -412,7 +654,7 @@ DEAL_V1 = View(
         Attr("org_id", "organization_id", compute=_org_ref("organization_id")),
         Attr("status", "status", compute=_v1_deal_status),
         _visible_to(),
-        Attr("label", "label_ids", compute=_label_csv),
+        Attr("label", "label_ids", compute=_label_csv, parse=parse_labels),
         Attr("active", compute=lambda r, rc: r["status"] == "open" and not r["is_deleted"]),
         Attr("stage_order_nr", compute=lambda r, rc: (
             _related(rc, "stage", r["stage_id"]) or {}).get("order_nr")),
@@ -427,10 +669,10 @@ DEAL_V1 = View(
         Attr("rotten_time", compute=_none),
         Attr("org_hidden", compute=_false),
         Attr("person_hidden", compute=_false),
-        *_zeros(COUNTS_DEAL),
-        *_nones(ACTIVITY_LINKS),
-        *_nones(("next_activity_subject", "next_activity_type", "next_activity_duration",
-                 "next_activity_note", "last_incoming_mail_time", "last_outgoing_mail_time")),
+        *_zeros(UNHELD),
+        Attr("participants_count", compute=_participants_count),
+        *_activity_links(subjects=True),
+        *_nones(("last_incoming_mail_time", "last_outgoing_mail_time")),
     ),
 )
 
@@ -457,24 +699,27 @@ DEAL_V2 = View(
         Attr("arr", compute=_none),
         Attr("mrr", compute=_none),
         Attr("acv", compute=_none),
-        *_nones(("next_activity_id", "last_activity_id", "last_incoming_mail_time",
-                 "last_outgoing_mail_time", "smart_bcc_email"), opt_in=True),
-        *_zeros(COUNTS_DEAL, opt_in=True),
+        *_opt_in(*ACTIVITY_COUNTS, "products_count"),
+        *_nones(("last_incoming_mail_time", "last_outgoing_mail_time", "smart_bcc_email"),
+                opt_in=True),
+        *_zeros(UNHELD, opt_in=True),
+        Attr("participants_count", compute=_participants_count, opt_in=True),
     ),
 )
 
 PERSON_V1 = View(
     entity="person", path="persons", version="v1", create_status=201, has_custom=True,
+    fields_api="write",
     omit_null=frozenset({"owner_id", "org_id", "first_name", "last_name", "first_char",
         "last_incoming_mail_time", "last_outgoing_mail_time", "org_name", "owner_name",
         "label", "job_title", "birthday", "notes"}),
-    loads=(("user", "owner_id"), ("organization", "organization_id")),
+    loads=(("user", "owner_id"), ("organization", "organization_id"), *ACTIVITY_LOADS),
     related_objects=("user", "organization"),
     filters={"user_id": eq_int("user_id", "owner_id"), "first_char": starts_with("name"),
              "org_id": eq_int("org_id", "organization_id")},
-    writable_extra={"email": "emails", "phone": "phones"},
-    keys={"emails": "email", "phones": "phone"},
     declared=(
+        Attr("email", "emails", parse=parse_list("emails")),
+        Attr("phone", "phones", parse=parse_list("phones")),
         Attr("owner_id", "owner_id", compute=_user_ref("owner_id", has_pic_as_int=True)),
         Attr("org_id", "organization_id", compute=_org_ref("organization_id")),
         _flag("active_flag", "is_deleted"),
@@ -484,8 +729,8 @@ PERSON_V1 = View(
         Attr("label", compute=_first_label),
         Attr("org_name", compute=_name_of("organization", "organization_id")),
         Attr("owner_name", compute=_name_of("user", "owner_id")),
-        *_zeros(COUNTS_CONTACT),
-        *_nones(ACTIVITY_LINKS),
+        *_zeros((*UNHELD, *RELATED_DEALS)),
+        *_activity_links(),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time")),
     ),
 )
@@ -498,34 +743,34 @@ PERSON_V2 = View(
     filters={**V2_COMMON_FILTERS, "org_id": eq_int("org_id", "organization_id")},
     declared=(
         Attr("picture_id", compute=_none),
-        *_zeros(COUNTS_CONTACT, opt_in=True),
-        *_nones(("next_activity_id", "last_activity_id", "last_incoming_mail_time",
-                 "last_outgoing_mail_time", "smart_bcc_email"), opt_in=True),
+        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS),
+        *_zeros((*UNHELD, *RELATED_DEALS, "participant_open_deals_count",
+                 "participant_closed_deals_count"), opt_in=True),
+        *_nones(("last_incoming_mail_time", "last_outgoing_mail_time", "smart_bcc_email",
+                 "marketing_status", "doi_status"), opt_in=True),
     ),
 )
 
-ORG_ADDRESS = ("subpremise", "street_number", "route", "sublocality", "locality",
-               "admin_area_level_1", "admin_area_level_2", "country", "postal_code",
-               "formatted_address")
+ORG_ADDRESS = ADDRESS_PARTS
 
 ORGANIZATION_V1 = View(
     entity="organization", path="organizations", version="v1", create_status=201,
+    fields_api="write",
     omit_null=frozenset({"owner_id", "address", *(f"address_{p}" for p in ORG_ADDRESS),
         "first_char", "owner_name", "label"}),
-    has_custom=True, loads=(("user", "owner_id"),), related_objects=("user",),
+    has_custom=True, loads=(("user", "owner_id"), *ACTIVITY_LOADS), related_objects=("user",),
     filters={"user_id": eq_int("user_id", "owner_id"), "first_char": starts_with("name")},
     declared=(
         Attr("owner_id", "owner_id", compute=_user_ref("owner_id", has_pic_as_int=True)),
         _flag("active_flag", "is_deleted"),
         _visible_to(),
+        Attr("address", "address", parse=parse_address("address")),
         Attr("company_id", compute=lambda r, rc: rc.company.get("id")),
         Attr("first_char", compute=_first_char),
         Attr("label", compute=_first_label),
         Attr("owner_name", compute=_name_of("user", "owner_id")),
-        Attr("people_count", compute=lambda r, rc: int(
-            rc.related.get("people_count", {}).get(r["id"], {}).get("n", 0))),
-        *_zeros(COUNTS_CONTACT),
-        *_nones(ACTIVITY_LINKS),
+        *_zeros((*UNHELD, *RELATED_DEALS)),
+        *_activity_links(),
     ),
 )
 
@@ -535,17 +780,16 @@ ORGANIZATION_V2 = View(
     omit_null=frozenset({"owner_id", "address", "smart_bcc_email"}),
     filters=V2_COMMON_FILTERS,
     declared=(
-        Attr("address", "address", compute=lambda r, rc: None if r.get("address") is None else {
-            "value": r["address"],
-            **{p: r[f"address_{p}"] for p in ORG_ADDRESS
-               if p != "formatted_address" and r.get(f"address_{p}") is not None}}),
-        *_zeros(COUNTS_CONTACT, opt_in=True),
-        *_nones(("next_activity_id", "last_activity_id", "smart_bcc_email"), opt_in=True),
+        Attr("address", "address", compute=address_object("address"),
+             parse=parse_address("address")),
+        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS, "people_count"),
+        *_zeros((*UNHELD, *RELATED_DEALS), opt_in=True),
+        *_nones(("smart_bcc_email",), opt_in=True),
     ),
 )
 
 PIPELINE_V1 = View(
-    entity="pipeline", path="pipelines", version="v1", paged=False,
+    entity="pipeline", path="pipelines", version="v1", paged=False, operations=CRUD,
     default_sort=(Sort("order_nr"),),
     declared=(
         _flag("active", "is_deleted"),
@@ -601,8 +845,283 @@ USER_V1 = View(
     ),
 )
 
+ACTIVITY_V1 = View(
+    entity="activity", path="activities", version="v1", create_status=201, omit_nulls=True,
+    fields_api="read", own_by_default="owner_id",
+    loads=(("user", "owner_id"), ("person", "person_id"), ("organization", "organization_id"),
+           ("deal", "deal_id")),
+    hidden=PIPELINER_ONLY | {"priority", "status", "lead_id"},  # (lead ids: not yet)
+    filters={"user_id": owner_or_all("user_id", "owner_id"), "type": one_of("type", "type"),
+             "start_date": date_bound("start_date", "due_date", "ge"),
+             "end_date": date_bound("end_date", "due_date", "le"), "done": done_flag("done")},
+    keys={"owner_id": "user_id", "busy": "busy_flag", "creator_id": "created_by_user_id",
+          "done_at": "marked_as_done_time"},
+    declared=(
+        Attr("due_time", "due_time", style="hhmm"),
+        Attr("duration", "duration", style="minutes"),
+        Attr("location", "location", parse=parse_address("location")),
+        Attr("participants", compute=participants("primary_flag"),
+             parse=parse_participants("primary_flag")),
+        Attr("attendees", "attendees", compute=attendees("email_address"),
+             parse=parse_attendees("email_address")),
+        Attr("done", compute=lambda r, rc: r["status"] == ACTIVITY_DONE, parse=parse_done),
+        Attr("active_flag", compute=lambda r, rc: not r["is_deleted"]),
+        Attr("company_id", compute=lambda r, rc: rc.company.get("id")),
+        Attr("assigned_to_user_id", compute=lambda r, rc: r["owner_id"]),
+        Attr("org_name", compute=_name_of("organization", "organization_id")),
+        Attr("person_name", compute=_name_of("person", "person_id")),
+        Attr("owner_name", compute=_name_of("user", "owner_id")),
+        Attr("deal_title", compute=lambda r, rc: (_related(rc, "deal", r.get("deal_id"))
+                                                  or {}).get("title")),
+        Attr("lead_id", compute=_none),
+        Attr("project_id", compute=_none),
+        Attr("series", compute=lambda r, rc: []),
+    ),
+)
+
+def _excluded(value: str) -> Filter:
+    """``exclude``: activity ids left out of the list."""
+    ids = [parse_int(v, 1) for v in value.split(",") if v.strip()]
+    if not ids or len(ids) > 500 or any(i is None for i in ids):
+        raise ValidationError("Parameter 'exclude' takes 1 to 500 ids",
+                              (Problem("exclude", "takes 1 to 500 ids", Reason.BAD_PARAMETER),))
+    return Not(Cond("id", "in", ids))
+
+
+# A deal's, person's or organization's activities (v1): everyone's, ``done`` and ``exclude``.
+CHILD_ACTIVITY_V1 = replace(ACTIVITY_V1, own_by_default="", filters={
+    "done": done_flag("done"), "exclude": _excluded})
+
+ACTIVITY_V2 = View(
+    entity="activity", path="activities", version="v2", omit_nulls=True, fields_api="read",
+    hidden=PIPELINER_ONLY | {"status", "lead_id", "location_formatted_address"}
+    | {f"location_{p}" for p in ADDRESS_PARTS},
+    filters={**V2_COMMON_FILTERS, "deal_id": eq_int("deal_id", "deal_id"),
+             "person_id": eq_int("person_id", "person_id"),
+             "org_id": eq_int("org_id", "organization_id"), "done": done_flag("done")},
+    sort_by=("id", "update_time", "add_time", "due_date"),
+    keys={"done_at": "marked_as_done_time"},
+    declared=(
+        Attr("person_id", "person_id", writable=False),
+        Attr("due_time", "due_time", style="hhmm"),
+        Attr("duration", "duration", style="minutes"),
+        Attr("location", "location", compute=address_object("location"),
+             parse=parse_address("location")),
+        Attr("participants", compute=participants("primary"),
+             parse=parse_participants("primary")),
+        Attr("attendees", "attendees", compute=attendees("email"), parse=parse_attendees("email"),
+             opt_in=True),
+        Attr("done", compute=lambda r, rc: r["status"] == ACTIVITY_DONE, parse=parse_done),
+        Attr("lead_id", compute=_none),
+        Attr("project_id", compute=_none),
+    ),
+)
+
+def _pinned(target: str) -> Callable[[str], Filter]:
+    """``pinned_to_<target>_flag``: 0/1."""
+    param = f"pinned_to_{target}_flag"
+
+    def build(value: str) -> Filter:
+        text = value.strip()
+        if text not in ("0", "1"):
+            raise ValidationError(f"Parameter '{param}' must be 0 or 1",
+                                  (Problem(param, "must be 0 or 1", Reason.BAD_PARAMETER),))
+        return Cond(f"pinned_to_{target}", "eq", text == "1")
+    return build
+
+
+def _named(entity: str, field_name: str, key: str) -> Compute:
+    """v1 notes: the record a note is attached to, as ``{<key>: …}``."""
+    def compute(r: Record, rc: RenderContext) -> Any:
+        other = _related(rc, entity, r.get(field_name))
+        return None if other is None else {key: other[key]}
+    return compute
+
+
+def _note_user(r: Record, rc: RenderContext) -> Any:
+    user = _related(rc, "user", r.get("owner_id"))
+    if user is None:
+        return None
+    shown = {"email": user["email"], "name": user["name"], "icon_url": user["icon_url"],
+             "is_you": user["id"] == rc.user_id}
+    return {k: v for k, v in shown.items() if v is not None}  # (the spec types no nulls)
+
+
+NOTE_V1 = View(
+    entity="note", path="notes", version="v1", omit_nulls=True, fields_api="read-v1",
+    deleted="true", operations=CRUD, hidden=PIPELINER_ONLY | {"lead_id"},
+    loads=(("user", "owner_id"), ("deal", "deal_id"), ("person", "person_id"),
+           ("organization", "organization_id")),
+    filters={"user_id": eq_int("user_id", "owner_id"), "deal_id": eq_int("deal_id", "deal_id"),
+             "person_id": eq_int("person_id", "person_id"),
+             "org_id": eq_int("org_id", "organization_id"),
+             "start_date": date_bound("start_date", "created_at", "ge"),
+             "end_date": date_bound("end_date", "created_at", "le"),
+             **{f"pinned_to_{t}_flag": _pinned(t) for t in ("deal", "person", "organization",
+                                                             "lead")}},
+    keys={"owner_id": "user_id", "updated_by": "last_update_user_id",
+          **{f"pinned_to_{t}": f"pinned_to_{t}_flag" for t in ("deal", "person", "lead")},
+          "pinned_to_organization": "pinned_to_organization_flag"},
+    declared=(
+        _flag("active_flag", "is_deleted"),
+        Attr("lead_id", compute=_none),
+        Attr("project_id", compute=_none),
+        Attr("pinned_to_project_flag", compute=_false),
+        Attr("deal", compute=_named("deal", "deal_id", "title")),
+        Attr("person", compute=_named("person", "person_id", "name")),
+        Attr("organization", compute=_named("organization", "organization_id", "name")),
+        Attr("user", compute=_note_user),
+    ),
+)
+
+def parse_prices(cost_key: str) -> Parse:
+    """``prices``: ``[{currency, price, cost, <cost_key>, notes}]`` (v1's overhead cost is the
+    canonical direct cost)."""
+    def parse(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {"prices": []}
+        if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+            raise _bad_input("prices", "prices must be a list of objects")
+        return {"prices": [{("direct_cost" if k == cost_key else
+                             "_unknown" if k == "direct_cost" and cost_key != k else k): v
+                            for k, v in item.items()} for item in value]}
+    return parse
+
+
+def prices(cost_key: str, with_id: bool) -> Compute:
+    def compute(r: Record, rc: RenderContext) -> Any:
+        out = []
+        for p in r.get("prices") or ():
+            item = {"product_id": r.get("product_id", r["id"]), "price": p["price"],
+                    "currency": p["currency"], "cost": p["cost"], cost_key: p["direct_cost"],
+                    "notes": p["notes"] or ""}
+            if with_id:
+                item["id"] = p["id"]
+            out.append(item)
+        return out
+    return compute
+
+
+def _whole(value: Any) -> Any:
+    """A number that is whole as an integer (v1 quantities)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+PRODUCT_V1 = View(
+    entity="product", path="products", version="v1", create_status=201, has_custom=True,
+    fields_api="write", omit_nulls=True,
+    operations=CRUD,
+    loads=(("user", "owner_id"),), related_objects=("user",),
+    filters={"user_id": eq_int("user_id", "owner_id"), "ids": id_list("ids"),
+             "first_char": starts_with("name")},
+    keys={"is_linkable": "selectable"},
+    declared=(
+        Attr("owner_id", "owner_id", compute=_user_ref("owner_id", has_pic_as_int=True)),
+        _flag("active_flag", "is_deleted"),
+        _visible_to(),
+        Attr("prices", "prices", compute=prices("overhead_cost", True),
+             parse=parse_prices("overhead_cost")),
+        Attr("first_char", compute=_first_char),
+        Attr("files_count", compute=_zero),
+    ),
+)
+
+PRODUCT_V2 = View(
+    entity="product", path="products", version="v2", create_status=201, has_custom=True,
+    omit_nulls=True, sort_by=("id", "name", "add_time", "update_time"),
+    filters={**V2_COMMON_FILTERS},
+    declared=(
+        Attr("prices", "prices", compute=prices("direct_cost", False),
+             parse=parse_prices("direct_cost")),
+    ),
+)
+
+PRODUCT_VARIATION_V2 = View(
+    entity="product_variation", path="variations", version="v2", create_status=201,
+    omit_nulls=True, operations=frozenset(), hidden=PIPELINER_ONLY | {"is_deleted"},
+    declared=(
+        Attr("prices", "prices", compute=lambda r, rc: [
+            {"product_variation_id": r["id"], "price": p["price"], "currency": p["currency"],
+             "cost": p["cost"], "notes": p["notes"] or ""} for p in r.get("prices") or ()],
+             parse=parse_prices("direct_cost")),
+    ),
+)
+
+DEAL_PRODUCT_V2 = View(
+    entity="deal_product", path="products", version="v2", create_status=201, omit_nulls=True,
+    operations=frozenset(), sort_by=("id", "deal_id", "add_time", "update_time", "order_nr"),
+    hidden=PIPELINER_ONLY | {"owner_id", "is_deleted"},
+    declared=(
+        Attr("deal_id", "deal_id", writable=False),
+        Attr("comments", "comments", compute=lambda r, rc: r["comments"] or ""),
+    ),
+)
+
+DEAL_PRODUCT_V1 = View(
+    entity="deal_product", path="products", version="v1", omit_nulls=True,
+    operations=frozenset(), hidden=PIPELINER_ONLY | {"owner_id"},
+    loads=(("product", "product_id"),),
+    keys={"is_enabled": "enabled_flag", "updated_at": "last_edit"},
+    declared=(
+        Attr("deal_id", "deal_id", writable=False),
+        Attr("quantity", "quantity", compute=lambda r, rc: _whole(r["quantity"])),
+        _flag("active_flag", "is_deleted"),
+        Attr("comments", "comments", compute=lambda r, rc: r["comments"] or ""),
+        Attr("sum_formatted", compute=lambda r, rc: format_money(r["sum"], r["currency"] or "")),
+        Attr("quantity_formatted", compute=lambda r, rc: f"{_whole(r['quantity'])}"),
+    ),
+)
+
+ACTIVITY_TYPE_V1 = View(
+    entity="activity_type", path="activityTypes", version="v1", paged=False, deleted="record",
+    operations=frozenset({"list", "create", "update", "delete", "bulk_delete"}),
+    default_sort=(Sort("order_nr"),),
+    declared=(
+        Attr("key_string", "key", writable=False),
+        Attr("is_custom_flag", "is_custom", writable=False),
+        _flag("active_flag", "is_deleted"),
+        Attr("color", "color", compute=lambda r, rc: r["color"] or ""),
+    ),
+)
+
+
+def bare_refs(view: View) -> View:
+    """The view with every reference as its bare id, where it shows an object (``{value,
+    name, …}``): v1's collections and merges."""
+    def bare(attr: Attr) -> Attr:
+        if attr.field is None or attr.compute is None \
+                or kind_of(view.entity, attr.field) is not Kind.REF:
+            return attr
+        return replace(attr, compute=None)
+    return replace(view, declared=tuple(bare(a) for a in view.declared), related_objects=())
+
+
+def _collection(view: View, **filters: Callable[[str], Filter | None]) -> View:
+    """v1 ``/<path>/collection``: the v1 objects, paged by cursor, read in id order, with
+    ``since``/``until`` on the update time, references as bare ids."""
+    return replace(bare_refs(view), path=f"{view.path}/collection", paging="cursor",
+                   operations=frozenset({"list"}), own_by_default="", default_sort=(),
+                   fields_api="",
+                   filters={"since": time_bound("since", "ge"), "until": time_bound("until", "lt"),
+                            **filters})
+
+
+COLLECTIONS_V1 = (
+    _collection(DEAL_V1, user_id=eq_int("user_id", "owner_id"),
+                stage_id=eq_int("stage_id", "stage_id"), status=deal_status(True)),
+    _collection(PERSON_V1, owner_id=eq_int("owner_id", "owner_id"),
+                first_char=starts_with("name")),
+    _collection(ORGANIZATION_V1, owner_id=eq_int("owner_id", "owner_id"),
+                first_char=starts_with("name")),
+    _collection(ACTIVITY_V1, user_id=owner_or_all("user_id", "owner_id"),
+                done=done_flag("done"), type=one_of("type", "type")),
+)
+
 VIEWS: dict[str, dict[str, View]] = {
-    "v1": {v.path: v for v in (DEAL_V1, PERSON_V1, ORGANIZATION_V1, PIPELINE_V1, STAGE_V1,
-                               USER_V1)},
-    "v2": {v.path: v for v in (DEAL_V2, PERSON_V2, ORGANIZATION_V2, PIPELINE_V2, STAGE_V2)},
+    # (the /collection lists first: their paths would match the others' ``/{id}``)
+    "v1": {v.path: v for v in (*COLLECTIONS_V1, DEAL_V1, PERSON_V1, ORGANIZATION_V1, PIPELINE_V1,
+                               STAGE_V1, USER_V1, ACTIVITY_V1, ACTIVITY_TYPE_V1, NOTE_V1,
+                               PRODUCT_V1)},
+    "v2": {v.path: v for v in (DEAL_V2, PERSON_V2, ORGANIZATION_V2, PIPELINE_V2, STAGE_V2,
+                               ACTIVITY_V2, PRODUCT_V2)},
 }

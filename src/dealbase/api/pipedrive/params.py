@@ -16,7 +16,7 @@ from ...domain.types import Kind, loosen, parse_int
 from ...query.ast import Cond, Filter, Sort, all_of
 from ..body import json_body
 from . import customvalues
-from .mapping import ORG_ADDRESS, View
+from .mapping import View
 
 _SORT_ITEM = re.compile(r"^\s*([A-Za-z0-9_]{1,80})(?:\s+(ASC|DESC|asc|desc))?\s*$")
 MAX_SORT_KEYS = 5
@@ -121,28 +121,26 @@ def filters(view: View, params: Mapping[str, str]) -> Filter | None:
     return all_of(*parts)
 
 
-def _lenient(kind: Kind, key: str, value: Any, style: str) -> Any:
-    """v1 accepts numbers as strings and flags as 0/1."""
+_CLOCK = re.compile(r"([0-9]{1,4}):([0-5][0-9])(?::[0-5][0-9])?")
+
+
+def _lenient(kind: Kind, key: str, value: Any, style: str, version: str) -> Any:
+    """Styles in both versions (durations as HH:MM); and v1's loose forms: numbers as
+    strings, flags as 0/1, references echoed back as objects."""
+    if style == "minutes" and value is not None and value != "":
+        match = _CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            raise bad(key, f"{key} must be a duration HH:MM", Reason.INVALID)
+        return int(match.group(1)) * 60 + int(match.group(2))
+    if style == "minutes":
+        return None
+    if version != "v1":
+        return value
     if style == "str" and isinstance(value, str) and (number := parse_int(value)) is not None:
         return number
     if kind in (Kind.INT, Kind.REF) and isinstance(value, dict) and "value" in value:
         return value["value"]  # v1 GET returns refs as objects; clients echo them back
     return loosen(kind, value)
-
-
-def _address(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {"address": None, **{f"address_{p}": None for p in ORG_ADDRESS}}
-    if isinstance(value, str):
-        return {"address": value}
-    if not isinstance(value, dict):
-        raise bad("address", "address must be an object with 'value'", Reason.INVALID)
-    unknown = set(value) - {"value", *ORG_ADDRESS}
-    if unknown:
-        raise bad("address", f"address has unknown keys {sorted(unknown)[:5]}",
-                  Reason.UNKNOWN_FIELD)
-    return {"address": value.get("value"),
-            **{f"address_{p}": value[p] for p in ORG_ADDRESS if p in value}}
 
 
 def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
@@ -159,20 +157,13 @@ def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     unknown: list[str] = []
     for key, value in body.items():
-        if view.version == "v1" and view.entity == "deal" and key == "label":
-            out["label_ids"] = _labels(value)
-        elif key in view.writable_extra and view.version == "v1":
-            items = value if isinstance(value, list) else ([] if value in (None, "") else [value])
-            out[view.writable_extra[key]] = items
-        elif view.entity == "organization" and key == "address":
-            out.update(_address(value))
-        elif key in inputs:
-            attr = inputs[key]
+        attr = inputs.get(key)
+        if attr is not None and attr.parse is not None:
+            out.update(attr.parse(value))
+        elif attr is not None:
             assert attr.field is not None
             kind = spec.by_name[attr.field].kind
-            if view.version == "v1":
-                value = _lenient(kind, key, value, attr.style)
-            out[attr.field] = value
+            out[attr.field] = _lenient(kind, key, value, attr.style, view.version)
         elif view.version == "v2" and key == "custom_fields" and view.has_custom:
             if not isinstance(value, dict):
                 raise bad("custom_fields", "custom_fields must be an object", Reason.INVALID)
@@ -196,19 +187,6 @@ def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
                               tuple(Problem(k, "unknown field", Reason.UNKNOWN_FIELD)
                                     for k in unknown[:20]))
     return out
-
-
-def _labels(value: Any) -> Any:
-    if value is None or value == "":
-        return []
-    if isinstance(value, int) and not isinstance(value, bool):
-        return [value]
-    if isinstance(value, str):
-        parts = [parse_int(p, 1) for p in value.split(",") if p.strip()]
-        if any(p is None for p in parts):
-            raise bad("label", "label must be label ids", Reason.INVALID)
-        return parts
-    return value
 
 
 __all__ = ["bad", "csv", "filters", "flag", "id_list", "integer", "json_body", "v1_sort",

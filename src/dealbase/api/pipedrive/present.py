@@ -25,7 +25,7 @@ class Presenter:
     def load(self, unit: Unit, view: View, items: list[dict[str, Any]],
              company: dict[str, Any]) -> RenderContext:
         ctx = unit.ctx
-        if not view.loads and not (view.entity == "organization" and view.version == "v1"):
+        if not view.loads:
             return RenderContext({}, ctx.user_id, company)
         wanted: dict[str, set[int]] = defaultdict(set)
         for entity, field in view.loads:
@@ -35,12 +35,6 @@ class Presenter:
         related: dict[str, dict[int, dict[str, Any]]] = {
             entity: unit.get_many(entity, ids) for entity, ids in wanted.items()
         }
-        org_ids = set(related.get("organization", {}))
-        if view.entity == "organization" and view.version == "v1":
-            org_ids |= {i["id"] for i in items}
-        if org_ids:
-            counts = unit.count_by("person", "organization_id", org_ids)
-            related["people_count"] = {k: {"n": v} for k, v in counts.items()}
         return RenderContext(related, ctx.user_id, company)
 
     def renderer(self, view: View, schema: Schema, *, include: frozenset[str] = frozenset(),

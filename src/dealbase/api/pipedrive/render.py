@@ -49,6 +49,16 @@ def day(value: dt.date | str | None) -> str | None:
     return value.isoformat()
 
 
+def clock(value: str | None) -> str | None:
+    """A time of day ``HH:MM:SS`` as ``HH:MM``."""
+    return None if value is None else value[:5]
+
+
+def hours_minutes(minutes: int | None) -> str | None:
+    """A duration in minutes as ``HH:MM``."""
+    return None if minutes is None else f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def as_text(value: Any) -> str | None:
     """v1's string form of a number (``visible_to``, enum option ids)."""
     return None if value is None else str(value)

@@ -141,7 +141,7 @@ class Handlers:
         return {"include": include, "custom_keys": keys or None,
                 "option_labels": params.flag(q, "include_option_labels")}
 
-    def _present(self, unit: Unit, items: list[dict[str, Any]], opts: dict[str, Any]
+    def present(self, unit: Unit, items: list[dict[str, Any]], opts: dict[str, Any]
                  ) -> tuple[list[dict[str, Any]], Any]:
         presenter = self.api.presenter
         ctx = unit.ctx
@@ -169,23 +169,25 @@ class Handlers:
                            "supported yet)")
         if view.version == "v1" and params.flag(q, "owned_by_you"):
             extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
+        if view.own_by_default and not q.get("user_id"):
+            extra = all_of(extra, Cond(view.own_by_default, "eq", ctx.user_id))
         where = all_of(params.filters(view, q), extra)
         opts = self._render_opts(request)
-        if view.version == "v1":
+        if view.version == "v1" and view.paging != "cursor":
             sort = params.v1_sort(view, ctx.schema, q.get("sort"))
             start = params.integer(q, "start", 0, 0, 10**9) if view.paged else 0
             if not view.paged:
                 limit = settings.max_page_size
             query = Query(where=where, sort=sort or view.default_sort, page=Offset(start, limit))
             page = unit.list(view.entity, query)
-            data, related = self._present(unit, page.items, opts)
+            data, related = self.present(unit, page.items, opts)
             additional = render.v1_pagination(start, limit, page.more) if view.paged else None
             return render.success(selected(request, data), additional_data=additional,
                                   related_objects=related)
-        sort = params.v2_sort(view, q)
+        sort = params.v2_sort(view, q) if view.version == "v2" else ()
         page = unit.list(view.entity, Query(where=where, sort=sort,
                                             page=Cursor(q.get("cursor") or None, limit)))
-        data, _ = self._present(unit, page.items, opts)
+        data, _ = self.present(unit, page.items, opts)
         return render.success(data, additional_data={"next_cursor": page.next_cursor})
 
     async def get(self, request: Request) -> Response:
@@ -194,7 +196,7 @@ class Handlers:
     def _get(self, unit: Unit, request: Request) -> Response:
         opts = self._render_opts(request)
         record = unit.get(self.view.entity, record_id(request))
-        data, related = self._present(unit, [record], opts)
+        data, related = self.present(unit, [record], opts)
         return render.success(selected(request, data[0]), related_objects=related)
 
     async def create(self, request: Request) -> Response:
@@ -217,7 +219,7 @@ class Handlers:
             record = unit.create(self.view.entity, values)
         else:
             record = unit.update(self.view.entity, record_key, values)
-        data, related = self._present(unit, [record], {})
+        data, related = self.present(unit, [record], {})
         status = self.view.create_status if request.method == "POST" else 200
         return render.success(data[0], status=status, related_objects=related)
 
@@ -237,7 +239,138 @@ class Handlers:
         """One write unit."""
         ids = params.id_list(ids, MAX_BULK) if bulk else [record_id(request)]
         deleted = unit.delete(self.view.entity, ids)
-        return render.success({"id": deleted if bulk else deleted[0]})
+        if bulk or self.view.deleted == "id":
+            return render.success({"id": deleted if bulk else deleted[0]})
+        if self.view.deleted == "true":
+            return render.success(True)
+        data, _ = self.present(unit, [unit.get(self.view.entity, deleted[0])], {})
+        return render.success(data[0])
+
+
+class Nested(Handlers):
+    """A view's records under a live parent record (``/deals/{id}/products``,
+    ``/products/{id}/variations``): listed, made, changed and deleted as the parent's, the
+    parent's id in ``field``; a child of another parent answers as one that does not exist."""
+
+    def __init__(self, api: Api, view: View, parent: str, field: str, child_param: str) -> None:
+        super().__init__(api, view)
+        self.parent, self.field, self.child_param = parent, field, child_param
+
+    def _parent(self, unit: Unit, request: Request) -> int:
+        parent_id = record_id(request)
+        if unit.find(self.parent, all_of(Cond("id", "eq", parent_id),
+                                         Cond("is_deleted", "eq", False))) is None:
+            raise NotFound(f"{self.parent.capitalize()} not found")
+        return parent_id
+
+    def _child(self, unit: Unit, request: Request, parent_id: int) -> dict[str, Any]:
+        child = unit.get(self.view.entity, record_id(request, self.child_param))
+        if child[self.field] != parent_id or child["is_deleted"]:
+            raise NotFound("Not found")
+        return child
+
+    async def list(self, request: Request, extra: Any = None) -> Response:
+        def work(unit: Unit) -> Response:
+            parent_id = self._parent(unit, request)
+            return self.listing(unit, request, all_of(Cond(self.field, "eq", parent_id), extra))
+        return await self.api.read(request, work)
+
+    async def create(self, request: Request) -> Response:
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            parent_id = self._parent(unit, request)
+            values = params.values(self.view, unit.schema, self.api.parse_body(request, raw))
+            record = unit.create(self.view.entity, {**values, self.field: parent_id})
+            data, _ = self.present(unit, [record], {})
+            return render.success(data[0], status=self.view.create_status)
+        return await self.api.write(request, work, raw)
+
+    async def create_many(self, request: Request) -> Response:
+        """``POST …/bulk`` ``{"data": [items]}``: all or none."""
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            parent_id = self._parent(unit, request)
+            body = self.api.parse_body(request, raw)
+            items = body.get("data") if isinstance(body, dict) and set(body) == {"data"} else None
+            if not isinstance(items, list) or not 1 <= len(items) <= 100:
+                raise params.bad("data", "The body must be {\"data\": [1 to 100 items]}",
+                                 Reason.MALFORMED)
+            made = []
+            for n, item in enumerate(items):
+                try:
+                    values = params.values(self.view, unit.schema, item)
+                    made.append(unit.create(self.view.entity, {**values, self.field: parent_id}))
+                except DealbaseError as error:
+                    error.message = f"item {n}: {error.message}"
+                    raise
+            data, _ = self.present(unit, made, {})
+            return render.success(data, status=self.view.create_status)
+        return await self.api.write(request, work, raw)
+
+    async def update(self, request: Request) -> Response:
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            child = self._child(unit, request, self._parent(unit, request))
+            values = params.values(self.view, unit.schema, self.api.parse_body(request, raw))
+            record = unit.update(self.view.entity, child["id"], values)
+            data, _ = self.present(unit, [record], {})
+            return render.success(data[0])
+        return await self.api.write(request, work, raw)
+
+    async def delete(self, request: Request) -> Response:
+        def work(unit: Unit) -> Response:
+            child = self._child(unit, request, self._parent(unit, request))
+            unit.delete(self.view.entity, [child["id"]])
+            return render.success({"id": child["id"]})
+        return await self.api.write(request, work)
+
+    async def delete_many(self, request: Request) -> Response:
+        """``DELETE …?ids=`` the parent's children named (at most 100; without ``ids`` the
+        first 100 of them, and whether more are left)."""
+        raw = query_params(request).get("ids")
+
+        def work(unit: Unit) -> Response:
+            parent_id = self._parent(unit, request)
+            named = params.id_list(raw, 100) if raw else None
+            where = all_of(Cond(self.field, "eq", parent_id), Cond("is_deleted", "eq", False),
+                           None if named is None else Cond("id", "in", named))
+            found = unit.list(self.view.entity, Query(where=where, page=Offset(0, 100)))
+            ids = [r["id"] for r in found.items]
+            if named is not None and sorted(set(named)) != sorted(ids):
+                raise NotFound("Not found")
+            if ids:
+                unit.delete(self.view.entity, ids)
+            return render.success({"ids": ids},
+                                  additional_data={"more_items_in_collection": found.more})
+        return await self.api.write(request, work)
+
+
+def _deals_products(api: Api, view: View) -> Handler:
+    """v2 ``GET /deals/products?deal_ids=…``: the products of up to 100 deals."""
+    handlers = Handlers(api, view)
+
+    async def handler(request: Request) -> Response:
+        def work(unit: Unit) -> Response:  # (parameters are read once signed in)
+            ids = params.id_list(query_params(request).get("deal_ids"), 100, "deal_ids")
+            return handlers.listing(unit, request, Cond("deal_id", "in", ids))
+        return await api.read(request, work)
+    return handler
+
+
+def _duplicate(api: Api, view: View, status: int | None = None) -> Handler:
+    """A copy of a live record: every field a client could have written."""
+    handlers = Handlers(api, view)
+
+    async def handler(request: Request) -> Response:
+        def work(unit: Unit) -> Response:
+            record = unit.duplicate(view.entity, record_id(request))
+            data, _ = handlers.present(unit, [record], {})
+            return render.success(data[0], status=status or view.create_status)
+        return await api.write(request, work)
+    return handler
 
 
 def routes_at(prefixes: tuple[str, ...], path: str, handler: Handler, methods: list[str]
@@ -255,20 +388,169 @@ def build_routes(api: Api) -> list[BaseRoute]:
                 continue  # users have their own handlers (users.py)
             h = Handlers(api, view)
             update_method = "PUT" if version == "v1" else "PATCH"
-            routes += routes_at(prefixes, f"/{path}", h.list, ["GET"])
-            routes += routes_at(prefixes, f"/{path}", h.create, ["POST"])
-            routes += routes_at(prefixes, f"/{path}/{{id}}", h.get, ["GET"])
-            routes += routes_at(prefixes, f"/{path}/{{id}}", h.update, [update_method])
-            routes += routes_at(prefixes, f"/{path}/{{id}}", h.delete, ["DELETE"])
-            if version == "v1" and view.entity != "pipeline":
-                routes += routes_at(prefixes, f"/{path}", h.bulk_delete, ["DELETE"])
+            table = (("list", "", h.list, "GET"), ("create", "", h.create, "POST"),
+                     ("get", "/{id}", h.get, "GET"), ("update", "/{id}", h.update, update_method),
+                     ("delete", "/{id}", h.delete, "DELETE"),
+                     ("bulk_delete", "", h.bulk_delete, "DELETE"))
+            for operation, tail, handler, method in table:
+                if operation in view.operations and (operation != "bulk_delete" or version == "v1"):
+                    routes += routes_at(prefixes, f"/{path}{tail}", handler, [method])
     routes += _nested(api)
+    routes += _children(api)
+    routes += _merges_and_copies(api)
+    # The first match wins: a fixed segment before a parameter in the same place
+    # (``/deals/collection`` and ``/deals/products`` before ``/deals/{id}``).
+    routes.sort(key=lambda r: tuple("{" in s for s in getattr(r, "path", "").split("/")))
+    return routes
+
+
+def _merges_and_copies(api: Api) -> list[BaseRoute]:
+    """v1: merge a deal, person or organization into another; duplicate a deal; a deal's
+    participants and persons."""
+    from .mapping import FLAT_DEAL_V1, ORGANIZATION_V1, PERSON_V1, bare_refs
+
+    v1 = PREFIXES["v1"]
+    routes: list[BaseRoute] = []
+    for path, view in (("deals", FLAT_DEAL_V1), ("persons", bare_refs(PERSON_V1)),
+                       ("organizations", bare_refs(ORGANIZATION_V1))):
+        routes += routes_at(v1, f"/{path}/{{id}}/merge", _merge(api, view), ["PUT"])
+    routes += routes_at(v1, "/deals/{id}/duplicate", _duplicate(api, FLAT_DEAL_V1, 200), ["POST"])
+    people = DealPeople(api, PERSON_V1)
+    routes += routes_at(v1, "/deals/{id}/participants", people.list, ["GET"])
+    routes += routes_at(v1, "/deals/{id}/persons", people.list, ["GET"])
+    routes += routes_at(v1, "/deals/{id}/participants", people.add, ["POST"])
+    routes += routes_at(v1, "/deals/{id}/participants/{deal_participant_id}", people.remove,
+                        ["DELETE"])
+    return routes
+
+
+def _merge(api: Api, view: View) -> Handler:
+    """``PUT /{entity}/{id}/merge`` ``{"merge_with_id": n}``: the record it merged into."""
+    handlers = Handlers(api, view)
+
+    async def handler(request: Request) -> Response:
+        raw = await api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            source = record_id(request)
+            body = api.parse_body(request, raw)
+            into = body.get("merge_with_id") if isinstance(body, dict) else None
+            if isinstance(into, str):
+                into = parse_int(into, 1)
+            if isinstance(into, bool) or not isinstance(into, int) or into <= 0:
+                raise params.bad("merge_with_id", "merge_with_id must be the id of a record",
+                                 Reason.INVALID)
+            merged = unit.merge(view.entity, source, into)
+            data, _ = handlers.present(unit, [merged], {})
+            return render.success({**data[0], "merge_what_id": source})
+        return await api.write(request, work, raw)
+    return handler
+
+
+class DealPeople:
+    """A deal's persons: its contact person first, then its other participants (a
+    participant's id is its person's id)."""
+
+    def __init__(self, api: Api, view: View) -> None:
+        self.api, self.handlers = api, Handlers(api, view)
+
+    def _deal(self, unit: Unit, request: Request) -> dict[str, Any]:
+        found = unit.find("deal", all_of(Cond("id", "eq", record_id(request)),
+                                         Cond("is_deleted", "eq", False)))
+        if found is None:
+            raise NotFound("Deal not found")
+        return found
+
+    @staticmethod
+    def _ids(deal: dict[str, Any]) -> list[int]:
+        primary = [] if deal["person_id"] is None else [deal["person_id"]]
+        return [*primary, *(deal["participant_ids"] or ())]
+
+    async def list(self, request: Request) -> Response:
+        q = query_params(request)
+
+        def work(unit: Unit) -> Response:
+            ids = self._ids(self._deal(unit, request))
+            start = params.integer(q, "start", 0, 0, 10**9)
+            limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
+                                   self.api.settings.max_page_size)
+            found = unit.get_many("person", ids[start:start + limit])
+            persons = [found[i] for i in ids[start:start + limit] if i in found]
+            data, related = self.handlers.present(unit, persons, {})
+            return render.success(data, additional_data=render.v1_pagination(
+                start, limit, start + limit < len(ids)), related_objects=related)
+        return await self.api.read(request, work)
+
+    async def add(self, request: Request) -> Response:
+        raw = await self.api.raw_body(request)
+
+        def work(unit: Unit) -> Response:
+            deal = self._deal(unit, request)
+            body = self.api.parse_body(request, raw)
+            person = body.get("person_id") if isinstance(body, dict) else None
+            if isinstance(person, str):
+                person = parse_int(person, 1)
+            if isinstance(person, bool) or not isinstance(person, int) or person <= 0:
+                raise params.bad("person_id", "person_id must be the id of a person",
+                                 Reason.INVALID)
+            if person in self._ids(deal):
+                raise params.bad("person_id", "The person already takes part in the deal",
+                                 Reason.INVALID)
+            values = ({"person_id": person} if deal["person_id"] is None
+                      else {"participant_ids": [*(deal["participant_ids"] or ()), person]})
+            unit.update("deal", deal["id"], values)
+            data, related = self.handlers.present(unit, [unit.get("person", person)], {})
+            return render.success(data[0], related_objects=related)
+        return await self.api.write(request, work, raw)
+
+    async def remove(self, request: Request) -> Response:
+        def work(unit: Unit) -> Response:
+            deal = self._deal(unit, request)
+            person = record_id(request, "deal_participant_id")
+            if person not in self._ids(deal):
+                raise NotFound("Participant not found")
+            others = [i for i in deal["participant_ids"] or () if i != person]
+            values: dict[str, Any] = {"participant_ids": others}
+            if deal["person_id"] == person:
+                values = {"person_id": others[0] if others else None, "participant_ids": others[1:]}
+            unit.update("deal", deal["id"], values)
+            return render.success({"id": person})
+        return await self.api.write(request, work)
+
+
+def _children(api: Api) -> list[BaseRoute]:
+    """Records under a parent: a deal's products, a product's variations."""
+    from .mapping import DEAL_PRODUCT_V1, DEAL_PRODUCT_V2, PRODUCT_V2, PRODUCT_VARIATION_V2
+
+    v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
+    routes: list[BaseRoute] = []
+    d1 = Nested(api, DEAL_PRODUCT_V1, "deal", "deal_id", "product_attachment_id")
+    d2 = Nested(api, DEAL_PRODUCT_V2, "deal", "deal_id", "product_attachment_id")
+    pv = Nested(api, PRODUCT_VARIATION_V2, "product", "product_id", "product_variation_id")
+    attachment = "/deals/{id}/products/{product_attachment_id}"
+    routes += routes_at(v1, "/deals/{id}/products", d1.list, ["GET"])
+    routes += routes_at(v1, "/deals/{id}/products", d1.create, ["POST"])
+    routes += routes_at(v1, attachment, d1.update, ["PUT"])
+    routes += routes_at(v1, attachment, d1.delete, ["DELETE"])
+    routes += routes_at(v2, "/deals/{id}/products", d2.list, ["GET"])
+    routes += routes_at(v2, "/deals/{id}/products", d2.create, ["POST"])
+    routes += routes_at(v2, "/deals/{id}/products", d2.delete_many, ["DELETE"])
+    routes += routes_at(v2, "/deals/{id}/products/bulk", d2.create_many, ["POST"])
+    routes += routes_at(v2, attachment, d2.update, ["PATCH"])
+    routes += routes_at(v2, attachment, d2.delete, ["DELETE"])
+    routes += routes_at(v2, "/deals/products", _deals_products(api, DEAL_PRODUCT_V2), ["GET"])
+    routes += routes_at(v2, "/products/{id}/duplicate", _duplicate(api, PRODUCT_V2), ["POST"])
+    variation = "/products/{id}/variations/{product_variation_id}"
+    routes += routes_at(v2, "/products/{id}/variations", pv.list, ["GET"])
+    routes += routes_at(v2, "/products/{id}/variations", pv.create, ["POST"])
+    routes += routes_at(v2, variation, pv.update, ["PATCH"])
+    routes += routes_at(v2, variation, pv.delete, ["DELETE"])
     return routes
 
 
 def _nested(api: Api) -> list[BaseRoute]:
     """Deal lists under a stage, pipeline, person or organization; persons under an org."""
-    from .mapping import DEAL_V1, FLAT_DEAL_V1, PERSON_V1
+    from .mapping import CHILD_ACTIVITY_V1, DEAL_V1, FLAT_DEAL_V1, PERSON_V1
 
     flat_deals = FLAT_DEAL_V1
     routes: list[BaseRoute] = []
@@ -278,6 +560,11 @@ def _nested(api: Api) -> list[BaseRoute]:
         ("persons", "person", "person_id", DEAL_V1, False),
         ("organizations", "organization", "organization_id", DEAL_V1, False),
     )
+    for parent_path, parent, field in (("deals", "deal", "deal_id"),
+                                       ("persons", "person", "person_id"),
+                                       ("organizations", "organization", "organization_id")):
+        routes += routes_at(PREFIXES["v1"], f"/{parent_path}/{{id}}/activities",
+                            _child_list(api, CHILD_ACTIVITY_V1, parent, field, False), ["GET"])
     for parent_path, parent, field, view, owner_scoped in nested:
         routes += routes_at(PREFIXES["v1"], f"/{parent_path}/{{id}}/deals",
                           _child_list(api, view, parent, field, owner_scoped), ["GET"])

@@ -84,6 +84,11 @@ class Collection:
     def has_custom(self) -> bool:
         return SPECS[self.entity].has_custom_fields
 
+    @cached_property
+    def owns_custom(self) -> bool:
+        """Whether the custom fields it shows are its own (a lead shows the deal's)."""
+        return self.has_custom and SPECS[self.entity].custom_of == self.entity
+
     def cols(self, schema: Schema) -> tuple[Col, ...]:
         spec = schema.entity(self.entity)
         key = ("pipeliner cols", self.name)

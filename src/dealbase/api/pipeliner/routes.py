@@ -404,7 +404,7 @@ class Pipeliner:
     def _data_rows(unit: Unit) -> list[dict[str, Any]]:
         rows = []
         for coll in COLLECTIONS:
-            if coll.scope is not None or not coll.has_custom:
+            if coll.scope is not None or not coll.owns_custom:
                 continue
             for col in coll.cols(unit.schema):
                 spec = col.codec.spec

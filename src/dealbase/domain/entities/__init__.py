@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from ..spec import EntitySpec
-from .activity import ACTIVITY
+from .activity import ACTIVITY, ACTIVITY_TYPE
 from .deal import DEAL
 from .lead import LEAD
 from .note import NOTE
 from .organization import ORGANIZATION
 from .person import PERSON
 from .pipeline import PIPELINE
-from .product import PRODUCT
+from .product import DEAL_PRODUCT, PRODUCT, PRODUCT_VARIATION
 from .stage import STAGE
 from .team import TEAM
 from .user import USER
 
 ENTITIES: tuple[EntitySpec, ...] = (TEAM, USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL,
-                                    LEAD, ACTIVITY, NOTE, PRODUCT)
+                                    LEAD, ACTIVITY_TYPE, ACTIVITY, NOTE, PRODUCT,
+                                    PRODUCT_VARIATION, DEAL_PRODUCT)
 BY_NAME: dict[str, EntitySpec] = {e.name: e for e in ENTITIES}
 
 __all__ = ["BY_NAME", "ENTITIES"]

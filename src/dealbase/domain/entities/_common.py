@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..errors import Problem, Reason, ValidationError
-from ..spec import FieldSpec, Lookup, Rule
+from ..spec import Derived, FieldSpec, Lookup, Rule
 from ..types import Kind
 
 
@@ -23,6 +23,12 @@ CURRENT_USER: Final = _Sentinel("CURRENT_USER")
 NEW_UID: Final = _Sentinel("NEW_UID")
 
 VISIBILITY = (1, 3, 5, 7)
+# The parts of a postal address, as Pipedrive names them (an organization's address, an
+# activity's location, an address custom field).
+ADDRESS_PARTS = (
+    "subpremise", "street_number", "route", "sublocality", "locality",
+    "admin_area_level_1", "admin_area_level_2", "country", "postal_code", "formatted_address",
+)
 
 
 def identity() -> tuple[FieldSpec, ...]:
@@ -120,3 +126,49 @@ def name_parts(values: dict[str, Any], before: Mapping[str, Any] | None, lookup:
     if (before is None or "name" in values) and not values.get("name"):
         raise ValidationError("name (or first_name and last_name) is required",
                               (Problem("name", "is required", Reason.REQUIRED),))
+
+
+# ---- fields the records service keeps from other records (see ``Derived``) --------------
+
+ACTIVITY_DONE = 4  # an activity's status when it is done (the activity module's DONE)
+
+
+def counter(name: str, child: str, ref: str, *where: tuple[str, str, Any],
+            label: str = "") -> FieldSpec:
+    """How many live ``child`` records point here through ``ref`` (and meet ``where``)."""
+    return FieldSpec(name, Kind.INT, readonly=True, default=0, nullable=False, field_type="int",
+                     label=label, derived=Derived(child, ref, "count", tuple(where)))
+
+
+def activity_tallies(ref: str) -> tuple[FieldSpec, ...]:
+    """A record's activities (those whose ``ref`` is the record): how many, done and not,
+    and the next one to do and the last one done (by due date and time)."""
+    undone, done = ("status", "ne", ACTIVITY_DONE), ("status", "eq", ACTIVITY_DONE)
+    return (
+        counter("activities_count", "activity", ref, label="Total activities"),
+        counter("done_activities_count", "activity", ref, done, label="Done activities"),
+        counter("undone_activities_count", "activity", ref, undone, label="Activities to do"),
+        FieldSpec("next_activity_id", Kind.REF, ref="activity", readonly=True, field_type="int",
+                  label="Next activity", derived=Derived(
+                      "activity", ref, "first", (undone,),
+                      (("due_date", False), ("due_time", False)))),
+        FieldSpec("last_activity_id", Kind.REF, ref="activity", readonly=True, field_type="int",
+                  label="Last activity", derived=Derived(
+                      "activity", ref, "first", (done,),
+                      (("due_date", True), ("due_time", True)))),
+    )
+
+
+def note_tally(ref: str) -> FieldSpec:
+    return counter("notes_count", "note", ref, label="Notes")
+
+
+def deal_tallies(ref: str) -> tuple[FieldSpec, ...]:
+    """A person's or organization's deals (those whose ``ref`` is the record), by status."""
+    return (
+        counter("open_deals_count", "deal", ref, ("status", "eq", "open"), label="Open deals"),
+        counter("closed_deals_count", "deal", ref, ("status", "in", ("won", "lost")),
+                label="Closed deals"),
+        counter("won_deals_count", "deal", ref, ("status", "eq", "won"), label="Won deals"),
+        counter("lost_deals_count", "deal", ref, ("status", "eq", "lost"), label="Lost deals"),
+    )

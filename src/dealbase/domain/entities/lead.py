@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import apart, id_list, identity, in_range, lifecycle, owned, owners_team, team
+from ._common import (
+    activity_tallies,
+    apart,
+    id_list,
+    identity,
+    in_range,
+    lifecycle,
+    note_tally,
+    owned,
+    owners_team,
+    team,
+)
 
 LEAD = EntitySpec(
     name="lead",
     table="leads",
     title_field="title",
+    # a lead carries the deal's custom fields, as in Pipedrive
+    has_custom_fields=True,
+    custom_of="deal",
     fields=(
         *identity(),
         FieldSpec("title", Kind.TEXT, required=True, max_length=255, nullable=False,
@@ -29,6 +43,8 @@ LEAD = EntitySpec(
         FieldSpec("expected_close_date", Kind.DATE, field_type="date",
                   label="Expected close date"),
         FieldSpec("is_archived", Kind.BOOL, default=False, nullable=False, field_type="boolean"),
+        *activity_tallies("lead_id"),
+        note_tally("lead_id"),
         *lifecycle(),
     ),
     rules=(in_range("probability", 0, 100), owners_team, apart("person_id", "participant_ids"),

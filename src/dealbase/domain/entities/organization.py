@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, labels, lifecycle, owned, owners_team, team, visibility
-
-ADDRESS_PARTS = (
-    "subpremise", "street_number", "route", "sublocality", "locality",
-    "admin_area_level_1", "admin_area_level_2", "country", "postal_code", "formatted_address",
+from ._common import (
+    ADDRESS_PARTS,
+    activity_tallies,
+    counter,
+    deal_tallies,
+    identity,
+    labels,
+    lifecycle,
+    note_tally,
+    owned,
+    owners_team,
+    team,
+    visibility,
 )
 
 ORGANIZATION = EntitySpec(
@@ -30,6 +38,10 @@ ORGANIZATION = EntitySpec(
         FieldSpec("annual_revenue", Kind.INT, field_type="monetary", label="Annual revenue"),
         FieldSpec("employee_count", Kind.INT, field_type="int", label="Number of employees"),
         team(),
+        counter("people_count", "person", "organization_id", label="People"),
+        *activity_tallies("organization_id"),
+        note_tally("organization_id"),
+        *deal_tallies("organization_id"),
         *lifecycle(),
     ),
     rules=(owners_team,),

@@ -9,12 +9,15 @@ from ..errors import Problem, ValidationError
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
 from ._common import (
+    activity_tallies,
     apart,
+    deal_tallies,
     id_list,
     identity,
     labels,
     lifecycle,
     name_parts,
+    note_tally,
     owned,
     owners_team,
     team,
@@ -108,6 +111,9 @@ PERSON = EntitySpec(
         FieldSpec("middle_name", Kind.TEXT, max_length=255, label="Middle name"),
         id_list("organization_ids", "organization", "Other organizations"),
         team(),
+        *activity_tallies("person_id"),
+        note_tally("person_id"),
+        *deal_tallies("person_id"),
         *lifecycle(),
     ),
     rules=(_shape, owners_team, apart("organization_id", "organization_ids")),
