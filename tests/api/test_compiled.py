@@ -56,13 +56,20 @@ def world(app: Any, tenant: Tenant) -> Context:
         api.create(ctx, entity, {**base, **values})
         api.create(ctx, entity, dict(base))  # and one with every custom value empty
     deal = api.list(ctx, "deal", Query(page=Keyset(None, 1))).items[0]
-    api.create(ctx, "lead", {"title": "Maybe", "person_id": person["id"]})
+    label = api.create(ctx, "lead_label", {"name": "Hot", "color": "red"})
+    lead = api.create(ctx, "lead", {"title": "Maybe", "person_id": person["id"],
+                                    "label_ids": [label["id"]], "value": 5.0, "currency": "EUR"})
+    api.create(ctx, "lead", {"title": "Bare", "organization_id": org["id"]})
     for kind, when in (("call", {"due_date": "2024-05-01"}),
                        ("meeting", {"due_date": "2024-05-02", "due_time": "09:30:00",
                                     "duration": 45})):
         api.create(ctx, "activity", {"subject": f"A {kind}", "type": kind,
                                      "deal_id": deal["id"], **when})
-    api.create(ctx, "note", {"content": "Remember", "deal_id": deal["id"]})
+    note = api.create(ctx, "note", {"content": "Remember", "deal_id": deal["id"]})
+    api.create(ctx, "note", {"content": "Lead note", "lead_id": lead["id"]})
+    api.create(ctx, "note_comment", {"content": "Indeed", "note_id": note["id"]})
+    api.create(ctx, "deal_discount", {"deal_id": deal["id"], "description": "Loyal",
+                                      "amount": 5, "type": "percentage"})
     api.create(ctx, "product", {"name": "Widget", "code": "W-1"})
     return ctx
 
@@ -131,7 +138,8 @@ def walk(view: View, schema: Schema, record: dict[str, Any], rc: RenderContext, 
             fields = tuple(f for f in fields if f.key in custom_keys)
         if view.version == "v1":
             for cf in fields:
-                out.update(_custom_v1(cf, record))
+                out.update((k, v) for k, v in _custom_v1(cf, record).items()
+                           if v is not None or not view.omit_nulls)
         else:
             out["custom_fields"] = {cf.key: _custom_v2(cf, record, option_labels) for cf in fields}
     return out

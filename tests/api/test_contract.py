@@ -22,15 +22,16 @@ CREATE: dict[str, Any] = {
     "deals": {"title": "c"}, "persons": {"name": "c"}, "organizations": {"name": "c"},
     "pipelines": {"name": "c"}, "activities": {"subject": "c", "type": "call"},
     "activityTypes": {"name": "c", "icon_key": "call"}, "products": {"name": "c"},
-    "notes": {"content": "c"}}
+    "notes": {"content": "c"}, "leadLabels": {"name": "c", "color": "red"}}
 UPDATE: dict[str, Any] = {
     "deals": {"title": "u"}, "persons": {"name": "u"}, "organizations": {"name": "u"},
     "pipelines": {"name": "u"}, "stages": {"name": "u"}, "activities": {"subject": "u"},
-    "activityTypes": {"name": "u"}, "products": {"name": "u"}, "notes": {"content": "u"}}
+    "activityTypes": {"name": "u"}, "products": {"name": "u"}, "notes": {"content": "u"},
+    "leads": {"title": "u"}, "leadLabels": {"name": "u"}}
 # <entity>Fields whose custom fields can be made, and the read-only ones
 FIELDS = {"dealFields": "deals", "personFields": "persons", "organizationFields": "organizations",
           "productFields": "products"}
-READ_FIELDS = {"activityFields": "subject", "noteFields": "content"}
+READ_FIELDS = {"activityFields": "subject", "noteFields": "content", "leadFields": "title"}
 World = dict[str, Any]
 
 
@@ -81,20 +82,34 @@ def world(pd: Pipedrive) -> World:
     product = world["products"]["id"]
     world["variation"] = _made(pd.post(f"/api/v2/products/{product}/variations",
                                        json={"name": "V"}))
+    world["leadLabels"] = _made(pd.post("/v1/leadLabels", json=CREATE["leadLabels"]))
+    world["leads"] = _made(pd.post("/v1/leads", json=_body("leads", world)))
+    world["comment"] = _made(pd.post(f"/v1/notes/{world['notes']['id']}/comments",
+                                     json={"content": "c"}))
+    world["discount"] = _made(pd.post(f"/api/v2/deals/{deal['id']}/discounts", json={
+        "description": "d", "amount": 1, "type": "amount"}))
     world["participant"] = _made(pd.post("/v1/persons", json={"name": "Q"}))
     _made(pd.post(f"/v1/deals/{deal['id']}/participants",
                   json={"person_id": world["participant"]["id"]}))
     return world
 
 
-def _fresh(pd: Pipedrive, world: World, resource: str) -> int:
+def _body(resource: str, world: World) -> dict[str, Any]:
+    """A body that creates a record of ``resource`` in ``world``."""
     if resource == "stages":
-        body: dict[str, Any] = {"name": "tmp", "pipeline_id": world["pipelines"]["id"]}
-    elif resource in FIELDS:
-        body = {"name": "tmp", "field_type": "varchar"}
-    else:
-        body = CREATE[resource]
-    return int(_made(pd.post(f"/v1/{resource}", json=body))["id"])
+        return {"name": "tmp", "pipeline_id": world["pipelines"]["id"]}
+    if resource in FIELDS:
+        return {"name": "tmp", "field_type": "varchar"}
+    if resource == "leads":
+        return {"title": "L", "person_id": world["persons"]["id"],
+                "label_ids": [world["leadLabels"]["id"]], "value": {"amount": 1, "currency": "EUR"}}
+    body: dict[str, Any] = CREATE[resource]
+    return body
+
+
+def _fresh(pd: Pipedrive, world: World, resource: str) -> Any:
+    made = _made(pd.post(f"/v1/{resource}", json=_body(resource, world)))["id"]
+    return made if resource in ("leads", "leadLabels") else int(made)
 
 
 def _line(pd: Pipedrive, world: World) -> int:
@@ -127,6 +142,30 @@ def _child_case(method: str, bare: str, path: str, pd: Pipedrive, world: World
         elif "{product_attachment_id}" in bare:
             fill["{product_attachment_id}"] = str(_line(pd, world))
             body = {"quantity": 2} if method in ("PUT", "PATCH") else None
+    elif "/convert/" in bare:
+        entity = bare.split("/")[1]
+        source = _fresh(pd, world, entity)
+        fill = {"{id}": str(source)}
+        if "{conversion_id}" in bare:
+            target = "deal" if entity == "leads" else "lead"
+            started = _made(pd.post(f"/api/v2/{entity}/{source}/convert/{target}"))
+            fill["{conversion_id}"] = started["conversion_id"]
+    elif bare.startswith("/notes/"):
+        fill = {"{id}": str(world["notes"]["id"])}
+        if "{commentId}" in bare:
+            comment = world["comment"]["uuid"] if method != "DELETE" else _made(pd.post(
+                f"/v1/notes/{world['notes']['id']}/comments", json={"content": "x"}))["uuid"]
+            fill["{commentId}"] = comment
+        if method in ("POST", "PUT"):
+            body = {"content": "y"}
+    elif bare.startswith("/deals/{id}/discounts"):
+        discount = {"description": "d", "amount": 2, "type": "amount"}
+        if "{discount_id}" in bare:
+            fill["{discount_id}"] = world["discount"]["id"] if method == "PATCH" else _made(
+                pd.post(f"/api/v2/deals/{deal}/discounts", json=discount))["id"]
+            body = {"amount": 3} if method == "PATCH" else None
+        elif method == "POST":
+            body = discount
     elif bare.endswith("/merge"):
         resource = bare.split("/")[1]
         fill = {"{id}": str(_fresh(pd, world, resource))}
@@ -191,6 +230,8 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
         other = pd.post("/v1/users", json={"email": "x@acme.example"}).json()["data"]["id"]
         url = path.replace("{id}", str(other))
         return url, ({"active_flag": False} if method == "PUT" else None)
+    if rest == ["archived"] or resource == "leadSources":
+        return path, None
     if rest in (["collection"], ["products"]):
         return (f"{path}?deal_ids={world['deals']['id']}" if rest == ["products"] else path), None
     if len(rest) > 1:
@@ -200,8 +241,8 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
         if method == "GET":
             return path, None
         if method == "POST":
-            body = CREATE.get(resource) or {"name": "n", "pipeline_id": world["pipelines"]["id"]}
-            return path, body
+            return path, _body(resource, world) if resource != "stages" else {
+                "name": "n", "pipeline_id": world["pipelines"]["id"]}
         if method == "DELETE":
             return f"{path}?ids={_fresh(pd, world, resource)}", None
     if rest == ["{id}"]:

@@ -100,6 +100,11 @@ class Page:
         return tuple(last.get(s.field) for s in self.sort)
 
 
+# A conversion's kinds, and the fields of the same name that it does not carry over.
+CONVERTS_TO = {"lead": "deal", "deal": "lead"}
+NOT_CONVERTED = frozenset({"id", "uid", "label_ids", "is_archived", "archived_at", "status"})
+
+
 def _bad(field: str, message: str, reason: Reason = Reason.INVALID) -> ValidationError:
     return invalid(field, message, reason)
 
@@ -716,6 +721,36 @@ class Records:
             f.name: found[f.name] for f in spec.fields
             if not (f.readonly or f.virtual or f.derived is not None or f.name == "uid")
             and found.get(f.name) is not None})
+
+    def convert(self, tx: Tx, ctx: Context, entity: str, record_id: int,
+                extra: Mapping[str, Any]) -> int:
+        """A new record of the other kind made from the live lead (``entity`` "lead") or
+        deal ("deal") ``record_id``: every value a client could have written that both
+        kinds have (custom fields included, labels not: they are of different kinds),
+        ``extra`` on top; the source's activities and notes (every record that refers to
+        both kinds) move to it. The source stays: the caller deletes it. The new id."""
+        target = CONVERTS_TO[entity]
+        found = self.fetch(tx, ctx, entity, [record_id], live_only=True, lock=True).get(record_id)
+        if found is None:
+            raise NotFound(f"{entity.capitalize()} not found")
+        mine, theirs = ctx.schema.entity(entity), ctx.schema.entity(target)
+        values = {f.name: found[f.name] for f in mine.fields
+                  if f.name in theirs.by_name and f.name not in NOT_CONVERTED
+                  and not (f.readonly or f.virtual or f.derived is not None)
+                  and not theirs.by_name[f.name].readonly and found.get(f.name) is not None}
+        made = self.create(tx, ctx, target, {**values, **extra})
+        for child in self.registry.builtins.values():
+            here, there = (next((f.name for f in child.columns if f.ref == kind
+                                 and f.kind is Kind.REF and f.nullable and not f.readonly
+                                 and f.derived is None), None) for kind in (entity, target))
+            if here is None or there is None:
+                continue
+            page = self.list(tx, ctx, child.name, Query(
+                where=all_of(Cond(here, "eq", record_id), Cond("is_deleted", "eq", False)),
+                page=Keyset(None, 10_000)))
+            for row in page.items:
+                self.update(tx, ctx, child.name, row["id"], {here: None, there: made})
+        return made
 
     def rederive(self, tx: Tx, ctx: Context) -> None:
         """Every derived field of every record of the company, computed afresh (after rows

@@ -20,7 +20,7 @@ from ..domain.errors import DealbaseError, NotFound, ValidationError
 from ..domain.registry import Schema
 from ..query.ast import Cond, Filter, Keyset, Query, all_of
 from ..store.database import Tx
-from .records import MAX_BULK, Context, Page
+from .records import CONVERTS_TO, MAX_BULK, Context, Page
 
 if TYPE_CHECKING:
     from . import Service
@@ -172,6 +172,27 @@ class Unit:
         self._service._permissions.write(self.ctx, entity)
         made = self._records.duplicate(self._tx, self.ctx, entity, record_id)
         return self._records.get(self._tx, self.ctx, entity, made)
+
+    def convert(self, entity: str, record_id: int, values: Mapping[str, Any] | None = None
+                ) -> Record:
+        """Make the live lead ``record_id`` a deal, or the live deal a lead (see
+        ``Records.convert``; ``values``: fields of the new record, such as the deal's
+        stage), and delete it; the conversion record (``lead_id``, ``deal_id``, ``status``;
+        its ``uid`` names it)."""
+        self._need_write()
+        target = CONVERTS_TO.get(entity)
+        if target is None:
+            raise NotFound(f"{entity} cannot be converted")
+        permissions = self._service._permissions
+        permissions.write(self.ctx, target)
+        permissions.remove(self.ctx, entity, [record_id])
+        made = self._records.convert(self._tx, self.ctx, entity, record_id, values or {})
+        lead, deal = (record_id, made) if entity == "lead" else (made, record_id)
+        conversion = self._records.create(self._tx, self.ctx, "conversion", {
+            "direction": f"{entity}_to_{target}", "lead_id": lead, "deal_id": deal,
+            "status": "completed"})
+        self._records.delete(self._tx, self.ctx, entity, [record_id])
+        return self._records.get(self._tx, self.ctx, "conversion", conversion)
 
     def create_many(self, entity: str, items: Sequence[Mapping[str, Any]]) -> builtins.list[int]:
         """Many new records at once, all or nothing; their ids in order."""

@@ -59,7 +59,9 @@ FILLED_IN: dict[tuple[str, str], str] = {
     ("products", "tax"): "0", ("products", "is_linkable"): "true",
     ("products", "visible_to"): "3", ("products", "billing_frequency"): "'one-time'",
     ("products", "prices"): "'[]'", ("products", "custom"): "'{}'",
-    ("leads", "custom"): "'{}'",
+    ("leads", "custom"): "'{}'", ("leads", "source_name"): "'API'",
+    ("leads", "origin"): "'API'", ("leads", "was_seen"): "false",
+    ("leads", "visible_to"): "3",
 }
 
 

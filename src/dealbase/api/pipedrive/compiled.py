@@ -70,7 +70,8 @@ def compile_view(view: View, schema: Schema, include: frozenset[str] = frozenset
         fields = schema.custom_of(view.entity)
         if custom_keys is not None:
             fields = tuple(f for f in fields if f.key in custom_keys)
-        custom = [_custom(view.version, f, n, names, option_labels) for n, f in enumerate(fields)]
+        custom = [_custom(view.version, f, n, names, option_labels, view.omit_nulls)
+                  for n, f in enumerate(fields)]
         if view.version == "v1":
             after += custom
         else:
@@ -83,15 +84,22 @@ def compile_view(view: View, schema: Schema, include: frozenset[str] = frozenset
     return made
 
 
-def _custom(version: str, cf: CustomField, n: int, names: dict[str, Any], labels: bool) -> str:
-    """v1: a statement setting the field's flat keys; v2: one ``key: value`` item."""
+def _custom(version: str, cf: CustomField, n: int, names: dict[str, Any], labels: bool,
+            omit_nulls: bool = False) -> str:
+    """v1: a statement setting the field's flat keys (``omit_nulls``: those with a value);
+    v2: one ``key: value`` item."""
     names[f"_cf{n}"] = cf
     key = repr(cf.key)
     suffixes = FIELD_TYPES[cf.field_type][2]
     if version == "v1":
+        if suffixes and omit_nulls:
+            return (f"    o.update((k, v) for k, v in _v1_out(_cf{n}, r).items()"
+                    " if v is not None)")
         if suffixes:
             return f"    o.update(_v1_out(_cf{n}, r))"
         names[f"_cv{n}"] = customvalues.v1_value(cf.field_type)
+        if omit_nulls:
+            return f"    if (v := _cv{n}(r.get({key}))) is not None:\n        o[{key}] = v"
         return f"    o[{key}] = _cv{n}(r.get({key}))"
     if suffixes or (labels and cf.field_type in ("enum", "set")):
         return f"{key}: _v2_out(_cf{n}, r, {labels!r})"

@@ -10,6 +10,7 @@ and the version; everything else about the dialect lives in params.py/render.py.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -122,6 +123,18 @@ class View:
     # v1 lists of the caller's own records unless ``user_id`` names another (0: everyone's);
     # the canonical owner field.
     own_by_default: str = ""
+    # The record's id on the wire and in paths is the UUID of its string id (``wire_uuid``):
+    # leads, lead labels, note comments (their integer id is ``hidden``).
+    by_uid: bool = False
+    # Canonical reference fields whose values travel as such UUIDs: field -> entity.
+    uid_refs: Mapping[str, str] = field(default_factory=dict)
+    # v1 ``PUT`` (most) or ``PATCH`` (leads, lead labels); v2 is always ``PATCH``.
+    v1_update: str = "PUT"
+    # v1 lists: ``additional_data`` as ``{"pagination": {...}}`` or, ``flat``, the block alone.
+    flat_pagination: bool = False
+    # Canonical fields of which a record written through this view keeps at least one
+    # set (a Pipedrive lead is linked to a person or an organization).
+    require_any: tuple[str, ...] = ()
 
     def omits(self, key: str) -> bool:
         """Whether a null value of ``key`` is left out of the object."""
@@ -131,6 +144,8 @@ class View:
     def attrs(self) -> tuple[Attr, ...]:
         """Every key of the object, in the entity's field order, then the computed ones."""
         by_field = {a.field: a for a in self.declared if a.field is not None}
+        if self.by_uid:
+            by_field.setdefault("uid", Attr("id", "uid", compute=_wire_id, writable=False))
         out = []
         for spec in BY_NAME[self.entity].columns:
             if spec.name in by_field:
@@ -170,6 +185,64 @@ SPECS: dict[str, dict[str, FieldSpec]] = {name: dict(e.by_name) for name, e in B
 
 def kind_of(entity: str, canonical: str) -> Kind:
     return SPECS[entity][canonical].kind
+
+
+# ---- UUID ids ---------------------------------------------------------------------------
+
+# Pipedrive's UUID ids (leads, lead labels, note comments, conversions) are the UUID inside
+# the record's string id, ``PY-7FFFFFFF-<UUID>`` (the form the records service makes, and
+# Pipeliner's); a string id that a Pipeliner client chose in another form is shown as it is.
+UID_PREFIX = "PY-7FFFFFFF-"
+
+
+def wire_uuid(uid: str) -> str:
+    return uid[len(UID_PREFIX):].lower() if uid.startswith(UID_PREFIX) else uid
+
+
+def uids_of(wire: Any) -> tuple[str, ...]:
+    """The string ids a UUID from the wire may stand for (none if it cannot be one)."""
+    if not isinstance(wire, str) or not 0 < len(wire) <= 120 or not wire.isprintable():
+        return ()
+    try:
+        return (UID_PREFIX + str(uuid.UUID(wire)).upper(), wire)
+    except ValueError:
+        return (wire,)
+
+
+def uid_ref(entity: str, field_name: str) -> Compute:
+    """A reference to a record with a UUID id (one id, or a list of them)."""
+    def compute(r: Record, rc: RenderContext) -> Any:
+        value = r.get(field_name)
+        records = rc.related.get(entity, {})
+        if isinstance(value, list):
+            return [wire_uuid(records[i]["uid"]) for i in value if i in records]
+        other = records.get(value) if value is not None else None
+        return None if other is None else wire_uuid(other["uid"])
+    return compute
+
+
+def parse_uids(key: str, field_name: str, many: bool) -> Parse:
+    """A reference (or, ``many``, a list of them) given by UUID: kept as written, for the
+    handler to resolve (``routes.resolve_uids``)."""
+    def parse(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {field_name: [] if many else None}
+        items = value if many else [value]
+        if (many and not isinstance(value, list)) or len(items) > 100 \
+                or not all(isinstance(i, str) for i in items):
+            raise _bad_input(key, f"{key} must be {'a list of ' if many else 'a '}UUID"
+                             f"{'s' if many else ''}")
+        return {field_name: list(items) if many else value}
+    return parse
+
+
+def _uid_key(key: str, field_name: str, entity: str, many: bool = False) -> Attr:
+    return Attr(key, field_name, compute=uid_ref(entity, field_name),
+                parse=parse_uids(key, field_name, many))
+
+
+def _wire_id(r: Record, rc: RenderContext) -> str:
+    return wire_uuid(r["uid"])
 
 
 # ---- computed values -------------------------------------------------------------------
@@ -849,8 +922,8 @@ ACTIVITY_V1 = View(
     entity="activity", path="activities", version="v1", create_status=201, omit_nulls=True,
     fields_api="read", own_by_default="owner_id",
     loads=(("user", "owner_id"), ("person", "person_id"), ("organization", "organization_id"),
-           ("deal", "deal_id")),
-    hidden=PIPELINER_ONLY | {"priority", "status", "lead_id"},  # (lead ids: not yet)
+           ("deal", "deal_id"), ("lead", "lead_id")),
+    hidden=PIPELINER_ONLY | {"priority", "status"}, uid_refs={"lead_id": "lead"},
     filters={"user_id": owner_or_all("user_id", "owner_id"), "type": one_of("type", "type"),
              "start_date": date_bound("start_date", "due_date", "ge"),
              "end_date": date_bound("end_date", "due_date", "le"), "done": done_flag("done")},
@@ -873,7 +946,7 @@ ACTIVITY_V1 = View(
         Attr("owner_name", compute=_name_of("user", "owner_id")),
         Attr("deal_title", compute=lambda r, rc: (_related(rc, "deal", r.get("deal_id"))
                                                   or {}).get("title")),
-        Attr("lead_id", compute=_none),
+        _uid_key("lead_id", "lead_id", "lead"),
         Attr("project_id", compute=_none),
         Attr("series", compute=lambda r, rc: []),
     ),
@@ -894,8 +967,9 @@ CHILD_ACTIVITY_V1 = replace(ACTIVITY_V1, own_by_default="", filters={
 
 ACTIVITY_V2 = View(
     entity="activity", path="activities", version="v2", omit_nulls=True, fields_api="read",
-    hidden=PIPELINER_ONLY | {"status", "lead_id", "location_formatted_address"}
+    hidden=PIPELINER_ONLY | {"status", "location_formatted_address"}
     | {f"location_{p}" for p in ADDRESS_PARTS},
+    loads=(("lead", "lead_id"),), uid_refs={"lead_id": "lead"},
     filters={**V2_COMMON_FILTERS, "deal_id": eq_int("deal_id", "deal_id"),
              "person_id": eq_int("person_id", "person_id"),
              "org_id": eq_int("org_id", "organization_id"), "done": done_flag("done")},
@@ -912,7 +986,7 @@ ACTIVITY_V2 = View(
         Attr("attendees", "attendees", compute=attendees("email"), parse=parse_attendees("email"),
              opt_in=True),
         Attr("done", compute=lambda r, rc: r["status"] == ACTIVITY_DONE, parse=parse_done),
-        Attr("lead_id", compute=_none),
+        _uid_key("lead_id", "lead_id", "lead"),
         Attr("project_id", compute=_none),
     ),
 )
@@ -927,6 +1001,16 @@ def _pinned(target: str) -> Callable[[str], Filter]:
             raise ValidationError(f"Parameter '{param}' must be 0 or 1",
                                   (Problem(param, "must be 0 or 1", Reason.BAD_PARAMETER),))
         return Cond(f"pinned_to_{target}", "eq", text == "1")
+    return build
+
+
+def _uid_filter(field_name: str) -> Callable[[str], Filter]:
+    """A filter on a reference given by UUID (resolved by the handler: ``routes.resolve_uids``)."""
+    def build(value: str) -> Filter:
+        if not uids_of(value):
+            raise _bad_input(field_name, f"Parameter '{field_name}' must be a UUID",
+                             Reason.BAD_PARAMETER)
+        return Cond(field_name, "eq", value)
     return build
 
 
@@ -949,12 +1033,12 @@ def _note_user(r: Record, rc: RenderContext) -> Any:
 
 NOTE_V1 = View(
     entity="note", path="notes", version="v1", omit_nulls=True, fields_api="read-v1",
-    deleted="true", operations=CRUD, hidden=PIPELINER_ONLY | {"lead_id"},
+    deleted="true", operations=CRUD, uid_refs={"lead_id": "lead"},
     loads=(("user", "owner_id"), ("deal", "deal_id"), ("person", "person_id"),
-           ("organization", "organization_id")),
+           ("organization", "organization_id"), ("lead", "lead_id")),
     filters={"user_id": eq_int("user_id", "owner_id"), "deal_id": eq_int("deal_id", "deal_id"),
              "person_id": eq_int("person_id", "person_id"),
-             "org_id": eq_int("org_id", "organization_id"),
+             "org_id": eq_int("org_id", "organization_id"), "lead_id": _uid_filter("lead_id"),
              "start_date": date_bound("start_date", "created_at", "ge"),
              "end_date": date_bound("end_date", "created_at", "le"),
              **{f"pinned_to_{t}_flag": _pinned(t) for t in ("deal", "person", "organization",
@@ -964,7 +1048,7 @@ NOTE_V1 = View(
           "pinned_to_organization": "pinned_to_organization_flag"},
     declared=(
         _flag("active_flag", "is_deleted"),
-        Attr("lead_id", compute=_none),
+        _uid_key("lead_id", "lead_id", "lead"),
         Attr("project_id", compute=_none),
         Attr("pinned_to_project_flag", compute=_false),
         Attr("deal", compute=_named("deal", "deal_id", "title")),
@@ -1085,6 +1169,84 @@ ACTIVITY_TYPE_V1 = View(
 )
 
 
+def _lead_value(r: Record, rc: RenderContext) -> Any:
+    """A lead's ``value``: ``{amount, currency}``, or null."""
+    if r.get("value") is None:
+        return None
+    return {"amount": r["value"], "currency": r.get("currency") or ""}
+
+
+def _parse_lead_value(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"value": None, "currency": None}
+    if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
+        raise _bad_input("value", "value must be an object of amount and currency, or null")
+    amount, currency = value["amount"], value["currency"]
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        raise _bad_input("value", "value.amount must be a number")
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isascii() \
+            or not currency.isalpha():
+        raise _bad_input("value", "value.currency must be a three-letter currency code")
+    return {"value": amount, "currency": currency.upper()}
+
+
+# Keys of a lead that Pipedrive does not have (or folds into ``value``).
+LEAD_HIDDEN = (PIPELINER_ONLY - {"uid"}) | {"id", "currency", "probability", "activities_count",
+    "done_activities_count", "undone_activities_count", "last_activity_id", "notes_count",
+    "is_deleted"}
+
+LEAD_V1 = View(
+    entity="lead", path="leads", version="v1", create_status=201, has_custom=True,
+    by_uid=True, omit_nulls=True, fields_api="read-v1", v1_update="PATCH", flat_pagination=True,
+    operations=frozenset({"get", "create", "update", "delete"}),  # (lists: routes._leads)
+    require_any=("person_id", "organization_id"),
+    uid_refs={"label_ids": "lead_label"}, hidden=LEAD_HIDDEN,
+    loads=(("lead_label", "label_ids"),),
+    keys={"organization_id": "organization_id", "creator_id": "creator_id"},
+    filters={"owner_id": eq_int("owner_id", "owner_id"),
+             "person_id": eq_int("person_id", "person_id"),
+             "organization_id": eq_int("organization_id", "organization_id")},
+    default_sort=(Sort("created_at"), Sort("id")),
+    declared=(
+        _uid_key("label_ids", "label_ids", "lead_label", many=True),
+        _visible_to(),
+        Attr("value", "value", compute=_lead_value, parse=_parse_lead_value),
+    ),
+)
+
+LEAD_LABEL_V1 = View(
+    entity="lead_label", path="leadLabels", version="v1", paged=False, by_uid=True,
+    v1_update="PATCH", operations=frozenset({"list", "create", "update", "delete"}),
+    hidden=(PIPELINER_ONLY - {"uid"}) | {"id", "is_deleted"},
+    default_sort=(Sort("created_at"), Sort("id")),
+)
+
+NOTE_COMMENT_V1 = View(
+    entity="note_comment", path="comments", version="v1", by_uid=True, operations=frozenset(),
+    deleted="true",
+    hidden=(PIPELINER_ONLY - {"uid"}) | {"id", "is_deleted"},
+    keys={"owner_id": "user_id", "updated_by": "updater_id"},
+    default_sort=(Sort("created_at"), Sort("id")),
+    declared=(
+        Attr("uuid", "uid", compute=_wire_id, writable=False),
+        _flag("active_flag", "is_deleted"),
+        Attr("object_id", "note_id", compute=lambda r, rc: str(r["note_id"]), writable=False),
+        Attr("object_type", compute=lambda r, rc: "note"),
+        Attr("company_id", compute=lambda r, rc: rc.company.get("id")),
+    ),
+)
+
+DEAL_DISCOUNT_V2 = View(
+    entity="deal_discount", path="discounts", version="v2", create_status=201,
+    operations=frozenset(), hidden=(PIPELINER_ONLY - {"description"}) | {"is_deleted"},
+    keys={"owner_id": "created_by", "created_at": "created_at", "updated_at": "updated_at"},
+    declared=(
+        Attr("id", "id", compute=lambda r, rc: str(r["id"]), writable=False),
+        Attr("deal_id", "deal_id", writable=False),
+    ),
+)
+
+
 def bare_refs(view: View) -> View:
     """The view with every reference as its bare id, where it shows an object (``{value,
     name, …}``): v1's collections and merges."""
@@ -1121,7 +1283,7 @@ VIEWS: dict[str, dict[str, View]] = {
     # (the /collection lists first: their paths would match the others' ``/{id}``)
     "v1": {v.path: v for v in (*COLLECTIONS_V1, DEAL_V1, PERSON_V1, ORGANIZATION_V1, PIPELINE_V1,
                                STAGE_V1, USER_V1, ACTIVITY_V1, ACTIVITY_TYPE_V1, NOTE_V1,
-                               PRODUCT_V1)},
+                               PRODUCT_V1, LEAD_V1, LEAD_LABEL_V1)},
     "v2": {v.path: v for v in (DEAL_V2, PERSON_V2, ORGANIZATION_V2, PIPELINE_V2, STAGE_V2,
                                ACTIVITY_V2, PRODUCT_V2)},
 }

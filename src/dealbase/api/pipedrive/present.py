@@ -30,8 +30,11 @@ class Presenter:
         wanted: dict[str, set[int]] = defaultdict(set)
         for entity, field in view.loads:
             for item in items:
-                if item.get(field) is not None:
-                    wanted[entity].add(item[field])
+                value = item.get(field)
+                if isinstance(value, list):  # a list of ids (a lead's labels)
+                    wanted[entity].update(value)
+                elif value is not None:
+                    wanted[entity].add(value)
         related: dict[str, dict[int, dict[str, Any]]] = {
             entity: unit.get_many(entity, ids) for entity, ids in wanted.items()
         }

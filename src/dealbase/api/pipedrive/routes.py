@@ -19,12 +19,12 @@ from starlette.routing import BaseRoute, Route
 
 from ...domain.errors import DealbaseError, NotFound, Reason
 from ...domain.types import parse_int
-from ...query.ast import Cond, Cursor, Filter, Offset, Query, all_of
+from ...query.ast import And, Cond, Cursor, Filter, Not, Offset, Or, Query, all_of
 from ...service import MAX_BULK, Context, Credentials, Service, Unit
 from ...settings import Settings
 from ..body import query_params, read_capped
 from . import params, render
-from .mapping import VIEWS, View
+from .mapping import VIEWS, View, uids_of, wire_uuid
 from .present import Presenter
 
 log = logging.getLogger("dealbase.pipedrive")
@@ -115,6 +115,62 @@ def selected(request: Request, data: Any) -> Any:
     return data
 
 
+_WHOLE_BODY: Any = object()
+
+
+def uid_record(unit: Unit, entity: str, wire: Any, what: str = "") -> int:
+    """The id of the live ``entity`` record whose UUID id is ``wire`` (else not found)."""
+    candidates = uids_of(wire)
+    found = unit.ids(entity, candidates) if candidates else {}
+    for uid in candidates:
+        if uid in found:
+            return found[uid]
+    raise NotFound(f"{what or entity.replace('_', ' ').capitalize()} not found")
+
+
+def resolve_uids(unit: Unit, view: View, values: dict[str, Any]) -> dict[str, Any]:
+    """Values with the view's UUID references (``uid_refs``) turned into record ids; one
+    that names no live record is refused as a missing related record."""
+    for field_name, entity in view.uid_refs.items():
+        value = values.get(field_name)
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        wires = value if isinstance(value, list) else [value]
+        ids = []
+        for wire in wires:
+            if isinstance(wire, int) and not isinstance(wire, bool):
+                ids.append(wire)  # (already an id: a rule or a default set it)
+                continue
+            try:
+                ids.append(uid_record(unit, entity, wire))
+            except NotFound:
+                raise params.bad(field_name, f"{entity.replace('_', ' ').capitalize()} "
+                                 f"{str(wire)[:60]} not found", Reason.MISSING_RELATED) from None
+        values[field_name] = list(dict.fromkeys(ids)) if isinstance(value, list) else ids[0]
+    return values
+
+
+def resolve_filter(unit: Unit, view: View, where: Filter | None) -> Filter | None:
+    """A list filter with conditions on UUID references made conditions on record ids."""
+    if where is None or not view.uid_refs:
+        return where
+    if isinstance(where, Cond):
+        entity = view.uid_refs.get(where.field)
+        if entity is None or not isinstance(where.value, str):
+            return where
+        try:
+            return Cond(where.field, where.op, uid_record(unit, entity, where.value))
+        except NotFound:
+            return Cond("id", "eq", 0)  # (no record has it)
+    if isinstance(where, And):
+        return And(tuple(resolve_filter(unit, view, i) or i for i in where.items))
+    if isinstance(where, Or):
+        return Or(tuple(resolve_filter(unit, view, i) or i for i in where.items))
+    if isinstance(where, Not):
+        return Not(resolve_filter(unit, view, where.item) or where.item)
+    return where
+
+
 class Handlers:
     """The generic list/get/create/update/delete handlers for one view.
 
@@ -124,6 +180,20 @@ class Handlers:
 
     def __init__(self, api: Api, view: View) -> None:
         self.api, self.view = api, view
+
+    def key(self, unit: Unit, request: Request, name: str = "id") -> int:
+        """The record the path names: by id, or by UUID for ``by_uid`` views."""
+        if self.view.by_uid:
+            return uid_record(unit, self.view.entity, request.path_params[name])
+        return record_id(request, name)
+
+    def values(self, unit: Unit, request: Request, raw: bytes | DealbaseError,
+               body: Any = _WHOLE_BODY) -> dict[str, Any]:
+        """The request body (or ``body``, a part of it) in canonical names, UUID
+        references resolved."""
+        if body is _WHOLE_BODY:
+            body = self.api.parse_body(request, raw)
+        return resolve_uids(unit, self.view, params.values(self.view, unit.schema, body))
 
     def _render_opts(self, request: Request) -> dict[str, Any]:
         if self.view.version != "v2":
@@ -171,7 +241,7 @@ class Handlers:
             extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
         if view.own_by_default and not q.get("user_id"):
             extra = all_of(extra, Cond(view.own_by_default, "eq", ctx.user_id))
-        where = all_of(params.filters(view, q), extra)
+        where = resolve_filter(unit, view, all_of(params.filters(view, q), extra))
         opts = self._render_opts(request)
         if view.version == "v1" and view.paging != "cursor":
             sort = params.v1_sort(view, ctx.schema, q.get("sort"))
@@ -182,6 +252,8 @@ class Handlers:
             page = unit.list(view.entity, query)
             data, related = self.present(unit, page.items, opts)
             additional = render.v1_pagination(start, limit, page.more) if view.paged else None
+            if additional is not None and view.flat_pagination:
+                additional = additional["pagination"]
             return render.success(selected(request, data), additional_data=additional,
                                   related_objects=related)
         sort = params.v2_sort(view, q) if view.version == "v2" else ()
@@ -195,7 +267,7 @@ class Handlers:
 
     def _get(self, unit: Unit, request: Request) -> Response:
         opts = self._render_opts(request)
-        record = unit.get(self.view.entity, record_id(request))
+        record = unit.get(self.view.entity, self.key(unit, request))
         data, related = self.present(unit, [record], opts)
         return render.success(selected(request, data[0]), related_objects=related)
 
@@ -212,9 +284,15 @@ class Handlers:
     def _write(self, unit: Unit, request: Request, raw: bytes | DealbaseError,
                target: str | None) -> Response:
         """One write unit: parse, write, render what was stored."""
-        record_key = None if target is None else record_id(request, target)
-        values = params.values(self.view, unit.schema, self.api.parse_body(request, raw))
+        record_key = None if target is None else self.key(unit, request, target)
+        values = self.values(unit, request, raw)
         self._refuse_deleted_flag(values)
+        if self.view.require_any:
+            before = {} if record_key is None else unit.get(self.view.entity, record_key)
+            if all({**before, **values}.get(k) is None for k in self.view.require_any):
+                keys = " or ".join(self.view.key_of(k) for k in self.view.require_any)
+                raise params.bad(self.view.key_of(self.view.require_any[0]),
+                                 f"Needs {keys}", Reason.REQUIRED)
         if record_key is None:
             record = unit.create(self.view.entity, values)
         else:
@@ -237,8 +315,10 @@ class Handlers:
 
     def _delete(self, unit: Unit, request: Request, ids: Any, bulk: bool) -> Response:
         """One write unit."""
-        ids = params.id_list(ids, MAX_BULK) if bulk else [record_id(request)]
+        ids = params.id_list(ids, MAX_BULK) if bulk else [self.key(unit, request)]
         deleted = unit.delete(self.view.entity, ids)
+        if self.view.by_uid:
+            return render.success({"id": request.path_params["id"]})
         if bulk or self.view.deleted == "id":
             return render.success({"id": deleted if bulk else deleted[0]})
         if self.view.deleted == "true":
@@ -264,7 +344,7 @@ class Nested(Handlers):
         return parent_id
 
     def _child(self, unit: Unit, request: Request, parent_id: int) -> dict[str, Any]:
-        child = unit.get(self.view.entity, record_id(request, self.child_param))
+        child = unit.get(self.view.entity, self.key(unit, request, self.child_param))
         if child[self.field] != parent_id or child["is_deleted"]:
             raise NotFound("Not found")
         return child
@@ -280,7 +360,7 @@ class Nested(Handlers):
 
         def work(unit: Unit) -> Response:
             parent_id = self._parent(unit, request)
-            values = params.values(self.view, unit.schema, self.api.parse_body(request, raw))
+            values = self.values(unit, request, raw)
             record = unit.create(self.view.entity, {**values, self.field: parent_id})
             data, _ = self.present(unit, [record], {})
             return render.success(data[0], status=self.view.create_status)
@@ -300,7 +380,7 @@ class Nested(Handlers):
             made = []
             for n, item in enumerate(items):
                 try:
-                    values = params.values(self.view, unit.schema, item)
+                    values = self.values(unit, request, raw, item)
                     made.append(unit.create(self.view.entity, {**values, self.field: parent_id}))
                 except DealbaseError as error:
                     error.message = f"item {n}: {error.message}"
@@ -314,17 +394,24 @@ class Nested(Handlers):
 
         def work(unit: Unit) -> Response:
             child = self._child(unit, request, self._parent(unit, request))
-            values = params.values(self.view, unit.schema, self.api.parse_body(request, raw))
+            values = self.values(unit, request, raw)
             record = unit.update(self.view.entity, child["id"], values)
             data, _ = self.present(unit, [record], {})
             return render.success(data[0])
         return await self.api.write(request, work, raw)
 
+    async def get_one(self, request: Request) -> Response:
+        def work(unit: Unit) -> Response:
+            child = self._child(unit, request, self._parent(unit, request))
+            data, _ = self.present(unit, [child], {})
+            return render.success(data[0])
+        return await self.api.read(request, work)
+
     async def delete(self, request: Request) -> Response:
         def work(unit: Unit) -> Response:
             child = self._child(unit, request, self._parent(unit, request))
             unit.delete(self.view.entity, [child["id"]])
-            return render.success({"id": child["id"]})
+            return render.success(True if self.view.deleted == "true" else {"id": child["id"]})
         return await self.api.write(request, work)
 
     async def delete_many(self, request: Request) -> Response:
@@ -387,7 +474,7 @@ def build_routes(api: Api) -> list[BaseRoute]:
             if view.entity == "user":
                 continue  # users have their own handlers (users.py)
             h = Handlers(api, view)
-            update_method = "PUT" if version == "v1" else "PATCH"
+            update_method = view.v1_update if version == "v1" else "PATCH"
             table = (("list", "", h.list, "GET"), ("create", "", h.create, "POST"),
                      ("get", "/{id}", h.get, "GET"), ("update", "/{id}", h.update, update_method),
                      ("delete", "/{id}", h.delete, "DELETE"),
@@ -398,6 +485,7 @@ def build_routes(api: Api) -> list[BaseRoute]:
     routes += _nested(api)
     routes += _children(api)
     routes += _merges_and_copies(api)
+    routes += _leads(api)
     # The first match wins: a fixed segment before a parameter in the same place
     # (``/deals/collection`` and ``/deals/products`` before ``/deals/{id}``).
     routes.sort(key=lambda r: tuple("{" in s for s in getattr(r, "path", "").split("/")))
@@ -589,6 +677,110 @@ def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: boo
         return await api.read(request, lambda unit: handlers.listing(unit, request, extra,
                                                                     (parent, parent_id)))
     return handler
+
+
+class LeadHandlers(Handlers):
+    """Leads: live ones listed apart from archived ones."""
+
+    async def live(self, request: Request) -> Response:
+        return await self.list(request, Cond("is_archived", "eq", False))
+
+    async def archived(self, request: Request) -> Response:
+        return await self.list(request, Cond("is_archived", "eq", True))
+
+
+class Conversions:
+    """v2 ``POST /leads/{id}/convert/deal`` and ``/deals/{id}/convert/lead``, and their
+    status. A conversion runs at once, in the request's unit of work; its status
+    (``completed``) is kept so that clients written for Pipedrive's background job find it."""
+
+    def __init__(self, api: Api, entity: str) -> None:
+        self.api, self.entity = api, entity
+
+    def _source(self, unit: Unit, request: Request, live: bool = True) -> int:
+        if self.entity == "deal":
+            return record_id(request)
+        if live:
+            return uid_record(unit, "lead", request.path_params["id"])
+        found = unit.ids("lead", uids_of(request.path_params["id"]), live_only=False)
+        if not found:
+            raise NotFound("Lead not found")
+        return next(iter(found.values()))
+
+    async def start(self, request: Request) -> Response:
+        raw = await self.api.raw_body(request) if self.entity == "lead" else b""
+
+        def work(unit: Unit) -> Response:
+            values: dict[str, Any] = {}
+            if self.entity == "lead":
+                body = self.api.parse_body(request, raw) if raw else {}
+                if not isinstance(body, dict) or set(body) - {"stage_id", "pipeline_id"}:
+                    raise params.bad("body", "The body takes stage_id and pipeline_id",
+                                     Reason.UNKNOWN_FIELD)
+                for key, value in body.items():
+                    if value is not None and (isinstance(value, bool)
+                                              or not isinstance(value, int) or value <= 0):
+                        raise params.bad(key, f"{key} must be a positive integer")
+                    if value is not None:
+                        values[key] = value
+            conversion = unit.convert(self.entity, self._source(unit, request), values)
+            return render.success({"conversion_id": wire_uuid(conversion["uid"])})
+        return await self.api.write(request, work, raw)
+
+    async def status(self, request: Request) -> Response:
+        def work(unit: Unit) -> Response:
+            source = self._source(unit, request, live=False)
+            found = unit.ids("conversion", uids_of(request.path_params["conversion_id"]),
+                             live_only=False)
+            conversion = unit.get("conversion", next(iter(found.values()))) if found else None
+            if conversion is None or conversion[f"{self.entity}_id"] != source \
+                    or not conversion["direction"].startswith(f"{self.entity}_to_"):
+                raise NotFound("Conversion not found")
+            lead = unit.get_many("lead", [conversion["lead_id"]], ("uid",))
+            return render.success({
+                "lead_id": wire_uuid(lead[conversion["lead_id"]]["uid"]),
+                "deal_id": conversion["deal_id"],
+                "conversion_id": wire_uuid(conversion["uid"]), "status": conversion["status"]})
+        return await self.api.read(request, work)
+
+
+def _leads(api: Api) -> list[BaseRoute]:
+    """Leads (v1; v2 converts), lead sources, a note's comments, a deal's discounts."""
+    from .mapping import DEAL_DISCOUNT_V2, LEAD_V1, NOTE_COMMENT_V1
+
+    v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
+    leads = LeadHandlers(api, LEAD_V1)
+    routes: list[BaseRoute] = []
+    routes += routes_at(v1, "/leads", leads.live, ["GET"])
+    routes += routes_at(v1, "/leads/archived", leads.archived, ["GET"])
+    for entity, tail in (("lead", "deal"), ("deal", "lead")):
+        conversions = Conversions(api, entity)
+        routes += routes_at(v2, f"/{entity}s/{{id}}/convert/{tail}", conversions.start, ["POST"])
+        routes += routes_at(v2, f"/{entity}s/{{id}}/convert/status/{{conversion_id}}",
+                            conversions.status, ["GET"])
+
+    async def lead_sources(request: Request) -> Response:
+        return await api.read(request, lambda unit: render.success(
+            [{"name": name} for name in LEAD_SOURCES]))
+    routes += routes_at(v1, "/leadSources", lead_sources, ["GET"])
+    comments = Nested(api, NOTE_COMMENT_V1, "note", "note_id", "commentId")
+    one = "/notes/{id}/comments/{commentId}"
+    routes += routes_at(v1, "/notes/{id}/comments", comments.list, ["GET"])
+    routes += routes_at(v1, "/notes/{id}/comments", comments.create, ["POST"])
+    routes += routes_at(v1, one, comments.get_one, ["GET"])
+    routes += routes_at(v1, one, comments.update, ["PUT"])
+    routes += routes_at(v1, one, comments.delete, ["DELETE"])
+    discounts = Nested(api, DEAL_DISCOUNT_V2, "deal", "deal_id", "discount_id")
+    routes += routes_at(v2, "/deals/{id}/discounts", discounts.list, ["GET"])
+    routes += routes_at(v2, "/deals/{id}/discounts", discounts.create, ["POST"])
+    routes += routes_at(v2, "/deals/{id}/discounts/{discount_id}", discounts.update, ["PATCH"])
+    routes += routes_at(v2, "/deals/{id}/discounts/{discount_id}", discounts.delete, ["DELETE"])
+    return routes
+
+
+# Pipedrive's lead sources: a fixed list (a lead made through the API has "API").
+LEAD_SOURCES = ("API", "Chatbot", "Deal", "Import", "Leadbooster", "Live chat", "Manually created",
+                "Marketplace", "Prospector", "Web forms", "Web visitors", "Webhook", "Workflow automation")
 
 
 __all__ = ["Api", "build_routes", "guarded"]

@@ -5,19 +5,20 @@ from __future__ import annotations
 from ..spec import EntitySpec
 from .activity import ACTIVITY, ACTIVITY_TYPE
 from .deal import DEAL
-from .lead import LEAD
-from .note import NOTE
+from .lead import CONVERSION, LEAD, LEAD_LABEL
+from .note import NOTE, NOTE_COMMENT
 from .organization import ORGANIZATION
 from .person import PERSON
 from .pipeline import PIPELINE
-from .product import DEAL_PRODUCT, PRODUCT, PRODUCT_VARIATION
+from .product import DEAL_DISCOUNT, DEAL_PRODUCT, PRODUCT, PRODUCT_VARIATION
 from .stage import STAGE
 from .team import TEAM
 from .user import USER
 
 ENTITIES: tuple[EntitySpec, ...] = (TEAM, USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL,
-                                    LEAD, ACTIVITY_TYPE, ACTIVITY, NOTE, PRODUCT,
-                                    PRODUCT_VARIATION, DEAL_PRODUCT)
+                                    LEAD_LABEL, LEAD, ACTIVITY_TYPE, ACTIVITY, NOTE, PRODUCT,
+                                    PRODUCT_VARIATION, DEAL_PRODUCT, CONVERSION,
+                                    NOTE_COMMENT, DEAL_DISCOUNT)
 BY_NAME: dict[str, EntitySpec] = {e.name: e for e in ENTITIES}
 
 __all__ = ["BY_NAME", "ENTITIES"]

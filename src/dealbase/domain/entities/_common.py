@@ -55,6 +55,17 @@ def owned(label: str = "Owner") -> FieldSpec:
                      field_type="user", label=label)
 
 
+def updated_by() -> FieldSpec:
+    """Who wrote the record last (kept by the ``last_writer`` rule)."""
+    return FieldSpec("updated_by", Kind.REF, ref="user", readonly=True, field_type="user",
+                     label="Last updated by")
+
+
+def last_writer(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
+    """A rule: ``updated_by`` is the user making the write."""
+    values["updated_by"] = lookup.actor()
+
+
 def visibility() -> FieldSpec:
     return FieldSpec("visible_to", Kind.INT, choices=VISIBILITY, default=3, nullable=False,
                      field_type="visible_to", label="Visible to")

@@ -1,21 +1,14 @@
 """The note: free text attached to deals, leads, persons or organizations (or, as
-Pipeliner allows, to nothing), which may be pinned to what it is attached to."""
+Pipeliner allows, to nothing), which may be pinned to what it is attached to; and the
+comments on a note."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from ..spec import EntitySpec, FieldSpec, Lookup
+from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, lifecycle, owned
+from ._common import identity, last_writer, lifecycle, owned, updated_by
 
 PINNED_TO = ("deal", "person", "organization", "lead")
-
-
-def _updated_by(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
-    """Who wrote the note last."""
-    values["updated_by"] = lookup.actor()
 
 
 NOTE = EntitySpec(
@@ -34,9 +27,25 @@ NOTE = EntitySpec(
                   label="Organization"),
         *(FieldSpec(f"pinned_to_{target}", Kind.BOOL, default=False, nullable=False,
                     field_type="boolean", label=f"Pinned to {target}") for target in PINNED_TO),
-        FieldSpec("updated_by", Kind.REF, ref="user", readonly=True, field_type="user",
-                  label="Last updated by"),
+        updated_by(),
         *lifecycle(),
     ),
-    rules=(_updated_by,),
+    rules=(last_writer,),
+)
+
+NOTE_COMMENT = EntitySpec(
+    name="note_comment",
+    table="note_comments",
+    title_field="content",
+    fields=(
+        *identity(),
+        FieldSpec("note_id", Kind.REF, ref="note", required=True, nullable=False,
+                  field_type="int", label="Note"),
+        FieldSpec("content", Kind.TEXT, required=True, max_length=65535, nullable=False,
+                  field_type="text", label="Content"),
+        owned("User"),
+        updated_by(),
+        *lifecycle(),
+    ),
+    rules=(last_writer,),
 )

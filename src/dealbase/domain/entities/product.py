@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import Reason, invalid
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import FLOAT_LIMIT, Kind
-from ._common import identity, lifecycle, owned, visibility
+from ._common import identity, last_writer, lifecycle, owned, updated_by, visibility
 
 BILLING_FREQUENCIES = ("one-time", "annually", "semi-annually", "quarterly", "monthly", "weekly")
 MAX_CYCLES = 208
@@ -213,4 +213,37 @@ DEAL_PRODUCT = EntitySpec(
     rules=(_deal_product, _cycles),
 )
 
-__all__ = ["DEAL_PRODUCT", "PRODUCT", "PRODUCT_VARIATION", "deal_product_sum"]
+
+def _positive_amount(values: dict[str, Any], before: Mapping[str, Any] | None,
+                     lookup: Lookup) -> None:
+    merged = {**(before or {}), **values}
+    amount = merged.get("amount")
+    if amount is not None and amount <= 0:
+        raise invalid("amount", "must be a positive number")
+    if merged.get("type") == "percentage" and amount is not None and amount > 100:
+        raise invalid("amount", "a percentage is at most 100")
+
+
+# A discount on a whole deal (beside its products' own discounts).
+DEAL_DISCOUNT = EntitySpec(
+    name="deal_discount",
+    table="deal_discounts",
+    title_field="description",
+    fields=(
+        *identity(),
+        FieldSpec("deal_id", Kind.REF, ref="deal", required=True, nullable=False,
+                  field_type="int", label="Deal"),
+        FieldSpec("description", Kind.TEXT, required=True, max_length=255, nullable=False,
+                  label="Description"),
+        FieldSpec("amount", Kind.FLOAT, required=True, nullable=False, field_type="double",
+                  label="Amount"),
+        FieldSpec("type", Kind.TEXT, required=True, choices=DISCOUNT_TYPES, nullable=False,
+                  max_length=16, label="Type"),
+        owned("Created by"),
+        updated_by(),
+        *lifecycle(),
+    ),
+    rules=(_positive_amount, last_writer),
+)
+
+__all__ = ["DEAL_DISCOUNT", "DEAL_PRODUCT", "PRODUCT", "PRODUCT_VARIATION", "deal_product_sum"]
