@@ -230,7 +230,7 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
         other = pd.post("/v1/users", json={"email": "x@acme.example"}).json()["data"]["id"]
         url = path.replace("{id}", str(other))
         return url, ({"active_flag": False} if method == "PUT" else None)
-    if rest == ["archived"] or resource == "leadSources":
+    if rest == ["archived"] or resource in ("leadSources", "currencies"):
         return path, None
     if rest in (["collection"], ["products"]):
         return (f"{path}?deal_ids={world['deals']['id']}" if rest == ["products"] else path), None

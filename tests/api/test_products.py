@@ -145,3 +145,43 @@ def test_products_of_another_company_are_not_found(pd: Pipedrive, other: Any,
     refused(theirs.post(f"/api/v2/deals/{deal['id']}/products", json={
         "product_id": widget["id"], "item_price": 1, "quantity": 1}))
     refused(theirs.get(f"/api/v2/products/{widget['id']}/variations"), 404)
+
+
+def test_a_products_deals_and_a_persons_products(pd: Pipedrive, widget: dict[str, Any]) -> None:
+    person = data(pd.post("/v1/persons", json={"name": "Pat"}), 201)
+    deals = [data(pd.post("/api/v2/deals", json={"title": f"D{n}", "person_id": person["id"]}))
+             for n in range(3)]
+    for deal in deals[:2]:
+        data(pd.post(f"/api/v2/deals/{deal['id']}/products", json={
+            "product_id": widget["id"], "item_price": 5, "quantity": 2}), 201)
+    data(pd.put(f"/v1/deals/{deals[1]['id']}", json={"status": "won"}))
+    listed = data(pd.get(f"/v1/products/{widget['id']}/deals"))
+    assert [d["id"] for d in listed] == [deals[0]["id"], deals[1]["id"]]
+    assert listed[0]["title"] == "D0" and listed[0]["person_id"]["value"] == person["id"]
+    assert [d["id"] for d in data(pd.get(f"/v1/products/{widget['id']}/deals?status=won"))] \
+        == [deals[1]["id"]]
+    refused(pd.get(f"/v1/products/{widget['id']}/deals?status=nope"))
+    refused(pd.get("/v1/products/999999/deals"), 404)
+
+    page = pd.get(f"/v1/persons/{person['id']}/products?limit=1").json()
+    assert page["additional_data"]["pagination"]["more_items_in_collection"] is True
+    (item,) = page["data"]
+    ((deal_id, pair),) = item.items()
+    assert deal_id == str(deals[0]["id"]) and pair["deal"]["id"] == deals[0]["id"]
+    assert pair["product"]["id"] == widget["id"] and pair["product"]["deal_id"] == deals[0]["id"]
+    assert len(data(pd.get(f"/v1/persons/{person['id']}/products"))) == 2
+    other = data(pd.post("/v1/persons", json={"name": "Nobody"}), 201)
+    assert data(pd.get(f"/v1/persons/{other['id']}/products")) == []
+    refused(pd.get("/v1/persons/999999/products"), 404)
+
+
+def test_currencies(pd: Pipedrive) -> None:
+    everything = data(pd.get("/v1/currencies"))
+    codes = [c["code"] for c in everything]
+    assert len(codes) > 100 and codes == sorted(codes) and len(set(codes)) == len(codes)
+    euro = next(c for c in everything if c["code"] == "EUR")
+    assert (euro["name"], euro["symbol"], euro["decimal_points"]) == ("Euro", "€", 2)
+    assert next(c for c in everything if c["code"] == "JPY")["decimal_points"] == 0
+    assert [c["code"] for c in data(pd.get("/v1/currencies?term=swiss"))] == ["CHF"]
+    assert "USD" in [c["code"] for c in data(pd.get("/v1/currencies?term=usd"))]
+    assert data(pd.get("/v1/currencies?term=%E2%91%A0zz")) == []

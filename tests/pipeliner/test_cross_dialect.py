@@ -436,3 +436,54 @@ def test_custom_field_descriptors_match_pipedrive(tenant: Tenant, pl: Pipeliner,
     assert sorted(custom[fields.enum]["CHOICES"].values()) == sorted(fields.options)
     ids = [d["ID"] for d in descriptors]
     assert sorted({i for i in ids if ids.count(i) > 1}) == []  # every field its own ID
+
+
+# ---- leads, notes, activities and products ---------------------------------------------------
+
+def test_lead_note_activity_and_product_from_pipedrive_in_pipeliner(tenant: Tenant,
+                                                                    pl: Pipeliner) -> None:
+    pd = tenant.api
+    person = pd.post("/v1/persons", json={"name": "Samir Nagheenanajar"}).json()["data"]
+    lead = pd.post("/v1/leads", json={"title": "Printer deal", "person_id": person["id"],
+                                      "value": {"amount": 40, "currency": "EUR"}}).json()["data"]
+    uid = "PY-7FFFFFFF-" + lead["id"].upper()
+    seen = pl_get(pl, "Leads", uid)
+    assert (seen["OPPORTUNITY_NAME"], seen["OPPORTUNITY_VALUE"], seen["CURRENCY_ID"]) == (
+        "Printer deal", 40, "EUR")
+    assert [c["IS_PRIMARY"] for c in seen["CONTACT_RELATIONS"]] == [1]
+    note = pd.post("/v1/notes", json={"content": "PC load letter", "lead_id": lead["id"]}
+                   ).json()["data"]
+    task = pd.post("/api/v2/activities", json={"subject": "Fix it", "type": "task",
+                                               "lead_id": lead["id"], "due_date": "2030-01-02"}
+                   ).json()["data"]
+    pl_note = one(pl.get("/Notes?limit=-1").json(), "NOTE", "PC load letter")
+    assert pl_note["OPPTY_ID"] == uid and note["lead_id"] == lead["id"]
+    pl_task = one(pl.get("/Tasks?limit=-1").json(), "SUBJECT", "Fix it")
+    assert pl_task["OPPTY_ID"] == uid and pl_task["DUE_DATE"].startswith("2030-01-02")
+    assert task["lead_id"] == lead["id"]
+    pd.post("/api/v2/products", json={"name": "TPS cover sheet", "code": "TPS-1",
+                                      "unit": "pad"})
+    product = one(pl.get("/Products?limit=-1").json(), "NAME", "TPS cover sheet")
+    assert (product["SKU"], product["UNIT_SYMBOL"]) == ("TPS-1", "pad")
+
+
+def test_lead_note_and_product_from_pipeliner_in_pipedrive(tenant: Tenant, pl: Pipeliner) -> None:
+    pd = tenant.api
+    made = pl.post("/Leads", json={"OPPORTUNITY_NAME": "Fax machine", "OPPORTUNITY_VALUE": 9,
+                                   "CURRENCY_ID": "USD"})
+    assert made.status_code in (200, 201), made.text
+    uid = str(made.json()["ID"])
+    lead_id = uid.removeprefix("PY-7FFFFFFF-").lower()
+    lead = pd.get(f"/v1/leads/{lead_id}").json()["data"]
+    assert (lead["title"], lead["value"], lead["source_name"]) == (
+        "Fax machine", {"amount": 9, "currency": "USD"}, "API")
+    note = pl.post("/Notes", json={"NOTE": "Smash it", "OPPTY_ID": uid})
+    assert note.status_code in (200, 201), note.text
+    (seen,) = [n for n in pd.get("/v1/notes").json()["data"] if n["content"] == "Smash it"]
+    assert seen["lead_id"] == lead_id
+    product = pl.post("/Products", json={"NAME": "Stapler", "SKU": "S-1"})
+    assert product.status_code in (200, 201), product.text
+    (item,) = [p for p in pd.get("/api/v2/products").json()["data"] if p["name"] == "Stapler"]
+    assert item["code"] == "S-1"
+    assert pd.delete(f"/v1/leads/{lead_id}").status_code == 200
+    assert pl_get(pl, "Leads", uid)["IS_DELETED"] == 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from ...domain.currencies import BY_CODE
 from ...domain.entities import BY_NAME
 from ...domain.entities._common import ACTIVITY_DONE, ADDRESS_PARTS
 from ...domain.errors import Problem, Reason, ValidationError
@@ -337,13 +338,10 @@ def _name_of(entity: str, field_name: str) -> Compute:
     return compute
 
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥",
-                    "AUD": "A$", "CAD": "CA$", "CHF": "CHF ", "SEK": "SEK ", "BRL": "R$"}
-
-
 def format_money(amount: float, currency: str) -> str:
     text = f"{amount:,.2f}".removesuffix(".00")
-    symbol = CURRENCY_SYMBOLS.get(currency)
+    known = BY_CODE.get(currency)
+    symbol = known.symbol if known is not None and known.symbol != currency else None
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 
 

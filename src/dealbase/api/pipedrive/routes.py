@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ...domain.currencies import CURRENCIES
 from ...domain.errors import DealbaseError, NotFound, Reason
 from ...domain.types import parse_int
-from ...query.ast import And, Cond, Cursor, Filter, Not, Offset, Or, Query, all_of
+from ...query.ast import And, Cond, Cursor, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
 from ...service import MAX_BULK, Context, Credentials, Service, Unit
 from ...settings import Settings
 from ..body import query_params, read_capped
@@ -486,6 +487,7 @@ def build_routes(api: Api) -> list[BaseRoute]:
     routes += _children(api)
     routes += _merges_and_copies(api)
     routes += _leads(api)
+    routes += _fixed_lists(api)
     # The first match wins: a fixed segment before a parameter in the same place
     # (``/deals/collection`` and ``/deals/products`` before ``/deals/{id}``).
     routes.sort(key=lambda r: tuple("{" in s for s in getattr(r, "path", "").split("/")))
@@ -628,12 +630,85 @@ def _children(api: Api) -> list[BaseRoute]:
     routes += routes_at(v2, attachment, d2.delete, ["DELETE"])
     routes += routes_at(v2, "/deals/products", _deals_products(api, DEAL_PRODUCT_V2), ["GET"])
     routes += routes_at(v2, "/products/{id}/duplicate", _duplicate(api, PRODUCT_V2), ["POST"])
+    routes += routes_at(v1, "/products/{id}/deals", _product_deals(api), ["GET"])
+    routes += routes_at(v1, "/persons/{id}/products", _person_products(api), ["GET"])
     variation = "/products/{id}/variations/{product_variation_id}"
     routes += routes_at(v2, "/products/{id}/variations", pv.list, ["GET"])
     routes += routes_at(v2, "/products/{id}/variations", pv.create, ["POST"])
     routes += routes_at(v2, variation, pv.update, ["PATCH"])
     routes += routes_at(v2, variation, pv.delete, ["DELETE"])
     return routes
+
+
+# The most records a list reached through another kind of record gathers ids of (a
+# product's deals, a person's deals' products).
+MAX_GATHERED = 10_000
+
+
+def _gather(unit: Unit, entity: str, field: str, where: Filter) -> list[int]:
+    """The distinct ``field`` values of the live ``entity`` records that meet ``where``."""
+    page = unit.list(entity, Query(where=all_of(where, Cond("is_deleted", "eq", False)),
+                                   page=Keyset(None, MAX_GATHERED), fields=("id", field)))
+    return list(dict.fromkeys(r[field] for r in page.items if r[field] is not None))
+
+
+def _in(ids: list[int]) -> Filter:
+    return Cond("id", "in", ids) if ids else Cond("id", "eq", 0)
+
+
+def _product_deals(api: Api) -> Handler:
+    """v1 ``GET /products/{id}/deals``: the deals the product is attached to (``status``:
+    those with it; all not deleted by default)."""
+    from .mapping import DEAL_V1, deal_status
+
+    handlers = Handlers(api, replace(DEAL_V1, filters={"status": deal_status(True)}))
+
+    async def handler(request: Request) -> Response:
+        def work(unit: Unit) -> Response:
+            product = record_id(request)
+            unit.get("product", product)
+            deals = _gather(unit, "deal_product", "deal_id", Cond("product_id", "eq", product))
+            return handlers.listing(unit, request, _in(deals))
+        return await api.read(request, work)
+    return handler
+
+
+def _person_products(api: Api) -> Handler:
+    """v1 ``GET /persons/{id}/products``: the products of the person's deals, each as
+    ``{"<deal id>": {"deal": …, "product": …}}``."""
+    from .mapping import FLAT_DEAL_V1, PRODUCT_V1, bare_refs
+
+    deals, products = Handlers(api, FLAT_DEAL_V1), Handlers(api, bare_refs(PRODUCT_V1))
+    settings = api.settings
+
+    async def handler(request: Request) -> Response:
+        q = query_params(request)
+
+        def work(unit: Unit) -> Response:
+            person = record_id(request)
+            unit.get("person", person)
+            start = params.integer(q, "start", 0, 0, 10**9)
+            limit = params.integer(q, "limit", settings.default_page_size, 1,
+                                   settings.max_page_size)
+            owned = _gather(unit, "deal", "id", Cond("person_id", "eq", person))
+            page = unit.list("deal_product", Query(
+                where=all_of(Cond("deal_id", "in", owned) if owned else Cond("id", "eq", 0),
+                             Cond("is_deleted", "eq", False)),
+                sort=(Sort("deal_id"), Sort("id")), page=Offset(start, limit)))
+            deal_rows = unit.get_many("deal", {r["deal_id"] for r in page.items})
+            product_rows = unit.get_many("product", {r["product_id"] for r in page.items})
+            deal_objects = dict(zip(deal_rows, deals.present(unit, list(deal_rows.values()), {})[0],
+                                    strict=True))
+            product_objects = dict(zip(product_rows, products.present(
+                unit, list(product_rows.values()), {})[0], strict=True))
+            data = [{str(r["deal_id"]): {"deal": deal_objects[r["deal_id"]],
+                                         "product": {**product_objects[r["product_id"]],
+                                                     "deal_id": r["deal_id"]}}}
+                    for r in page.items]
+            return render.success(data, additional_data=render.v1_pagination(
+                start, limit, page.more))
+        return await api.read(request, work)
+    return handler
 
 
 def _nested(api: Api) -> list[BaseRoute]:
@@ -745,7 +820,7 @@ class Conversions:
 
 
 def _leads(api: Api) -> list[BaseRoute]:
-    """Leads (v1; v2 converts), lead sources, a note's comments, a deal's discounts."""
+    """Leads (v1; v2 converts), a note's comments, a deal's discounts."""
     from .mapping import DEAL_DISCOUNT_V2, LEAD_V1, NOTE_COMMENT_V1
 
     v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
@@ -759,10 +834,6 @@ def _leads(api: Api) -> list[BaseRoute]:
         routes += routes_at(v2, f"/{entity}s/{{id}}/convert/status/{{conversion_id}}",
                             conversions.status, ["GET"])
 
-    async def lead_sources(request: Request) -> Response:
-        return await api.read(request, lambda unit: render.success(
-            [{"name": name} for name in LEAD_SOURCES]))
-    routes += routes_at(v1, "/leadSources", lead_sources, ["GET"])
     comments = Nested(api, NOTE_COMMENT_V1, "note", "note_id", "commentId")
     one = "/notes/{id}/comments/{commentId}"
     routes += routes_at(v1, "/notes/{id}/comments", comments.list, ["GET"])
@@ -781,6 +852,28 @@ def _leads(api: Api) -> list[BaseRoute]:
 # Pipedrive's lead sources: a fixed list (a lead made through the API has "API").
 LEAD_SOURCES = ("API", "Chatbot", "Deal", "Import", "Leadbooster", "Live chat", "Manually created",
                 "Marketplace", "Prospector", "Web forms", "Web visitors", "Webhook", "Workflow automation")
+
+
+def _fixed_lists(api: Api) -> list[BaseRoute]:
+    """v1 lists that are the same for every company: lead sources and currencies (each
+    answered to a signed-in caller only)."""
+    async def lead_sources(request: Request) -> Response:
+        return await api.read(request, lambda unit: render.success(
+            [{"name": name} for name in LEAD_SOURCES]))
+
+    async def currencies(request: Request) -> Response:
+        term = (query_params(request).get("term") or "").strip().casefold()
+
+        def work(unit: Unit) -> Response:
+            return render.success([
+                {"id": c.id, "code": c.code, "name": c.name, "decimal_points": c.decimal_points,
+                 "symbol": c.symbol, "active_flag": True, "is_custom_flag": False}
+                for c in CURRENCIES if term in c.code.casefold() or term in c.name.casefold()])
+        return await api.read(request, work)
+
+    v1 = PREFIXES["v1"]
+    return [*routes_at(v1, "/leadSources", lead_sources, ["GET"]),
+            *routes_at(v1, "/currencies", currencies, ["GET"])]
 
 
 __all__ = ["Api", "build_routes", "guarded"]
