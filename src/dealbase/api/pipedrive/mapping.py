@@ -757,8 +757,10 @@ FLAT_DEAL_V1 = replace(
 
 DEAL_V2 = View(
     entity="deal", path="deals", version="v2", has_custom=True,
+    # (stage_change_time: null until the deal changes stage, as Pipedrive sends it and
+    # tap-pipedrive reads it; a documented deviation from the spec's non-null string)
     omit_null=frozenset({"owner_id", "person_id", "org_id", "won_time", "lost_time",
-        "expected_close_date", "stage_change_time", "archive_time", "first_won_time",
+        "expected_close_date", "archive_time", "first_won_time",
         "last_incoming_mail_time", "last_outgoing_mail_time", "smart_bcc_email"}),
     filters={**V2_COMMON_FILTERS, "person_id": eq_int("person_id", "person_id"),
              "org_id": eq_int("org_id", "organization_id"),

@@ -79,13 +79,15 @@ def success(data: Any, status: int = 200, additional_data: Any = None,
     return JSON(body, status_code=status)
 
 
-def error_body(message: str) -> dict[str, Any]:
-    return {"success": False, "error": message, "error_info": ERROR_INFO, "data": None,
-            "additional_data": None}
+def error_body(message: str, status: int) -> dict[str, Any]:
+    """Pipedrive's error body; ``errorCode`` (the status) is what the Node SDK's callers
+    read, since the SDK hands them the body without the status."""
+    return {"success": False, "error": message, "errorCode": status, "error_info": ERROR_INFO,
+            "data": None, "additional_data": None}
 
 
 def error(message: str, status: int) -> JSON:
-    return JSON(error_body(message), status_code=status)
+    return JSON(error_body(message, status), status_code=status)
 
 
 def from_exception(exc: DealbaseError) -> JSON:
