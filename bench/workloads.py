@@ -160,6 +160,34 @@ def reach_pipeliner(c: Company, send: Send) -> Req:
     return Req("GET", pl_all(c, offset), c.pipeliner)
 
 
+# ---- activities (2,000,000 at full scale) ------------------------------------------------
+
+def v1_deal_activities(c: Company) -> str:
+    return _q(f"/v1/deals/{c.deal_id}/activities", limit=PAGE)
+
+
+def v2_deal_activities(c: Company) -> str:
+    return _q("/api/v2/activities", deal_id=c.deal_id, limit=PAGE)
+
+
+def pl_deal_activities(c: Company) -> str:
+    return _q(_pl(c, "Activities"), filter=f"OPPTY_ID::{c.deal_uid}", limit=PAGE)
+
+
+def v1_undone(c: Company) -> str:
+    return _q("/v1/activities", user_id=c.owner_id, done=0, sort="due_date ASC", limit=PAGE)
+
+
+def v2_undone(c: Company) -> str:
+    return _q("/api/v2/activities", owner_id=c.owner_id, done="false", sort_by="due_date",
+              limit=PAGE)
+
+
+def pl_undone(c: Company) -> str:
+    return _q(_pl(c, "Activities"), filter=f"OWNER_ID::{c.owner_id}|STATUS::4::ne",
+              sort="DUE_DATE", limit=PAGE)
+
+
 # ---- writes ------------------------------------------------------------------------------
 
 # New deals look like the generated ones (a contact, an organization, an owner, the
@@ -235,6 +263,12 @@ WORKLOADS: tuple[Workload, ...] = (
         _pl(c, "Opportunities"), filter=f"OWNER_ID::{c.owner_id}", limit=PAGE))),
     Workload("filter custom field · pipeliner", "pipeliner", _get(_plh, lambda c: _q(
         _pl(c, "Opportunities"), filter=f"{c.manager_key}::{c.owner_id}", limit=PAGE))),
+    Workload("a deal's activities · v1", "v1", _get(_pd, v1_deal_activities)),
+    Workload("a deal's activities · v2", "v2", _get(_pd, v2_deal_activities)),
+    Workload("a deal's activities · pipeliner", "pipeliner", _get(_plh, pl_deal_activities)),
+    Workload("undone by due date · v1", "v1", _get(_pd, v1_undone)),
+    Workload("undone by due date · v2", "v2", _get(_pd, v2_undone)),
+    Workload("undone by due date · pipeliner", "pipeliner", _get(_plh, pl_undone)),
     Workload("create · v1", "v1", lambda c: (v1_create(c),), writes=True),
     Workload("create · v2", "v2", lambda c: (v2_create(c),), writes=True),
     Workload("create · pipeliner", "pipeliner", lambda c: (pl_create(c),), writes=True),
@@ -261,7 +295,9 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    *(Target(f"list 100 · {d}", FLOOR, 1.5) for d in ("v1", "v2", "pipeliner")),
+    *(Target(f"{w} · {d}", FLOOR, 1.5) for w in ("list 100", "a deal's activities",
+                                                  "undone by due date")
+      for d in ("v1", "v2", "pipeliner")),
     *(Target(f"get · {d}", HTTP, 2.0) for d in ("v1", "v2", "pipeliner")),
     *(Target(f"page at depth · {d}", f"page 1 · {d}", 1.2) for d in ("v1", "v2", "pipeliner")),
     *(Target(f"walk to depth · {d}", f"page 1 · {d}", 1.2) for d in ("v1", "pipeliner")),

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# A condition's field may name one item of a JSON list of objects: ``emails#0`` is the
+# ``value`` of a person's first e-mail address.
+ITEM = "#"
+
 
 @dataclass(frozen=True)
 class Cond:

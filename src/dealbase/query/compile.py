@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +26,7 @@ from ..domain.errors import Reason, ValidationError, invalid
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind, coerce
 from ..store.codec import encode
-from .ast import And, Cond, Cursor, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
+from .ast import ITEM, And, Cond, Cursor, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
 from .operators import MAX_CONDITIONS, MAX_IN_VALUES, OPERATORS, in_values
 
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
@@ -90,6 +90,16 @@ def _field_expr(entity: EntitySpec, spec: FieldSpec, backend: str) -> str:
     return f"json_extract({table}.\"custom\", '$.\"{key}\"')"
 
 
+MAX_ITEMS = 100  # the positions ``<field>#<n>`` (``ast.ITEM``) may name
+
+
+def item_expr(entity: EntitySpec, spec: FieldSpec, position: int, backend: str) -> str:
+    column = field_expr(entity, spec, backend)
+    if backend == "postgresql":
+        return f"({column} -> {int(position)} ->> 'value')"
+    return f"json_extract({column}, '$[{int(position)}].value')"
+
+
 def value_of(spec: FieldSpec, value: Any, backend: str) -> Any:
     """A filter or cursor value as the parameter that compares with ``field_expr``."""
     canonical = coerce(spec.kind, spec.name, value)
@@ -120,17 +130,30 @@ class _Where:
         self.conditions += 1
         if self.conditions > MAX_CONDITIONS:
             raise _bad(None, f"Too many filter conditions (at most {MAX_CONDITIONS})")
-        spec = self.entity.field(node.field)
+        backend = self.params.backend
+        name, item, position = node.field.partition(ITEM)
+        spec = self.entity.field(name)
+        expr = None
+        if item:  # one item of a list of {value, …} objects (a person's emails): its value
+            if spec.kind is not Kind.JSON or spec.ref is not None or not position.isdigit() \
+                    or int(position) >= MAX_ITEMS:
+                raise _bad(node.field, f"Field '{node.field}' cannot be filtered on")
+            expr = item_expr(self.entity, spec, int(position), backend)
+            spec = replace(spec, kind=Kind.TEXT)
         op = OPERATORS.get(node.op)
         if op is None:
             raise _bad(node.field, f"Unknown operator '{node.op}'")
         if spec.kind not in op.kinds:
             raise _bad(node.field, f"Operator '{node.op}' does not apply to field '{node.field}'")
-        backend = self.params.backend
         if op.arity == "bool":
             if not isinstance(node.value, bool):
                 raise _bad(node.field, "is_null takes true or false")
             value: Any = node.value
+        elif op.arity == "id":
+            if spec.ref is None or isinstance(node.value, bool) or not isinstance(node.value, int) \
+                    or not 0 < node.value < 2**63:
+                raise _bad(node.field, f"Operator '{node.op}' needs a record id")
+            value = node.value
         elif op.arity == "list":
             if not isinstance(node.value, list | tuple) or not node.value:
                 raise _bad(node.field, f"Operator '{node.op}' needs a non-empty list")
@@ -141,7 +164,7 @@ class _Where:
             if node.value is None:
                 raise _bad(node.field, f"Operator '{node.op}' needs a value")
             value = value_of(spec, node.value, backend)
-        return op.build(field_expr(self.entity, spec, backend), value, self.params)
+        return op.build(expr or field_expr(self.entity, spec, backend), value, self.params)
 
 
 def full_sort(entity: EntitySpec, sort: tuple[Sort, ...]) -> tuple[Sort, ...]:

@@ -72,6 +72,13 @@ def _in(expr: str, values: list[Any], params: Params) -> str:
     return f"{expr} IN (SELECT value FROM json_each({bound}))"
 
 
+def _has(expr: str, value: Any, params: Params) -> str:
+    """A JSON list of ids that holds the id ``value``."""
+    if params.backend == "postgresql":
+        return f"{expr} @> CAST({params.bind(orjson.dumps([value]).decode())} AS jsonb)"
+    return f"EXISTS (SELECT 1 FROM json_each({expr}) WHERE json_each.value = {params.bind(value)})"
+
+
 def _is_null(expr: str, value: Any, params: Params) -> str:
     return f"{expr} IS NULL" if value else f"{expr} IS NOT NULL"
 
@@ -81,7 +88,8 @@ class Operator:
     name: str
     kinds: frozenset[Kind]
     build: Builder
-    # "scalar": one value of the field's kind; "list": a non-empty list; "bool": True/False
+    # "scalar": one value of the field's kind; "list": a non-empty list; "bool": True/False;
+    # "id": a record id (an item of a list of ids)
     arity: str = "scalar"
 
 
@@ -99,6 +107,7 @@ OPERATORS: dict[str, Operator] = {
         Operator("contains", TEXTUAL, _like(lambda v: f"%{v}%")),
         Operator("in", SCALAR, _in, arity="list"),
         Operator("is_null", ANY, _is_null, arity="bool"),
+        Operator("has", frozenset({Kind.JSON}), _has, arity="id"),
     )
 }
 

@@ -62,6 +62,7 @@ FILLED_IN: dict[tuple[str, str], str] = {
     ("leads", "custom"): "'{}'", ("leads", "source_name"): "'API'",
     ("leads", "origin"): "'API'", ("leads", "was_seen"): "false",
     ("leads", "visible_to"): "3",
+    ("organizations", "emails"): "'[]'", ("organizations", "phones"): "'[]'",
 }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ...domain.currencies import BY_CODE
 from ...domain.entities import BY_NAME
-from ...domain.entities._common import ACTIVITY_DONE, ADDRESS_PARTS
+from ...domain.entities._common import ACTIVITY_DONE, ADDRESS_PARTS, QUICK
 from ...domain.errors import Problem, Reason, ValidationError
 from ...domain.spec import FieldSpec
 from ...domain.types import Kind, coerce, parse_int
@@ -64,7 +64,17 @@ class Attr:
 # Canonical fields with no Pipedrive key: the Pipeliner string id, sales units, the
 # further relation arrays, a deal's description and a person's middle name.
 PIPELINER_ONLY = frozenset({"uid", "team_id", "participant_ids", "organization_ids",
-                            "description", "middle_name"})
+                            "description", "middle_name", "access_level", "publish_state",
+                            "picture", "sales_team_ids", "watcher_ids", "value_foreign",
+                            "value_auto_calculate", "currency_exchange_fixed",
+                            "price_list_ref", "reason_of_close_ref", "account_type",
+                            "account_class", "parent_organization_id", "parent_relation_type",
+                            "parent_ref", "honorific", "salutation", "gender", "last_move_at",
+                            *(f"quick_{q}" for q in QUICK)})
+# An organization's contact points and comments (Pipeliner's Accounts have them; Pipedrive's
+# organizations do not).
+ORG_PIPELINER_ONLY = frozenset({"emails", "phones", "notes"})
+POSTAL_PARTS = frozenset(f"postal_address_{p}" for p in ADDRESS_PARTS)
 
 
 # The dialect's names for canonical fields, wherever an object has them (a view may say
@@ -785,7 +795,7 @@ PERSON_V1 = View(
     fields_api="write",
     omit_null=frozenset({"owner_id", "org_id", "first_name", "last_name", "first_char",
         "last_incoming_mail_time", "last_outgoing_mail_time", "org_name", "owner_name",
-        "label", "job_title", "birthday", "notes"}),
+        "label", "job_title", "birthday", "notes", "postal_address", *POSTAL_PARTS}),
     loads=(("user", "owner_id"), ("organization", "organization_id"), *ACTIVITY_LOADS),
     related_objects=("user", "organization"),
     filters={"user_id": eq_int("user_id", "owner_id"), "first_char": starts_with("name"),
@@ -793,6 +803,7 @@ PERSON_V1 = View(
     declared=(
         Attr("email", "emails", parse=parse_list("emails")),
         Attr("phone", "phones", parse=parse_list("phones")),
+        Attr("postal_address", "postal_address", parse=parse_address("postal_address")),
         Attr("owner_id", "owner_id", compute=_user_ref("owner_id", has_pic_as_int=True)),
         Attr("org_id", "organization_id", compute=_org_ref("organization_id")),
         _flag("active_flag", "is_deleted"),
@@ -812,9 +823,12 @@ PERSON_V2 = View(
     entity="person", path="persons", version="v2", has_custom=True,
     omit_null=frozenset({"owner_id", "org_id", "picture_id", "first_name", "last_name",
         "birthday", "job_title", "notes", "last_incoming_mail_time", "last_outgoing_mail_time",
-        "smart_bcc_email"}),
+        "smart_bcc_email", "postal_address"}),
+    hidden=PIPELINER_ONLY | POSTAL_PARTS,
     filters={**V2_COMMON_FILTERS, "org_id": eq_int("org_id", "organization_id")},
     declared=(
+        Attr("postal_address", "postal_address", compute=address_object("postal_address"),
+             parse=parse_address("postal_address")),
         Attr("picture_id", compute=_none),
         *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS),
         *_zeros((*UNHELD, *RELATED_DEALS, "participant_open_deals_count",
@@ -832,6 +846,7 @@ ORGANIZATION_V1 = View(
     omit_null=frozenset({"owner_id", "address", *(f"address_{p}" for p in ORG_ADDRESS),
         "first_char", "owner_name", "label"}),
     has_custom=True, loads=(("user", "owner_id"), *ACTIVITY_LOADS), related_objects=("user",),
+    hidden=PIPELINER_ONLY | ORG_PIPELINER_ONLY,
     filters={"user_id": eq_int("user_id", "owner_id"), "first_char": starts_with("name")},
     declared=(
         Attr("owner_id", "owner_id", compute=_user_ref("owner_id", has_pic_as_int=True)),
@@ -849,7 +864,7 @@ ORGANIZATION_V1 = View(
 
 ORGANIZATION_V2 = View(
     entity="organization", path="organizations", version="v2", has_custom=True,
-    hidden=PIPELINER_ONLY | {f"address_{p}" for p in ORG_ADDRESS},
+    hidden=PIPELINER_ONLY | ORG_PIPELINER_ONLY | {f"address_{p}" for p in ORG_ADDRESS},
     omit_null=frozenset({"owner_id", "address", "smart_bcc_email"}),
     filters=V2_COMMON_FILTERS,
     declared=(

@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...domain.entities.person import with_slot
+from ...domain.entities._common import with_slot
 from ...domain.errors import Reason, ValidationError
 from ...domain.errors import invalid as _invalid
 from ...domain.spec import FieldSpec
 from ...domain.types import INT_MAX, Kind, clean_text, loosen, parse_date, parse_datetime, parse_int
-from ...query.ast import And, Cond, Filter, Not, Or
+from ...query.ast import ITEM, And, Cond, Filter, Not, Or
 
 Record = dict[str, Any]
 UID = re.compile(r"PY-[0-9A-F]{8}-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4,12}",
@@ -341,8 +341,49 @@ class Relations(Codec):
         draft[self.others] = [i for i in ids if i != primary]
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
-        raise invalid(key, "relation arrays cannot be filtered; filter on the related entity",
-                      Reason.BAD_FILTER)
+        """Records related to the given records (primary or not); an empty value: records
+        with no relation (the first item is always the primary one)."""
+        if op not in ("eq", "ne", "in"):
+            raise invalid(key, f"operator {op} does not apply to a relation array",
+                          Reason.BAD_FILTER)
+        values = raw if isinstance(raw, tuple) else (raw,)
+        if op != "in" and values == ("",):
+            none: Filter = Cond(self.field, "is_null", True)
+            return none if op == "eq" else Not(none)
+        ids = sorted({i for i in (env.find(self.target, v.strip()) for v in values)
+                      if i is not None})
+        parts = [Cond(self.field, "in", ids)] if ids else []
+        parts += [Cond(self.others, "has", i) for i in ids]
+        matched: Filter = NOTHING if not parts else Or(tuple(parts))
+        return Not(matched) if op == "ne" else matched
+
+
+@dataclass(frozen=True)
+class Members(Codec):
+    """``SALES_TEAM``/``WATCHERS``: a list of Client (user) ids; filtered by membership."""
+
+    def read(self, record: Record, env: Env) -> Any:
+        return list(record.get(self.field) or [])
+
+    def write(self, key: str, value: Any, draft: Record, before: Record | None, env: Env) -> None:
+        if value is None:
+            value = []
+        if not isinstance(value, list) or len(value) > 100:
+            raise invalid(key, "must be a list of Client ids (at most 100)")
+        draft[self.field] = [scalar_in(Kind.REF, key, v) for v in value]
+
+    @property
+    def sort_field(self) -> str | None:
+        return None
+
+    def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
+        """Records whose list holds the given Client (any of them, for ``in``)."""
+        if op not in ("eq", "ne", "in"):
+            raise invalid(key, f"operator {op} does not apply to a list", Reason.BAD_FILTER)
+        values = raw if isinstance(raw, tuple) else (raw,)
+        ids = [filter_value(Kind.REF, key, v) for v in values]
+        matched: Filter = Or(tuple(Cond(self.field, "has", i) for i in ids)) if ids else NOTHING
+        return Not(matched) if op == "ne" else matched
 
 
 @dataclass(frozen=True)
@@ -368,7 +409,7 @@ class Slot(Codec):
         draft[self.field] = with_slot(current, self.index, value)
 
     def filter(self, key: str, op: str, raw: str | tuple[str, ...], env: Env) -> Filter:
-        raise invalid(key, "contact points cannot be filtered yet", Reason.BAD_FILTER)
+        return condition(f"{self.field}{ITEM}{self.index}", Kind.TEXT, key, op, raw)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from ...domain.entities import BY_NAME as SPECS
+from ...domain.entities._common import QUICK
 from ...domain.entities.activity import end_of, start_of
 from ...domain.errors import Problem, Reason, ValidationError
 from ...domain.registry import Schema
@@ -29,6 +30,7 @@ from .codecs import (
     Computed,
     Either,
     Env,
+    Members,
     Option,
     Record,
     Ref,
@@ -42,7 +44,8 @@ from .codecs import (
 )
 from .grammar import Phrase
 
-# Keys clients echo back or fill in themselves; accepted on input and ignored.
+# Keys clients echo back or fill in themselves: accepted on input and ignored where they
+# are read-only (the stamps) or the collection has no such field (QUICK_* on Accounts).
 IGNORED_INPUT = frozenset({
     "CREATED", "MODIFIED", "IS_DELETED", "QUICK_ACCOUNT_NAME", "QUICK_ACCOUNT_EMAIL",
     "QUICK_ACCOUNT_PHONE", "QUICK_CONTACT_NAME", "QUICK_EMAIL", "QUICK_PHONE",
@@ -170,7 +173,7 @@ class Collection:
             if missing:
                 raise invalid(missing[0], "is required", Reason.REQUIRED)
         for col in known.values():  # declaration order: START_DATE before END_DATE
-            if col.key not in body or col.key in IGNORED_INPUT:
+            if col.key not in body or (col.readonly and col.key in IGNORED_INPUT):
                 continue
             if col.readonly and not (col.key == "ID" and before is None):
                 if col.key == "ID":
@@ -249,6 +252,41 @@ def _stamps() -> tuple[Col, ...]:
 
 def _owned() -> tuple[Col, ...]:
     return (_plain("OWNER_ID", "owner_id"), _plain("SALES_UNIT_ID", "team_id"))
+
+
+def _contact_slots() -> tuple[Col, ...]:
+    """``EMAIL1``…``EMAIL5`` and ``PHONE1``…``PHONE5``: positions of the contact points."""
+    return (*(Col(f"EMAIL{i + 1}", Slot("emails", index=i), label=f"Email {i + 1}")
+              for i in range(5)),
+            *(Col(f"PHONE{i + 1}", Slot("phones", index=i), label=f"Phone {i + 1}")
+              for i in range(5)))
+
+
+def _address(prefix: str) -> tuple[Col, ...]:
+    """``ADDRESS`` (the street line: the address's value), ``CITY``, ``STATE_PROVINCE``,
+    ``ZIP_CODE`` and ``COUNTRY``: the parts Pipedrive keeps of the same address."""
+    return (_plain("ADDRESS", prefix),
+            _plain("CITY", f"{prefix}_locality"),
+            _plain("STATE_PROVINCE", f"{prefix}_admin_area_level_1"),
+            _plain("ZIP_CODE", f"{prefix}_postal_code"),
+            _plain("COUNTRY", f"{prefix}_country"))
+
+
+def _access() -> tuple[Col, ...]:
+    return (_plain("ACCESS_LEVEL", "access_level"), _plain("PUBLISH_STATE", "publish_state"))
+
+
+def _pipeliner_only() -> tuple[Col, ...]:
+    """``PICTURE``, ``ACCESS_LEVEL`` and ``PUBLISH_STATE`` (accounts and contacts)."""
+    return (_plain("PICTURE", "picture"), *_access())
+
+
+def _people() -> tuple[Col, ...]:
+    return (Col("SALES_TEAM", Members("sales_team_ids")), Col("WATCHERS", Members("watcher_ids")))
+
+
+def _quick() -> tuple[Col, ...]:
+    return tuple(_plain(f"QUICK_{q.upper()}", f"quick_{q}") for q in QUICK)
 
 
 def _relations(accounts: bool = True, contacts: bool = True) -> tuple[Col, ...]:
@@ -396,12 +434,17 @@ COLLECTIONS: tuple[Collection, ...] = (
         *_system(),
         _plain("ORGANIZATION", "name", required=True),
         *_owned(),
-        _plain("ADDRESS", "address"),
-        _plain("CITY", "address_locality"),
-        _plain("STATE_PROVINCE", "address_admin_area_level_1"),
-        _plain("ZIP_CODE", "address_postal_code"),
-        _plain("COUNTRY", "address_country"),
+        _plain("ACCOUNT_TYPE_ID", "account_type"),
+        _plain("ACCOUNT_CLASS", "account_class"),
+        _plain("INDUSTRIES_ID", "industry"),
+        _ref("PARENT_ACCOUNT_ID", "parent_organization_id", "organization"),
+        _plain("PARENT_ACCOUNT_RELATION_TYPE_ID", "parent_relation_type"),
+        _plain("PARENT_ID", "parent_ref"),
+        *_contact_slots(),
+        *_address("address"),
         _plain("HOME_PAGE", "website"),
+        _plain("COMMENTS", "notes"),
+        *_pipeliner_only(),
         *_stamps(),
     )),
     Collection("Contacts", "Contact", "person", (
@@ -409,12 +452,18 @@ COLLECTIONS: tuple[Collection, ...] = (
         _plain("FIRST_NAME", "first_name"),
         _plain("MIDDLE_NAME", "middle_name"),
         _plain("SURNAME", "last_name", required=True),
+        _plain("TITLE", "honorific"),
+        _plain("SALUTATION", "salutation"),
+        _plain("GENDER", "gender"),
         _plain("POSITION", "job_title"),
         *_owned(),
         *_relations(contacts=False),
-        *(Col(f"EMAIL{i + 1}", Slot("emails", index=i), label=f"Email {i + 1}") for i in range(5)),
-        *(Col(f"PHONE{i + 1}", Slot("phones", index=i), label=f"Phone {i + 1}") for i in range(5)),
+        _plain("QUICK_ACCOUNT_NAME", "quick_account_name"),
+        *_contact_slots(),
+        *_address("postal_address"),
         _plain("COMMENTS", "notes"),
+        *_pipeliner_only(),
+        *_people(),
         *_stamps(),
     )),
     Collection("Opportunities", "Opportunity", "deal", (
@@ -423,15 +472,27 @@ COLLECTIONS: tuple[Collection, ...] = (
         _ref("STAGE", "stage_id", "stage", required=True),
         _ref("PIPELINE_ID", "pipeline_id", "pipeline"),
         _plain("STATUS", "status"),
+        _plain("REASON_OF_CLOSE_ID", "reason_of_close_ref"),
         _plain("REASON_OF_CLOSE_DESCRIPTION", "lost_reason"),
+        _plain("OPPORTUNITY_VALUE_FOREGIN", "value_foreign"),
+        _plain("OPPORTUNITY_VALUE_AUTO_CALCULATE", "value_auto_calculate"),
+        _plain("CURRENCY_EXCHANGE_FIXED", "currency_exchange_fixed"),
+        _plain("PRODUCT_PRICE_LIST_ID", "price_list_ref"),
         _plain("IS_ARCHIVE", "is_archived", readonly=True),
         _plain("LAST_MOVE_DATE", "stage_changed_at", readonly=True),
+        *_quick(),
+        *_access(),
+        *_people(),
         *_stamps(),
     )),
     Collection("Leads", "Lead", "lead", (
         *_system(),
         *_lead_oppty(),
         _plain("IS_ARCHIVE", "is_archived"),
+        _plain("LAST_MOVE_DATE", "last_move_at"),
+        *_quick(),
+        *_access(),
+        *_people(),
         *_stamps(),
     )),
     Collection("Clients", "Client", "user", (

@@ -183,3 +183,107 @@ def deal_tallies(ref: str) -> tuple[FieldSpec, ...]:
         counter("won_deals_count", "deal", ref, ("status", "eq", "won"), label="Won deals"),
         counter("lost_deals_count", "deal", ref, ("status", "eq", "lost"), label="Lost deals"),
     )
+
+
+# ---- contact points (a person's, an organization's e-mail addresses and phones) ----------
+
+CHANNEL_LABELS = ("work", "home", "mobile", "other")
+SLOTS = 5  # contact points a dialect may address by position (Pipeliner's EMAIL1..EMAIL5)
+
+
+def with_slot(items: list[dict[str, Any]], index: int, value: str | None) -> list[dict[str, Any]]:
+    """Contact points with position ``index`` (0-based, below ``SLOTS``) set to ``value``.
+
+    An empty value clears the position; empty positions close up, so a value written
+    past the end lands right after the last one; the first item is the primary one.
+    """
+    if not 0 <= index < SLOTS:
+        raise ValidationError(f"slot {index + 1}: there are {SLOTS} slots",
+                              (Problem(None, f"there are {SLOTS} slots"),))
+    slots: list[dict[str, Any] | None] = [dict(i) for i in items]
+    slots += [None] * (SLOTS - len(slots))
+    slots[index] = {"value": value, "primary": False, "label": "work"} if value else None
+    kept = [s for s in slots if s is not None]
+    for position, item in enumerate(kept):
+        item["primary"] = position == 0
+    return kept
+
+
+def _normalise(field: str, values: dict[str, Any]) -> None:
+    """Normalise emails/phones to [{value, primary, label}] with exactly one primary."""
+    items = values.get(field)
+    if items is None:
+        return
+    normal: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, str):
+            item = {"value": item}
+        if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+            raise ValidationError(
+                f"{field} items must be objects with a string value",
+                (Problem(field, "items must be objects with a string value"),),
+            )
+        unknown = set(item) - {"value", "primary", "label"}
+        if unknown:
+            raise ValidationError(f"{field}: unknown keys {sorted(unknown)}",
+                                  (Problem(field, "unknown keys in item"),))
+        label = item.get("label") or "work"
+        primary = item.get("primary", False)
+        if not isinstance(label, str) or not isinstance(primary, bool):
+            raise ValidationError(f"{field}: label must be a string and primary a boolean",
+                                  (Problem(field, "bad label or primary"),))
+        if item["value"] == "":
+            continue
+        normal.append({"value": item["value"][:255], "primary": primary, "label": label})
+    primaries = [i for i in normal if i["primary"]]
+    if len(primaries) > 1:
+        raise ValidationError(f"{field}: at most one item may be primary",
+                              (Problem(field, "at most one item may be primary"),))
+    if normal and not primaries:
+        normal[0]["primary"] = True
+    values[field] = normal
+
+
+def contact_lists() -> tuple[FieldSpec, FieldSpec]:
+    """``emails`` and ``phones``: lists of ``{value, primary, label}`` (see ``contact_points``)."""
+    return (FieldSpec("emails", Kind.JSON, default=(), nullable=False, field_type="varchar",
+                      label="Email"),
+            FieldSpec("phones", Kind.JSON, default=(), nullable=False, field_type="phone",
+                      label="Phone"))
+
+
+def contact_points(values: dict[str, Any], before: Mapping[str, Any] | None,
+                   lookup: Lookup) -> None:
+    """A rule: e-mail addresses and phones normalised, exactly one of each list primary."""
+    _normalise("emails", values)
+    _normalise("phones", values)
+
+
+# ---- what only Pipeliner shows (stored as given; the Pipedrive views leave them out) ------
+
+def access() -> tuple[FieldSpec, FieldSpec]:
+    """Pipeliner's ``ACCESS_LEVEL`` and ``PUBLISH_STATE`` (integers; their meaning is
+    Pipeliner's own, unknown to the reference)."""
+    return (FieldSpec("access_level", Kind.INT, field_type="int", label="Access level"),
+            FieldSpec("publish_state", Kind.INT, field_type="int", label="Publish state"))
+
+
+def picture() -> FieldSpec:
+    """Pipeliner's ``PICTURE`` (a blob, kept as the text a client sends: base64 or a URL)."""
+    return FieldSpec("picture", Kind.TEXT, max_length=65535, field_type="text", label="Picture")
+
+
+def people_lists() -> tuple[FieldSpec, FieldSpec]:
+    """Pipeliner's ``SALES_TEAM`` and ``WATCHERS``: users (Clients)."""
+    return (id_list("sales_team_ids", "user", "Sales team"),
+            id_list("watcher_ids", "user", "Watchers"))
+
+
+QUICK = ("account_name", "account_email", "account_phone", "contact_name", "email", "phone")
+
+
+def quick_fields() -> tuple[FieldSpec, ...]:
+    """Pipeliner's ``QUICK_*`` on leads and opportunities: display text a client keeps
+    beside the relations (stored as given)."""
+    return tuple(FieldSpec(f"quick_{name}", Kind.TEXT, max_length=255,
+                           label=f"Quick {name.replace('_', ' ')}") for name in QUICK)

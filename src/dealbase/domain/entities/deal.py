@@ -15,6 +15,7 @@ from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
 from ._common import (
     CURRENT_USER,
+    access,
     activity_tallies,
     apart,
     counter,
@@ -25,6 +26,8 @@ from ._common import (
     note_tally,
     owned,
     owners_team,
+    people_lists,
+    quick_fields,
     team,
     visibility,
 )
@@ -138,6 +141,17 @@ DEAL = EntitySpec(
         id_list("participant_ids", "person", "Other contacts"),
         id_list("organization_ids", "organization", "Other organizations"),
         team(),
+        # what Pipeliner's Opportunities have besides
+        FieldSpec("value_foreign", Kind.FLOAT, field_type="double", label="Value (foreign)"),
+        FieldSpec("value_auto_calculate", Kind.BOOL, field_type="boolean",
+                  label="Value calculated from products"),
+        FieldSpec("currency_exchange_fixed", Kind.BOOL, field_type="boolean",
+                  label="Exchange rate fixed"),
+        FieldSpec("price_list_ref", Kind.TEXT, max_length=120, label="Product price list"),
+        FieldSpec("reason_of_close_ref", Kind.TEXT, max_length=120, label="Reason of close"),
+        *quick_fields(),
+        *access(),
+        *people_lists(),
         *activity_tallies("deal_id"),
         note_tally("deal_id"),
         counter("products_count", "deal_product", "deal_id", label="Products"),

@@ -8,6 +8,7 @@ from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
 from ._common import (
     CURRENT_USER,
+    access,
     activity_tallies,
     apart,
     id_list,
@@ -17,6 +18,8 @@ from ._common import (
     note_tally,
     owned,
     owners_team,
+    people_lists,
+    quick_fields,
     team,
     visibility,
 )
@@ -61,6 +64,11 @@ LEAD = EntitySpec(
         FieldSpec("channel_id", Kind.TEXT, max_length=255, label="Channel ID"),
         FieldSpec("was_seen", Kind.BOOL, default=False, nullable=False, field_type="boolean",
                   label="Seen"),
+        # what Pipeliner's Leads have besides
+        FieldSpec("last_move_at", Kind.DATETIME, field_type="date", label="Last move"),
+        *quick_fields(),
+        *access(),
+        *people_lists(),
         *activity_tallies("lead_id"),
         note_tally("lead_id"),
         *lifecycle(),

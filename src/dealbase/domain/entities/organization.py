@@ -6,7 +6,10 @@ from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
 from ._common import (
     ADDRESS_PARTS,
+    access,
     activity_tallies,
+    contact_lists,
+    contact_points,
     counter,
     deal_tallies,
     identity,
@@ -15,6 +18,7 @@ from ._common import (
     note_tally,
     owned,
     owners_team,
+    picture,
     team,
     visibility,
 )
@@ -38,11 +42,23 @@ ORGANIZATION = EntitySpec(
         FieldSpec("annual_revenue", Kind.INT, field_type="monetary", label="Annual revenue"),
         FieldSpec("employee_count", Kind.INT, field_type="int", label="Number of employees"),
         team(),
+        # what Pipeliner's Accounts have besides
+        *contact_lists(),
+        FieldSpec("notes", Kind.TEXT, max_length=65535, field_type="text", label="Comments"),
+        FieldSpec("account_type", Kind.TEXT, max_length=120, label="Account type"),
+        FieldSpec("account_class", Kind.INT, field_type="int", label="Account class"),
+        FieldSpec("parent_organization_id", Kind.REF, ref="organization", field_type="org",
+                  label="Parent account"),
+        FieldSpec("parent_relation_type", Kind.TEXT, max_length=120,
+                  label="Parent account relation type"),
+        FieldSpec("parent_ref", Kind.TEXT, max_length=120, label="Parent"),
+        picture(),
+        *access(),
         counter("people_count", "person", "organization_id", label="People"),
         *activity_tallies("organization_id"),
         note_tally("organization_id"),
         *deal_tallies("organization_id"),
         *lifecycle(),
     ),
-    rules=(owners_team,),
+    rules=(owners_team, contact_points),
 )
