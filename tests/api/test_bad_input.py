@@ -28,7 +28,9 @@ STATE_URLS = (
     "/v1/deals?status=all_not_deleted&limit=500", "/v1/deals?status=deleted&limit=500",
     "/v1/persons?limit=500", "/v1/organizations?limit=500", "/v1/pipelines", "/v1/stages",
     "/v1/users", "/v1/dealFields?limit=500", "/v1/personFields?limit=500",
-    "/v1/organizationFields?limit=500",
+    "/v1/organizationFields?limit=500", "/v1/activities?user_id=0&limit=500",
+    "/v1/notes?limit=500", "/v1/products?limit=500", "/v1/leads?limit=500", "/v1/leadLabels",
+    "/v1/activityTypes", "/v1/productFields?limit=500",
 )
 
 
@@ -89,7 +91,7 @@ def refused(r: httpx.Response, status: int | tuple[int, ...] = 400) -> dict[str,
 @dataclass
 class Shop:
     tenant: Tenant
-    ids: dict[str, int]
+    ids: dict[str, Any]
     enum_key: str
     set_key: str
     text_key: str
@@ -120,7 +122,7 @@ def shop(app: Any, http: SyncClient) -> Shop:
     setf = _data(pd.post("/v1/dealFields", json={"name": "Tags", "field_type": "set",
                                                  "options": [{"label": "x"}, {"label": "y"}]}))
     text = _data(pd.post("/v1/dealFields", json={"name": "Note", "field_type": "varchar"}))
-    ids: dict[str, int] = {"enum_id": enum["id"], "user": tenant.company.user_id}
+    ids: dict[str, Any] = {"enum_id": enum["id"], "user": tenant.company.user_id}
     stage = pd.get("/v1/stages").json()["data"][0]
     ids["stage"], ids["pipeline"] = stage["id"], stage["pipeline_id"]
     ids["pipeline2"] = _data(pd.post("/v1/pipelines", json={"name": "Second"}))["id"]
@@ -139,6 +141,12 @@ def shop(app: Any, http: SyncClient) -> Shop:
         "stage_id": ids["stage"], enum["key"]: "1", setf["key"]: "1", text["key"]: "hi"}))["id"]
     ids["gone_deal"] = _data(pd.post("/v1/deals", json={"title": "Gone"}))["id"]
     assert pd.delete(f"/v1/deals/{ids['gone_deal']}").status_code == 200
+    ids["activity"] = _data(pd.post("/v1/activities", json={"subject": "Call",
+                                                             "deal_id": ids["deal"]}))["id"]
+    ids["note"] = _data(pd.post("/v1/notes", json={"content": "N", "deal_id": ids["deal"]}))["id"]
+    ids["product"] = _data(pd.post("/api/v2/products", json={"name": "Widget"}))["id"]
+    ids["lead"] = _data(pd.post("/v1/leads", json={"title": "L", "person_id": ids["person"]}))["id"]
+    ids["lead_label"] = _data(pd.post("/v1/leadLabels", json={"name": "Hot", "color": "red"}))["id"]
     return Shop(tenant, ids, enum["key"], setf["key"], text["key"])
 
 
@@ -175,6 +183,15 @@ OBJECT_ROUTES = [
     ("POST", "/v1/dealFields"), ("PUT", "/v1/dealFields/{enum_id}"),
     ("POST", "/api/v2/dealFields"), ("PATCH", "/api/v2/dealFields/{enum_key}"),
     ("POST", "/v1/users"), ("PUT", "/v1/users/{user}"),
+    ("POST", "/v1/activities"), ("PUT", "/v1/activities/{activity}"),
+    ("POST", "/api/v2/activities"), ("PATCH", "/api/v2/activities/{activity}"),
+    ("POST", "/v1/notes"), ("PUT", "/v1/notes/{note}"),
+    ("POST", "/v1/products"), ("PUT", "/v1/products/{product}"),
+    ("POST", "/api/v2/products"), ("PATCH", "/api/v2/products/{product}"),
+    ("POST", "/api/v2/deals/{deal}/products"), ("POST", "/api/v2/deals/{deal}/discounts"),
+    ("POST", "/v1/leads"), ("PATCH", "/v1/leads/{lead}"),
+    ("POST", "/v1/leadLabels"), ("PATCH", "/v1/leadLabels/{lead_label}"),
+    ("POST", "/v1/notes/{note}/comments"), ("POST", "/api/v2/leads/{lead}/convert/deal"),
 ]
 ROUTE_IDS = [f"{m} {u}" for m, u in OBJECT_ROUTES]
 MALFORMED = [b'{"title": ', b"{title: 'x'}", b'{"title": "x",}', b"\xff\xfe{}",
@@ -272,6 +289,32 @@ WRONG_TYPES += [
     ("PUT", "/v1/users/{user}", {"active_flag": False}),  # cannot deactivate yourself
     ("POST", "/v1/users", {"email": "not-an-email"}),
     ("POST", "/v1/users", {"email": 5}),
+    ("POST", "/v1/activities", {"subject": 5}), ("POST", "/v1/activities", {"type": "nope"}),
+    ("POST", "/v1/activities", {"subject": "x", "due_date": "2024-02-30"}),
+    ("POST", "/v1/activities", {"subject": "x", "due_time": "25:00"}),
+    ("POST", "/v1/activities", {"subject": "x", "duration": "1h"}),
+    ("POST", "/v1/activities", {"subject": "x", "deal_id": 999999999}),
+    ("PUT", "/v1/activities/{activity}", {"done": "maybe"}),
+    ("PATCH", "/api/v2/activities/{activity}", {"participants": [{"person_id": "1"}]}),
+    ("PATCH", "/api/v2/activities/{activity}", {"priority": "urgent"}),
+    ("POST", "/v1/notes", {"content": ""}), ("POST", "/v1/notes", {"content": "x", "deal_id": "a"}),
+    ("PUT", "/v1/notes/{note}", {"pinned_to_deal_flag": "yes"}),
+    ("POST", "/api/v2/products", {"name": "x", "prices": "free"}),
+    ("POST", "/api/v2/products", {"name": "x", "prices": [{"currency": "EURO", "price": 1}]}),
+    ("PATCH", "/api/v2/products/{product}", {"tax": "high"}),
+    ("PUT", "/v1/products/{product}", {"name": None}),
+    ("POST", "/api/v2/deals/{deal}/products", {"product_id": "x", "item_price": 1}),
+    ("POST", "/api/v2/deals/{deal}/products", {"product_id": 999999999, "item_price": 1}),
+    ("POST", "/api/v2/deals/{deal}/discounts", {"description": "d", "amount": -1,
+                                                "type": "amount"}),
+    ("POST", "/v1/leads", {"title": "x"}),  # neither person nor organization
+    ("POST", "/v1/leads", {"title": "x", "person_id": 1, "value": {"amount": 1}}),
+    ("PATCH", "/v1/leads/{lead}", {"label_ids": ["00000000-0000-4000-8000-000000000000"]}),
+    ("PATCH", "/v1/leads/{lead}", {"expected_close_date": "soon"}),
+    ("POST", "/v1/leadLabels", {"name": "x", "color": "rainbow"}),
+    ("PATCH", "/v1/leadLabels/{lead_label}", {"name": None}),
+    ("POST", "/v1/notes/{note}/comments", {"content": 5}),
+    ("POST", "/api/v2/leads/{lead}/convert/deal", {"stage_id": "first"}),
 ]
 
 
