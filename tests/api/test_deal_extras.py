@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from tests.api.answers import data, refused
 from tests.conftest import Pipedrive
-
-
-def data(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text[:800]
-    return response.json()["data"]
-
-
-def refused(response: Any, status: int = 400) -> None:
-    assert response.status_code == status, response.text[:800]
-    assert response.json()["success"] is False
 
 
 def test_collections_page_by_cursor(pd: Pipedrive) -> None:

@@ -9,19 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.api.answers import data, refused
 from tests.conftest import Pipedrive, Tenant
-
-
-def data(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text[:800]
-    return response.json()["data"]
-
-
-def refused(response: Any, status: int = 400) -> dict[str, Any]:
-    assert response.status_code == status, response.text[:800]
-    body: dict[str, Any] = response.json()
-    assert body["success"] is False and body["error"]
-    return body
 
 
 @pytest.fixture

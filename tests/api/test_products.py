@@ -7,17 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.api.answers import data, refused
 from tests.conftest import Pipedrive
-
-
-def data(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text[:800]
-    return response.json()["data"]
-
-
-def refused(response: Any, status: int = 400) -> None:
-    assert response.status_code == status, response.text[:800]
-    assert response.json()["success"] is False
 
 
 @pytest.fixture

@@ -143,6 +143,16 @@ def _lenient(kind: Kind, key: str, value: Any, style: str, version: str) -> Any:
     return loosen(kind, value)
 
 
+def body_id(body: Any, key: str, what: str) -> int:
+    """The record id a JSON body gives under ``key`` (an integer, or its digits)."""
+    value = body.get(key) if isinstance(body, dict) else None
+    if isinstance(value, str):
+        value = parse_int(value, 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise bad(key, f"{key} must be the id of {what}", Reason.INVALID)
+    return value
+
+
 def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
     """A request body in the view's names into canonical field values.
 
@@ -189,5 +199,5 @@ def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
     return out
 
 
-__all__ = ["bad", "csv", "filters", "flag", "id_list", "integer", "json_body", "v1_sort",
+__all__ = ["bad", "body_id", "csv", "filters", "flag", "id_list", "integer", "json_body", "v1_sort",
            "v2_sort", "values"]

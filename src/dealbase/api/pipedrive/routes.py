@@ -523,13 +523,7 @@ def _merge(api: Api, view: View) -> Handler:
 
         def work(unit: Unit) -> Response:
             source = record_id(request)
-            body = api.parse_body(request, raw)
-            into = body.get("merge_with_id") if isinstance(body, dict) else None
-            if isinstance(into, str):
-                into = parse_int(into, 1)
-            if isinstance(into, bool) or not isinstance(into, int) or into <= 0:
-                raise params.bad("merge_with_id", "merge_with_id must be the id of a record",
-                                 Reason.INVALID)
+            into = params.body_id(api.parse_body(request, raw), "merge_with_id", "a record")
             merged = unit.merge(view.entity, source, into)
             data, _ = handlers.present(unit, [merged], {})
             return render.success({**data[0], "merge_what_id": source})
@@ -576,13 +570,7 @@ class DealPeople:
 
         def work(unit: Unit) -> Response:
             deal = self._deal(unit, request)
-            body = self.api.parse_body(request, raw)
-            person = body.get("person_id") if isinstance(body, dict) else None
-            if isinstance(person, str):
-                person = parse_int(person, 1)
-            if isinstance(person, bool) or not isinstance(person, int) or person <= 0:
-                raise params.bad("person_id", "person_id must be the id of a person",
-                                 Reason.INVALID)
+            person = params.body_id(self.api.parse_body(request, raw), "person_id", "a person")
             if person in self._ids(deal):
                 raise params.bad("person_id", "The person already takes part in the deal",
                                  Reason.INVALID)
