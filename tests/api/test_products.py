@@ -48,8 +48,12 @@ def test_v1_products_and_custom_fields(pd: Pipedrive, widget: dict[str, Any]) ->
                  201)
     made = data(pd.post("/v1/products", json={
         "name": "Gadget", "selectable": False, "visible_to": "7", field["key"]: "2.5",
+        "description": "Does things",
         "prices": [{"currency": "EUR", "price": 3, "overhead_cost": 1}]}), 201)
     assert (made["selectable"], made["visible_to"], made[field["key"]]) == (False, "7", 2.5)
+    assert made["description"] == "Does things"
+    v2 = data(pd.patch(f"/api/v2/products/{made['id']}", json={"description": "More"}))
+    assert v2["description"] == "More"
     assert made["prices"][0]["overhead_cost"] == 1.0 and made["prices"][0]["id"] == 1
     assert made["owner_id"]["id"] == data(pd.get("/v1/users/me"))["id"]
     v2 = data(pd.get(f"/api/v2/products/{made['id']}"))

@@ -1106,9 +1106,12 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+# (a product's description is Pipedrive's as much as Pipeliner's)
+PRODUCT_HIDDEN = PIPELINER_ONLY - {"description"}
+
 PRODUCT_V1 = View(
     entity="product", path="products", version="v1", create_status=201, has_custom=True,
-    fields_api="write", omit_nulls=True,
+    fields_api="write", omit_nulls=True, hidden=PRODUCT_HIDDEN,
     operations=CRUD,
     loads=(("user", "owner_id"),), related_objects=("user",),
     filters={"user_id": eq_int("user_id", "owner_id"), "ids": id_list("ids"),
@@ -1127,7 +1130,7 @@ PRODUCT_V1 = View(
 
 PRODUCT_V2 = View(
     entity="product", path="products", version="v2", create_status=201, has_custom=True,
-    omit_nulls=True, sort_by=("id", "name", "add_time", "update_time"),
+    omit_nulls=True, hidden=PRODUCT_HIDDEN, sort_by=("id", "name", "add_time", "update_time"),
     filters={**V2_COMMON_FILTERS},
     declared=(
         Attr("prices", "prices", compute=prices("direct_cost", False),
