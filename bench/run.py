@@ -247,6 +247,9 @@ def http_walk(base: str, company: Company, workload: Workload) -> Req:
         return workload.reach(company, send)
 
 
+MAX_SECONDS = 64  # the longest a measurement is stretched to finish one request
+
+
 def measure(base: str, pids: Sequence[int], backend: str, workers: int, prepared: Prepared,
             company: Company, seconds: int, connections: int, floor_key: str,
             warmup: int = 0, stop_after: int | None = None) -> Row:
@@ -260,6 +263,13 @@ def measure(base: str, pids: Sequence[int], backend: str, workers: int, prepared
     reset_peak(pids)
     load = loadgen.run(base, requests, seconds=seconds, connections=connections,
                        walker=w.walker, depth=company.depth, stop_after=stop_after)
+    while load.requests == 0 and seconds < MAX_SECONDS:
+        # A rate needs a finished request: wrk does not count those still in flight when
+        # its time is up (a batch of 1,000 on a busy machine may take longer than a short
+        # run), so the run is made longer until one finishes.
+        seconds *= 2
+        load = loadgen.run(base, requests, seconds=seconds, connections=connections,
+                           walker=w.walker, depth=company.depth, stop_after=stop_after)
     row = Row(backend, workers, w.name, load.per_second, load.per_second * w.items, load.p50_ms,
               load.p99_ms, load.errors, peak_mib(pids), prepared.floor)
     if prepared.body is not None:
