@@ -9,7 +9,7 @@ leave through ``render.error``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -119,14 +119,23 @@ def selected(request: Request, data: Any) -> Any:
 _WHOLE_BODY: Any = object()
 
 
-def uid_record(unit: Unit, entity: str, wire: Any, what: str = "") -> int:
-    """The id of the live ``entity`` record whose UUID id is ``wire`` (else not found)."""
-    candidates = uids_of(wire)
-    found = unit.ids(entity, candidates) if candidates else {}
-    for uid in candidates:
-        if uid in found:
-            return found[uid]
-    raise NotFound(f"{what or entity.replace('_', ' ').capitalize()} not found")
+def uid_records(unit: Unit, entity: str, wires: Sequence[Any], live_only: bool = True
+                ) -> dict[str, int]:
+    """The ids of the ``entity`` records whose UUID ids are ``wires`` (those found), in
+    one lookup."""
+    candidates = {wire: uids_of(wire) for wire in wires if isinstance(wire, str)}
+    wanted = [u for c in candidates.values() for u in c]
+    found = unit.ids(entity, wanted, live_only=live_only) if wanted else {}
+    return {wire: next(found[u] for u in uids if u in found)
+            for wire, uids in candidates.items() if any(u in found for u in uids)}
+
+
+def uid_record(unit: Unit, entity: str, wire: Any, live_only: bool = True) -> int:
+    """The id of the (live) ``entity`` record whose UUID id is ``wire`` (else not found)."""
+    found = uid_records(unit, entity, [wire], live_only)
+    if wire not in found:
+        raise NotFound(f"{entity.replace('_', ' ').capitalize()} not found")
+    return found[wire]
 
 
 def resolve_uids(unit: Unit, view: View, values: dict[str, Any]) -> dict[str, Any]:
@@ -137,16 +146,16 @@ def resolve_uids(unit: Unit, view: View, values: dict[str, Any]) -> dict[str, An
         if value is None or (isinstance(value, list) and not value):
             continue
         wires = value if isinstance(value, list) else [value]
+        found = uid_records(unit, entity, wires)
         ids = []
         for wire in wires:
             if isinstance(wire, int) and not isinstance(wire, bool):
                 ids.append(wire)  # (already an id: a rule or a default set it)
-                continue
-            try:
-                ids.append(uid_record(unit, entity, wire))
-            except NotFound:
+            elif wire in found:
+                ids.append(found[wire])
+            else:
                 raise params.bad(field_name, f"{entity.replace('_', ' ').capitalize()} "
-                                 f"{str(wire)[:60]} not found", Reason.MISSING_RELATED) from None
+                                 f"{str(wire)[:60]} not found", Reason.MISSING_RELATED)
         values[field_name] = list(dict.fromkeys(ids)) if isinstance(value, list) else ids[0]
     return values
 
@@ -763,12 +772,7 @@ class Conversions:
     def _source(self, unit: Unit, request: Request, live: bool = True) -> int:
         if self.entity == "deal":
             return record_id(request)
-        if live:
-            return uid_record(unit, "lead", request.path_params["id"])
-        found = unit.ids("lead", uids_of(request.path_params["id"]), live_only=False)
-        if not found:
-            raise NotFound("Lead not found")
-        return next(iter(found.values()))
+        return uid_record(unit, "lead", request.path_params["id"], live_only=live)
 
     async def start(self, request: Request) -> Response:
         raw = await self.api.raw_body(request) if self.entity == "lead" else b""
@@ -793,8 +797,8 @@ class Conversions:
     async def status(self, request: Request) -> Response:
         def work(unit: Unit) -> Response:
             source = self._source(unit, request, live=False)
-            found = unit.ids("conversion", uids_of(request.path_params["conversion_id"]),
-                             live_only=False)
+            found = uid_records(unit, "conversion", [request.path_params["conversion_id"]],
+                                live_only=False)
             conversion = unit.get("conversion", next(iter(found.values()))) if found else None
             if conversion is None or conversion[f"{self.entity}_id"] != source \
                     or not conversion["direction"].startswith(f"{self.entity}_to_"):
