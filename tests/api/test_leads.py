@@ -109,6 +109,9 @@ def test_lead_labels_sources_and_fields(pd: Pipedrive, label: dict[str, Any]) ->
     refused(pd.delete(f"/v1/leadLabels/{label['id']}"), 404)
     assert {"name": "API"} in data(pd.get("/v1/leadSources"))
     field = data(pd.post("/v1/dealFields", json={"name": "Region", "field_type": "varchar"}))
+    page = pd.get("/v1/leadFields?limit=2").json()
+    assert page["additional_data"] == {"start": 0, "limit": 2, "more_items_in_collection": True,
+                                       "next_start": 2}
     keys = {f["key"] for f in data(pd.get("/v1/leadFields"))}
     assert {"title", "label_ids", "person_id", "value", field["key"]} <= keys
 

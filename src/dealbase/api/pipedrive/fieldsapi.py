@@ -106,9 +106,9 @@ class FieldHandlers:
             limit = params.integer(q, "limit", self.api.settings.default_page_size, 1,
                                    self.api.settings.max_page_size)
             everything = self._v1_all(unit)
-            return render.success(everything[start:start + limit],
-                                  additional_data=render.v1_pagination(
-                                      start, limit, start + limit < len(everything)))
+            additional = render.v1_pagination(start, limit, start + limit < len(everything),
+                                              self.v1_view.flat_pagination)
+            return render.success(everything[start:start + limit], additional_data=additional)
         return await self.api.read(request, work)
 
     async def v1_get(self, request: Request) -> Response:

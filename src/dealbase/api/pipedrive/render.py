@@ -94,8 +94,9 @@ def from_exception(exc: DealbaseError) -> JSON:
     return error(exc.message, STATUS[exc.reason])
 
 
-def v1_pagination(start: int, limit: int, more: bool) -> dict[str, Any]:
+def v1_pagination(start: int, limit: int, more: bool, flat: bool = False) -> dict[str, Any]:
+    """v1 ``additional_data``: ``{"pagination": block}``, or (``flat``: leads) the block."""
     block: dict[str, Any] = {"start": start, "limit": limit, "more_items_in_collection": more}
     if more:
         block["next_start"] = start + limit
-    return {"pagination": block}
+    return block if flat else {"pagination": block}

@@ -261,9 +261,8 @@ class Handlers:
             query = Query(where=where, sort=sort or view.default_sort, page=Offset(start, limit))
             page = unit.list(view.entity, query)
             data, related = self.present(unit, page.items, opts)
-            additional = render.v1_pagination(start, limit, page.more) if view.paged else None
-            if additional is not None and view.flat_pagination:
-                additional = additional["pagination"]
+            additional = (render.v1_pagination(start, limit, page.more, view.flat_pagination)
+                          if view.paged else None)
             return render.success(selected(request, data), additional_data=additional,
                                   related_objects=related)
         sort = params.v2_sort(view, q) if view.version == "v2" else ()
