@@ -149,11 +149,15 @@ class _Where:
             if not isinstance(node.value, bool):
                 raise _bad(node.field, "is_null takes true or false")
             value: Any = node.value
-        elif op.arity == "id":
-            if spec.ref is None or isinstance(node.value, bool) or not isinstance(node.value, int) \
-                    or not 0 < node.value < 2**63:
+        elif op.arity == "id":  # (an item of a list of ids, or of a set's option ids)
+            if (spec.ref is None and spec.field_type != "set") or isinstance(node.value, bool) \
+                    or not isinstance(node.value, int) or not 0 < node.value < 2**63:
                 raise _bad(node.field, f"Operator '{node.op}' needs a record id")
             value = node.value
+            if spec.is_custom and spec.slot is None and backend == "postgresql" \
+                    and _SAFE_KEY.match(spec.custom_key or ""):
+                # a custom set as JSON (``->``), not as text (``->>``), to test its items
+                expr = f"({ident(self.entity.table)}.\"custom\" -> '{spec.custom_key}')"
         elif op.arity == "list":
             if not isinstance(node.value, list | tuple) or not node.value:
                 raise _bad(node.field, f"Operator '{node.op}' needs a non-empty list")
@@ -399,6 +403,20 @@ def compile_count_by(entity: EntitySpec, field: str, values: Sequence[int], comp
                     f"AND {wanted} AND {live} GROUP BY {column}", tuple(params.values))
 
 
+def compile_sum_by(where: Filter | None, entity: EntitySpec, group: Sequence[str],
+                   sums: Sequence[str], company_id: int, backend: str) -> Compiled:
+    """Per distinct value of the ``group`` fields of the records meeting ``where``: those
+    values, how many records, and the sum of each of ``sums`` (one aggregate statement)."""
+    params = Params(backend)
+    clause = where_clause(where, entity, company_id, params)
+    keys = [field_expr(entity, entity.field(name), backend) for name in group]
+    totals = [f"sum({field_expr(entity, entity.field(name), backend)})" for name in sums]
+    by = f" GROUP BY {', '.join(keys)}" if keys else ""
+    return Compiled(f"SELECT {', '.join([*keys, 'count(*)', *totals])} FROM "
+                    f"{ident(entity.table)} WHERE {clause}{by}", tuple(params.values),
+                    columns=tuple(group))
+
+
 def compile_derive(parent: EntitySpec, fields: Sequence[FieldSpec], child: EntitySpec,
                    ids: Sequence[int] | None, company_id: int, backend: str) -> Compiled:
     """UPDATE of derived ``fields`` (see ``domain.spec.Derived``; all over ``child``) of the
@@ -465,6 +483,6 @@ def update_sql(table: str, columns: tuple[str, ...], backend: str, ids: int = 1)
 
 
 __all__ = ["MAX_PARAMS", "Compiled", "Params", "columns_of", "compile_count", "compile_count_by",
-           "compile_derive", "compile_fetch", "compile_list", "compile_live",
+           "compile_derive", "compile_fetch", "compile_list", "compile_live", "compile_sum_by",
            "field_expr",
            "full_sort", "ident", "insert_sql", "update_sql", "value_of", "where_clause"]

@@ -34,8 +34,8 @@ from ..query.cursor import decode_cursor, encode_cursor
 from ..settings import Settings
 from ..store.database import Database, Tx
 from .accounts import Company, NewCompany
-from .records import MAX_BULK, Context, Page, Records, new_uid, utcnow
-from .unit import Outcome, Remove, Save, Unit, live
+from .records import MAX_BULK, Context, Hit, Page, Records, new_uid, utcnow
+from .unit import Aggregate, Change, Outcome, Remove, Save, Unit, live
 
 T = TypeVar("T")
 
@@ -107,9 +107,11 @@ class Service:
         with self._db.tx() as tx:
             return work(self._unit(tx, who))
 
-    async def read(self, who: Who, work: Callable[[Unit], T]) -> T:
-        """``work(unit)`` in one read transaction, where the backend wants it."""
-        if self._inline_reads:
+    async def read(self, who: Who, work: Callable[[Unit], T], *, long: bool = False) -> T:
+        """``work(unit)`` in one read transaction, where the backend wants it. ``long``:
+        work that may take a while (statistics, searches, exports) runs in the thread pool
+        on every backend, so that it never stalls the event loop."""
+        if self._inline_reads and not long:
             return self._read_now(who, work)
         return await anyio.to_thread.run_sync(self._read_now, who, work)
 
@@ -144,6 +146,12 @@ class Service:
         with self._db.tx(write=True) as tx:
             self._records.rederive(tx, ctx)
 
+    def reindex(self, ctx: Context) -> None:
+        """Make a company's full-text index afresh from its live records (after rows were
+        loaded around the service, or to repair)."""
+        with self._db.tx(write=True) as tx:
+            self._records.reindex(tx, ctx)
+
     def migrate(self) -> None:
         """Create or upgrade the database's schema in place."""
         self._db.migrate()
@@ -152,6 +160,6 @@ class Service:
         self._db.dispose()
 
 
-__all__ = ["MAX_BULK", "Company", "Context", "Credentials", "NewCompany", "Outcome", "Page",
+__all__ = ["MAX_BULK", "Aggregate", "Change", "Company", "Context", "Credentials", "Hit", "NewCompany", "Outcome", "Page",
            "Remove", "Save", "Service", "Unit", "decode_cursor", "encode_cursor", "live",
            "new_uid", "utcnow"]

@@ -18,13 +18,14 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Table
 
 from ..domain.entities._common import CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
 from ..domain.errors import Conflict, NotFound, Problem, Reason, ValidationError, combined, invalid
+from ..domain import search
 from ..domain.registry import Registry, Schema
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import INT_MAX, Kind, coerce
@@ -37,6 +38,7 @@ from ..query.compile import (
     compile_fetch,
     compile_list,
     compile_live,
+    compile_sum_by,
     full_sort,
     insert_sql,
     update_sql,
@@ -44,9 +46,10 @@ from ..query.compile import (
 from ..query.cursor import decode_cursor, encode_cursor
 from ..query.memory import ListMemory
 from ..query.operators import MAX_IN_VALUES, in_values
-from ..store.changelog import ChangeLog, Entry
-from ..store.codec import encoder, slot_value
+from ..store.changelog import Change, ChangeLog, Entry
+from ..store.codec import decoder, encoder, slot_value
 from ..store.database import Database, Tx, is_integrity_error
+from ..store import search as search_index
 from ..store.rows import Decoders
 from ..store.schema import build_metadata
 
@@ -100,6 +103,16 @@ class Page:
         return tuple(last.get(s.field) for s in self.sort)
 
 
+@dataclass(frozen=True)
+class Aggregate:
+    """One group of an aggregate read: its values of the grouping fields, how many records
+    it holds and the sums asked for (canonical names)."""
+
+    values: dict[str, Any]
+    count: int
+    sums: dict[str, float]
+
+
 # A conversion's kinds, and the fields of the same name that it does not carry over.
 CONVERTS_TO = {"lead": "deal", "deal": "lead"}
 NOT_CONVERTED = frozenset({"id", "uid", "label_ids", "is_archived", "archived_at", "status"})
@@ -112,6 +125,26 @@ def _bad(field: str, message: str, reason: Reason = Reason.INVALID) -> Validatio
 def _taken(uid: Any) -> Conflict:
     return Conflict(f"ID {str(uid)[:120]} is already taken in this space (it may be deleted)",
                     reason=Reason.DUPLICATE)
+
+
+@dataclass
+class Hit:
+    """A record a search found: its score (0..1), the groups of fields it matched in and the
+    notes of it that matched (``live``: found through its own text, so it is live)."""
+
+    entity: str
+    id: int
+    score: float
+    live: bool = True
+    groups: set[str] = field(default_factory=set)
+    notes: builtins.list[int] = field(default_factory=list)
+
+
+def _searched(spec: EntitySpec) -> frozenset[str]:
+    found: frozenset[str] | None = spec.memo.get("searched")
+    if found is None:
+        found = spec.memo["searched"] = search.searched_fields(spec)
+    return found
 
 
 @dataclass(frozen=True)
@@ -394,6 +427,33 @@ class Records:
                                    tx.backend)
         return {int(k): int(n) for k, n in tx.rows(counted.sql, counted.params)}
 
+    def sum_by(self, tx: Tx, ctx: Context, entity: str, where: Filter | None,
+               group: Sequence[str], sums: Sequence[str]) -> builtins.list[Aggregate]:
+        """Per distinct value of the ``group`` fields among the records meeting ``where``:
+        those values, the count and the sums of ``sums`` (one aggregate statement)."""
+        spec = ctx.schema.entity(entity)
+        compiled = compile_sum_by(where, spec, group, sums, ctx.company_id, tx.backend)
+        decoders = [decoder(spec.field(name).kind, tx.backend) for name in group]
+        out = []
+        for row in tx.rows(compiled.sql, compiled.params):
+            values = {name: v if v is None or convert is None else convert(v)
+                      for name, v, convert in zip(group, row, decoders, strict=False)}
+            totals = {name: float(v or 0) for name, v in zip(sums, row[len(group) + 1:],
+                                                              strict=True)}
+            out.append(Aggregate(values, int(row[len(group)]), totals))
+        return out
+
+    def changes(self, tx: Tx, ctx: Context, entity: str | None, record_id: int | None, *,
+                after: int, before: int | None, newest_first: bool, limit: int
+                ) -> builtins.list[Change]:
+        return self.changelog.read(tx, ctx.company_id, entity=entity, record_id=record_id,
+                                   after=after, before=before, newest_first=newest_first,
+                                   limit=limit)
+
+    def recent(self, tx: Tx, ctx: Context, entities: Sequence[str], since: dt.datetime,
+               start: int, limit: int) -> builtins.list[tuple[str, int, int, dt.datetime]]:
+        return self.changelog.recent(tx, ctx.company_id, entities, since, start, limit)
+
     # ---- writes ------------------------------------------------------------------------
 
     def _validate(self, ctx: Context, spec: EntitySpec, values: Mapping[str, Any], *,
@@ -554,6 +614,7 @@ class Records:
         self.changelog.append(tx, ctx.company_id, entity, record_id, "create",
                               _created(clean), ctx.user_id, now)
         self._derive(tx, ctx, entity, [clean])
+        self._index(tx, ctx, spec, [(record_id, clean)])
         return record_id
 
     def create_many(self, tx: Tx, ctx: Context, entity: str,
@@ -603,6 +664,7 @@ class Records:
             for clean, row in drafts]
         self.changelog.append_many(tx, entries)
         self._derive(tx, ctx, entity, [clean for clean, _ in drafts])
+        self._index(tx, ctx, spec, [(ids[row["uid"]], clean) for clean, row in drafts])
         return [ids[u] for u in uids]
 
     def update(self, tx: Tx, ctx: Context, entity: str, record_id: int,
@@ -639,6 +701,8 @@ class Records:
                               ctx.user_id, now)
         if not self._deriving_fields.get(entity, frozenset()).isdisjoint(changed):
             self._derive(tx, ctx, entity, [before, {**before, **changed}])
+        if entity in search.ENTITY_CODES and not _searched(spec).isdisjoint(changed):
+            self._index(tx, ctx, spec, [(record_id, {**before, **changed})], replacing=True)
 
     def delete(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         """Soft-delete every id, all or nothing; NotFound if any id is missing or deleted."""
@@ -662,6 +726,8 @@ class Records:
             (ctx.company_id, entity, record_id, "delete", {"is_deleted": [False, True]},
              ctx.user_id, now) for record_id in unique])
         self._derive(tx, ctx, entity, list(live.values()))
+        if entity in search.ENTITY_CODES:
+            search_index.remove(tx, [search.key(entity, i) for i in unique])
         return unique
 
     def merge(self, tx: Tx, ctx: Context, entity: str, source: int, target: int) -> None:
@@ -752,6 +818,91 @@ class Records:
                 self.update(tx, ctx, child.name, row["id"], {here: None, there: made})
         return made
 
+    # ---- the full-text index ------------------------------------------------------------
+
+    def _index(self, tx: Tx, ctx: Context, spec: EntitySpec,
+               records: Sequence[tuple[int, Mapping[str, Any]]], *, replacing: bool = False
+               ) -> None:
+        """Write the index rows of these records (``replacing``: their old rows go first)."""
+        if spec.name not in search.ENTITY_CODES or not records:
+            return
+        rows = [(search.key(spec.name, record_id) + code, text)
+                for record_id, record in records
+                for code, text in search.texts(spec, record).items()]
+        search_index.put(tx, ctx.company_id, rows,
+                         [search.key(spec.name, i) for i, _ in records] if replacing else ())
+
+    def reindex(self, tx: Tx, ctx: Context) -> None:
+        """The company's index rows made afresh from its live records (after rows were
+        loaded around the service, or to repair)."""
+        for entity in search.ENTITY_CODES:
+            spec = ctx.schema.entity(entity)
+            after: tuple[Any, ...] | None = None
+            while True:
+                page = self.list(tx, ctx, entity, Query(
+                    where=Cond("is_deleted", "eq", False), page=Keyset(after, 5000)))
+                self._index(tx, ctx, spec, [(r["id"], r) for r in page.items], replacing=True)
+                after = page.last_key()
+                if after is None:
+                    break
+
+    def search(self, tx: Tx, ctx: Context, entities: Sequence[str], term: search.Term,
+               groups: Sequence[str] | None = None) -> builtins.list[Hit]:
+        """The live records of ``entities`` whose searched fields (of ``groups``, by
+        default all) match ``term``, best first (score, then newest); at most
+        ``MAX_CANDIDATES`` index rows are read."""
+        codes: dict[int, tuple[str, str]] = {}  # entity << 4 | group -> (entity, group)
+        by_notes: builtins.list[str] = []
+        for entity in entities:
+            spec = ctx.schema.entity(entity)
+            names = set(search.groups(spec)) | ({search.NOTES} if entity in search.NOTE_PARENTS
+                                                else set())
+            for group in names if groups is None else names.intersection(groups):
+                if group == search.NOTES:
+                    by_notes.append(entity)
+                    continue
+                codes[search.ENTITY_CODES[entity] << 4 | search.GROUPS[group]] = (entity, group)
+        if by_notes:
+            codes[search.ENTITY_CODES["note"] << 4 | search.GROUPS[search.NOTES]] = (
+                "note", search.NOTES)
+        rows = search_index.query(tx, ctx.company_id, term.words, term.exact, list(codes))
+        hits: dict[tuple[str, int], Hit] = {}
+        notes: dict[int, float] = {}
+        for found, text in rows:
+            entity, record_id, group_code = search.unkey(found)
+            lines = text.splitlines()
+            if term.exact and term.whole not in lines:
+                continue
+            score = search.WEIGHTS.get(group_code, 0.1) * term.quality(lines)
+            if not score:
+                continue
+            if entity == "note":
+                notes[record_id] = score
+                continue
+            hit = hits.setdefault((entity, record_id), Hit(entity, record_id, 0.0))
+            hit.score = max(hit.score, score)
+            hit.groups.add(codes[(search.ENTITY_CODES[entity] << 4) | group_code][1])
+        if notes:
+            wanted = ("id", *(search.NOTE_PARENTS[e] for e in by_notes))
+            parents: dict[str, set[int]] = {}
+            for note in self.fetch(tx, ctx, "note", sorted(notes), live_only=True,
+                                   fields=wanted).values():
+                for entity in by_notes:
+                    parent = note.get(search.NOTE_PARENTS[entity])
+                    if parent is None:
+                        continue
+                    parents.setdefault(entity, set()).add(parent)
+                    hit = hits.setdefault((entity, parent), Hit(entity, parent, 0.0, live=False))
+                    hit.score = max(hit.score, notes[note["id"]])
+                    hit.groups.add(search.NOTES)
+                    hit.notes.append(note["id"])
+            for entity, ids in parents.items():  # a note's record may be deleted
+                live = self.fetch(tx, ctx, entity, sorted(ids), live_only=True, fields=("id",))
+                for i in ids:
+                    if i not in live and not hits[(entity, i)].live:
+                        del hits[(entity, i)]
+        return sorted(hits.values(), key=lambda h: (-h.score, -h.id, h.entity))
+
     def rederive(self, tx: Tx, ctx: Context) -> None:
         """Every derived field of every record of the company, computed afresh (after rows
         were loaded around the service, or to repair)."""
@@ -782,4 +933,4 @@ class Records:
                 tx.run(compiled.sql, compiled.params)
 
 
-__all__ = ["MAX_BULK", "Context", "Page", "Records", "new_uid", "utcnow"]
+__all__ = ["MAX_BULK", "Context", "Hit", "Page", "Records", "new_uid", "utcnow"]

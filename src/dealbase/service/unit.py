@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..domain.customfields import CustomField
-from ..domain.errors import DealbaseError, NotFound, ValidationError
+from ..domain.errors import DealbaseError, NotFound, Reason, ValidationError, invalid
 from ..domain.registry import Schema
 from ..query.ast import Cond, Filter, Keyset, Query, all_of
 from ..store.database import Tx
-from .records import CONVERTS_TO, MAX_BULK, Context, Page
+from ..domain import search
+from ..store.changelog import Change
+from .records import CONVERTS_TO, MAX_BULK, Aggregate, Context, Hit, Page
 
 if TYPE_CHECKING:
     from . import Service
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 Record = dict[str, Any]
 MAX_RUN = 250  # new items of a batch inserted together
+MAX_HISTORY = 1000  # change-log rows (or recent records) one read returns at most
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,47 @@ class Unit:
         """String (Pipeliner) ids of these records, by integer id."""
         return self._records.uids(self._tx, self.ctx, entity, ids)
 
+    def search(self, entities: Sequence[str], term: Any, *, exact: bool = False,
+               groups: Sequence[str] | None = None) -> builtins.list[Hit]:
+        """The live records of ``entities`` that the full-text index finds for ``term``
+        (``domain.search`` says how text matches; ``groups``: the groups of fields to look
+        in, by default all), best first. A term too short to search is refused."""
+        if not isinstance(term, str) or (found := search.term_of(term, exact)) is None:
+            least = 1 if exact else search.MIN_TERM
+            raise invalid("term", f"must be at least {least} character{'s' * (least > 1)}"
+                          " long (letters or digits)", Reason.BAD_PARAMETER)
+        return self._records.search(self._tx, self.ctx, entities, found, groups)
+
     def now(self) -> dt.datetime:
         """The service's time (naive UTC, whole seconds)."""
         return self._records.clock()
 
     def company(self) -> Company:
         return self._service._accounts.company(self._tx, self.ctx)
+
+    # ---- history (the change log) and aggregates ---------------------------------------
+
+    def changes(self, entity: str | None = None, record_id: int | None = None, *,
+                after: int = 0, before: int | None = None, newest_first: bool = False,
+                limit: int = 500) -> builtins.list[Change]:
+        """What writes did to the company's records (of one entity; of one record):
+        change-log rows with ``after`` < seq < ``before``, oldest (or newest) first."""
+        return self._records.changes(self._tx, self.ctx, entity, record_id, after=after,
+                                     before=before, newest_first=newest_first,
+                                     limit=max(1, min(limit, MAX_HISTORY)))
+
+    def recent(self, entities: Sequence[str], since: dt.datetime, start: int = 0,
+               limit: int = 100) -> builtins.list[tuple[str, int, int, dt.datetime]]:
+        """The records of ``entities`` written at ``since`` or later, once each, by their
+        last write: (entity, id, last seq, its time); one more than ``limit`` if more follow."""
+        return self._records.recent(self._tx, self.ctx, entities, since, start,
+                                    max(1, min(limit, MAX_HISTORY)))
+
+    def sum_by(self, entity: str, where: Filter | None, group: Sequence[str],
+               sums: Sequence[str] = ()) -> builtins.list[Aggregate]:
+        """Per distinct value of the ``group`` fields of the records meeting ``where``: the
+        count and the sums of ``sums`` (computed by the database)."""
+        return self._records.sum_by(self._tx, self.ctx, entity, where, group, sums)
 
     # ---- writes ------------------------------------------------------------------------
 
@@ -341,4 +379,4 @@ def live(where: Filter | None = None) -> Filter | None:
     return all_of(Cond("is_deleted", "eq", False), where)
 
 
-__all__ = ["MAX_BULK", "NotFound", "Outcome", "Remove", "Save", "Unit", "live"]
+__all__ = ["MAX_BULK", "Aggregate", "Change", "NotFound", "Outcome", "Remove", "Save", "Unit", "live"]

@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table
 
 from ..domain.types import Kind
 from .codec import encode
 from .database import Tx
 
+_READ = "seq, entity, record_id, action, changes, user_id, created_at"
+# How far before a time the search for its first row aims (see ``first_seq_at``).
+SLACK = dt.timedelta(minutes=5)
 _COLUMNS = ("company_id", "entity", "record_id", "action", "changes", "user_id", "created_at")
 Entry = tuple[int, str, int, str, dict[str, list[Any]], int | None, dt.datetime]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of the log as read: what one write did to one record."""
+
+    seq: int
+    entity: str
+    record_id: int
+    action: str  # create, update or delete
+    changes: dict[str, list[Any]]  # canonical field -> [old, new]
+    user_id: int | None
+    at: dt.datetime  # naive UTC, whole seconds
 
 
 class ChangeLog:
@@ -71,6 +89,93 @@ class ChangeLog:
                           tuple(p for e in entities for p in (company_id, e, e)))
         return int(found or 0)
 
+    # ---- reads: a company's history (Pipedrive recents, flow, changelogs) -----------------
+
+    def read(self, tx: Tx, company_id: int, *, entity: str | None = None,
+             record_id: int | None = None, after: int = 0, before: int | None = None,
+             newest_first: bool = False, limit: int = 500) -> list[Change]:
+        """The company's rows (of one entity, of one record), ``after`` < seq < ``before``,
+        oldest (or newest) first, at most ``limit``. Served by ix_change_log_company,
+        ix_change_log_entity or ix_change_log_record, whichever leads with what is given."""
+        mark = "?" if tx.backend == "sqlite" else "%s"
+        where, params = [f"company_id = {mark}"], [company_id]
+        if entity is not None:
+            where.append(f"entity = {mark}")
+            params.append(entity)
+            if record_id is not None:
+                where.append(f"record_id = {mark}")
+                params.append(record_id)
+        where.append(f"seq > {mark}")
+        params.append(after)
+        if before is not None:
+            where.append(f"seq < {mark}")
+            params.append(before)
+        order = "DESC" if newest_first else "ASC"
+        rows = tx.rows(f"SELECT {_READ} FROM change_log WHERE {' AND '.join(where)}"
+                       f" ORDER BY seq {order} LIMIT {int(limit)}", params)
+        return [self._change(tx.backend, r) for r in rows]
+
+    @staticmethod
+    def _change(backend: str, row: Sequence[Any]) -> Change:
+        seq, entity, record_id, action, changes, user_id, at = row
+        if isinstance(changes, str | bytes):
+            changes = orjson.loads(changes)
+        if isinstance(at, str):
+            at = dt.datetime.fromisoformat(at)
+        return Change(int(seq), entity, int(record_id), action, changes or {},
+                      None if user_id is None else int(user_id), at.replace(microsecond=0))
+
+    def first_seq_at(self, tx: Tx, company_id: int, at: dt.datetime) -> int | None:
+        """The first seq of the company written at ``at`` or later (None: none was).
+
+        A bounded binary search over seq, each probe one seek on ix_change_log_company
+        (about 40 at most, whatever the log's size): a row's time grows with its seq. Not
+        strictly, since concurrent writers stamp their time before they take their seq, so
+        the search aims ``SLACK`` earlier and the caller filters on the time as well.
+        """
+        mark = "?" if tx.backend == "sqlite" else "%s"
+        probe = (f"SELECT seq, created_at FROM change_log WHERE company_id BETWEEN {mark} AND"
+                 f" {mark} AND seq >= {mark} ORDER BY company_id, seq LIMIT 1")
+        last = self.version(tx, company_id)
+        first = tx.rows(probe, (company_id, company_id, 0))
+        if not first:
+            return None
+        target = at - SLACK
+        lo, hi = int(first[0][0]), last + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            seq, created = tx.rows(probe, (company_id, company_id, mid))[0]
+            if isinstance(created, str):
+                created = dt.datetime.fromisoformat(created)
+            if created >= target:
+                hi = mid
+            else:
+                lo = int(seq) + 1
+        return lo if lo <= last else None
+
+    def recent(self, tx: Tx, company_id: int, entities: Sequence[str], at: dt.datetime,
+               start: int, limit: int) -> list[tuple[str, int, int, dt.datetime]]:
+        """The records of ``entities`` written at ``at`` or later, once each: (entity, id,
+        its last seq, that row's time), by last seq; the page ``start``, ``limit`` (one
+        more, to tell whether more follow). Reads only the log from ``at`` on."""
+        first = self.first_seq_at(tx, company_id, at)
+        if first is None or not entities:
+            return []
+        mark = "?" if tx.backend == "sqlite" else "%s"
+        kinds = ", ".join(mark for _ in entities)
+        rows = tx.rows(
+            f"SELECT entity, record_id, max(seq) AS last, max(created_at) FROM change_log"
+            f" WHERE company_id = {mark} AND seq >= {mark} AND created_at >= {mark}"
+            f" AND entity IN ({kinds}) GROUP BY entity, record_id ORDER BY last"
+            f" LIMIT {int(limit) + 1} OFFSET {int(start)}",
+            (company_id, first, encode(Kind.DATETIME, tx.backend, at), *entities))
+        out = []
+        for entity, record_id, last, created in rows:
+            if isinstance(created, str):
+                created = dt.datetime.fromisoformat(created)
+            out.append((str(entity), int(record_id), int(last), created.replace(microsecond=0)))
+        return out
+
     def since(self, conn: Connection, company_id: int, after_seq: int = 0,
               limit: int = 500) -> list[dict[str, Any]]:
         from sqlalchemy import select
@@ -83,4 +188,4 @@ class ChangeLog:
         return [dict(r) for r in rows]
 
 
-__all__ = ["ChangeLog", "Entry"]
+__all__ = ["Change", "ChangeLog", "Entry"]

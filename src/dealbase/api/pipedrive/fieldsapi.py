@@ -7,6 +7,7 @@ fields from the company's definitions, read and written through the records serv
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import Request
@@ -53,8 +54,19 @@ def _system(view: View, ordinal: int) -> list[dict[str, Any]]:
         f = spec[attr.field or ""]
         out.append({"id": SYSTEM_ID_BASE + ordinal * 1000 + n, "key": attr.key,
                     "name": f.label or attr.key.replace("_", " ").capitalize(),
-                    "field_type": f.field_type, "writable": attr.writable and not f.readonly})
+                    "field_type": f.field_type, "writable": attr.writable and not f.readonly,
+                    "field": f.name})
     return out
+
+
+@lru_cache(maxsize=None)
+def system_fields(entity: str) -> dict[int, str]:
+    """The ids of ``entity``'s built-in fields, as its ``<entity>Fields`` lists them, and
+    the canonical field each stands for (saved filters name fields by these ids)."""
+    for ordinal, view in enumerate(resources().values()):
+        if view.entity == entity:
+            return {d["id"]: d["field"] for d in _system(view, ordinal)}
+    return {}
 
 
 class FieldHandlers:

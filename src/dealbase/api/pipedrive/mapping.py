@@ -146,6 +146,9 @@ class View:
     # Canonical fields of which a record written through this view keeps at least one
     # set (a Pipedrive lead is linked to a person or an organization).
     require_any: tuple[str, ...] = ()
+    # Which records the view's lists show at all (deals: those not archived; the archived
+    # lists show the others).
+    listed: Filter | None = None
 
     def omits(self, key: str) -> bool:
         """Whether a null value of ``key`` is left out of the object."""
@@ -713,9 +716,11 @@ def _visible_to() -> Attr:
     return Attr("visible_to", "visible_to", style="str")
 
 
+NOT_ARCHIVED = Cond("is_archived", "eq", False)
+
 DEAL_V1 = View(
     entity="deal", path="deals", version="v1", create_status=201, has_custom=True,
-    fields_api="write",
+    fields_api="write", listed=NOT_ARCHIVED,
     omit_null=frozenset({"creator_user_id", "user_id", "person_id", "org_id", "stage_change_time",
         "won_time", "first_won_time", "lost_time", "expected_close_date", "next_activity_date",
         "next_activity_time", "next_activity_subject", "next_activity_type",
@@ -766,7 +771,7 @@ FLAT_DEAL_V1 = replace(
     related_objects=(), filters={k: v for k, v in V1_DEAL_FILTERS.items() if k != "stage_id"})
 
 DEAL_V2 = View(
-    entity="deal", path="deals", version="v2", has_custom=True,
+    entity="deal", path="deals", version="v2", has_custom=True, listed=NOT_ARCHIVED,
     # (stage_change_time: null until the deal changes stage, as Pipedrive sends it and
     # tap-pipedrive reads it; a documented deviation from the spec's non-null string)
     omit_null=frozenset({"owner_id", "person_id", "org_id", "won_time", "lost_time",

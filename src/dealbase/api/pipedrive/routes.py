@@ -53,9 +53,11 @@ class Api:
                 token = auth[7:].strip()
         return Credentials(token or "")
 
-    async def read(self, request: Request, work: Callable[[Unit], T]) -> T:
-        """``work(unit)`` for the request's caller, in one read transaction."""
-        return await self.service.read(self.credentials(request), work)
+    async def read(self, request: Request, work: Callable[[Unit], T], *, long: bool = False
+                   ) -> T:
+        """``work(unit)`` for the request's caller, in one read transaction (``long``: in
+        the thread pool, see ``Service.read``)."""
+        return await self.service.read(self.credentials(request), work, long=long)
 
     async def write(self, request: Request, work: Callable[[Unit], T],
                     raw: bytes | DealbaseError = b"") -> T:
@@ -251,7 +253,7 @@ class Handlers:
             extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
         if view.own_by_default and not q.get("user_id"):
             extra = all_of(extra, Cond(view.own_by_default, "eq", ctx.user_id))
-        where = resolve_filter(unit, view, all_of(params.filters(view, q), extra))
+        where = resolve_filter(unit, view, all_of(params.filters(view, q), extra, view.listed))
         opts = self._render_opts(request)
         if view.version == "v1" and view.paging != "cursor":
             sort = params.v1_sort(view, ctx.schema, q.get("sort"))

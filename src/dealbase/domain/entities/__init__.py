@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..spec import EntitySpec
 from .activity import ACTIVITY, ACTIVITY_TYPE
 from .deal import DEAL
+from .filter import FILTER
 from .lead import CONVERSION, LEAD, LEAD_LABEL
 from .note import NOTE, NOTE_COMMENT
 from .organization import ORGANIZATION
@@ -18,7 +19,7 @@ from .user import USER
 ENTITIES: tuple[EntitySpec, ...] = (TEAM, USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL,
                                     LEAD_LABEL, LEAD, ACTIVITY_TYPE, ACTIVITY, NOTE, PRODUCT,
                                     PRODUCT_VARIATION, DEAL_PRODUCT, CONVERSION,
-                                    NOTE_COMMENT, DEAL_DISCOUNT)
+                                    NOTE_COMMENT, DEAL_DISCOUNT, FILTER)
 BY_NAME: dict[str, EntitySpec] = {e.name: e for e in ENTITIES}
 
 __all__ = ["BY_NAME", "ENTITIES"]

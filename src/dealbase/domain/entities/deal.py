@@ -91,6 +91,18 @@ def _stamp(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Loo
         values.update(closed_at=now, lost_at=now, won_at=None)
 
 
+def _archive(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
+    """Archiving stamps the time (unless given); unarchiving clears it."""
+    archived = values.get("is_archived")
+    if archived is None or (before is not None and before["is_archived"] == archived):
+        return
+    if archived:
+        if values.get("archived_at") is None:
+            values["archived_at"] = lookup.now()
+    else:
+        values["archived_at"] = None
+
+
 DEAL = EntitySpec(
     name="deal",
     table="deals",
@@ -129,9 +141,9 @@ DEAL = EntitySpec(
         FieldSpec("won_at", Kind.DATETIME, readonly=True, field_type="date", label="Won time"),
         FieldSpec("first_won_at", Kind.DATETIME, readonly=True, field_type="date"),
         FieldSpec("lost_at", Kind.DATETIME, readonly=True, field_type="date", label="Lost time"),
-        FieldSpec("is_archived", Kind.BOOL, readonly=True, default=False, nullable=False,
+        FieldSpec("is_archived", Kind.BOOL, default=False, nullable=False,
                   field_type="boolean"),
-        FieldSpec("archived_at", Kind.DATETIME, readonly=True, field_type="date"),
+        FieldSpec("archived_at", Kind.DATETIME, field_type="date"),
         FieldSpec("origin", Kind.TEXT, default="API", max_length=255, field_type="varchar"),
         FieldSpec("origin_id", Kind.TEXT, max_length=255),
         FieldSpec("channel", Kind.INT, field_type="enum"),
@@ -157,7 +169,7 @@ DEAL = EntitySpec(
         counter("products_count", "deal_product", "deal_id", label="Products"),
         *lifecycle(),
     ),
-    rules=(_place_in_stage, _stamp, owners_team, apart("person_id", "participant_ids"),
+    rules=(_place_in_stage, _stamp, _archive, owners_team, apart("person_id", "participant_ids"),
            apart("organization_id", "organization_ids")),
     # A pipeline board: the open deals of one stage, latest update first (all dialects).
     indexes=(("stage_id", "status", "is_deleted", "updated_at", "id"),),
