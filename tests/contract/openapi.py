@@ -592,6 +592,24 @@ def without_deviations(path: str, body: object) -> object:
     extra = checked.get("additional_data")
     if isinstance(extra, dict) and extra.get("next_cursor", "") is None:
         checked["additional_data"] = {k: v for k, v in extra.items() if k != "next_cursor"}
+    data = checked.get("data")
+    if path.endswith("/v1/recents") and isinstance(data, list):
+        # a recent user's ``data`` is a list of one user object, as real Pipedrive sends it
+        # (tap-pipedrive reads ``data[0]``); the spec types it as the object
+        checked["data"] = [dict(r, data=r["data"][0]) if isinstance(r, dict) and r.get("item")
+                           == "user" and isinstance(r.get("data"), list) and r["data"] else r
+                           for r in data]
+    if "/v1/deals/timeline" in path and isinstance(data, list):
+        # the timeline is a list of intervals (as Pipedrive answers); the spec types one
+        # interval: tests/api/test_history.py checks each, this the first
+        checked["data"] = data[0] if data else {}
+    if path.endswith(("/products/search", "/itemSearch")) and isinstance(data, dict):
+        # a product's ``code`` is a string, as in every product object of the specs; the
+        # search items' schema alone types it as an integer
+        checked["data"] = dict(data, items=[
+            dict(i, item={k: v for k, v in i["item"].items() if k != "code"})
+            if isinstance(i, dict) and isinstance(i.get("item"), dict)
+            and i["item"].get("type") == "product" else i for i in data.get("items") or ()])
     if path.startswith("/api/v2/deals"):
         def strip(item: object) -> object:
             if not isinstance(item, dict):

@@ -160,6 +160,7 @@ class Service:
         self._db.dispose()
 
 
-__all__ = ["MAX_BULK", "Aggregate", "Change", "Company", "Context", "Credentials", "Hit", "NewCompany", "Outcome", "Page",
+__all__ = ["MAX_BULK", "Aggregate", "Change", "Company", "Context", "Credentials", "Hit",
+           "NewCompany", "Outcome", "Page",
            "Remove", "Save", "Service", "Unit", "decode_cursor", "encode_cursor", "live",
            "new_uid", "utcnow"]

@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from ..domain import search
 from ..domain.entities._common import CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
 from ..domain.errors import Conflict, NotFound, Problem, Reason, ValidationError, combined, invalid
-from ..domain import search
 from ..domain.registry import Registry, Schema
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import INT_MAX, Kind, coerce
@@ -46,10 +46,10 @@ from ..query.compile import (
 from ..query.cursor import decode_cursor, encode_cursor
 from ..query.memory import ListMemory
 from ..query.operators import MAX_IN_VALUES, in_values
+from ..store import search as search_index
 from ..store.changelog import Change, ChangeLog, Entry
 from ..store.codec import decoder, encoder, slot_value
 from ..store.database import Database, Tx, is_integrity_error
-from ..store import search as search_index
 from ..store.rows import Decoders
 from ..store.schema import build_metadata
 

@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..domain import search
 from ..domain.customfields import CustomField
 from ..domain.errors import DealbaseError, NotFound, Reason, ValidationError, invalid
 from ..domain.registry import Schema
 from ..query.ast import Cond, Filter, Keyset, Query, all_of
-from ..store.database import Tx
-from ..domain import search
 from ..store.changelog import Change
+from ..store.database import Tx
 from .records import CONVERTS_TO, MAX_BULK, Aggregate, Context, Hit, Page
 
 if TYPE_CHECKING:

@@ -98,7 +98,8 @@ class ChangeLog:
         oldest (or newest) first, at most ``limit``. Served by ix_change_log_company,
         ix_change_log_entity or ix_change_log_record, whichever leads with what is given."""
         mark = "?" if tx.backend == "sqlite" else "%s"
-        where, params = [f"company_id = {mark}"], [company_id]
+        where: list[str] = [f"company_id = {mark}"]
+        params: list[Any] = [company_id]
         if entity is not None:
             where.append(f"entity = {mark}")
             params.append(entity)

@@ -7,7 +7,7 @@ fields from the company's definitions, read and written through the records serv
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from starlette.requests import Request
@@ -59,7 +59,7 @@ def _system(view: View, ordinal: int) -> list[dict[str, Any]]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def system_fields(entity: str) -> dict[int, str]:
     """The ids of ``entity``'s built-in fields, as its ``<entity>Fields`` lists them, and
     the canonical field each stands for (saved filters name fields by these ids)."""

@@ -246,12 +246,14 @@ class Handlers:
         q = query_params(request)
         view, settings = self.view, self.api.settings
         limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
-        if q.get("filter_id"):
-            raise NotFound(f"Filter {q['filter_id'][:20]} not found (saved filters are not "
-                           "supported yet)")
+        if q.get("filter_id"):  # a saved filter (it takes precedence over v1's user_id and
+            from .savedfilters import where_of  # owned_by_you, as the spec has it)
+            extra = all_of(extra, where_of(unit, view.entity, q["filter_id"]))
+            if view.version == "v1":
+                q = {k: v for k, v in q.items() if k not in ("user_id", "owned_by_you")}
         if view.version == "v1" and params.flag(q, "owned_by_you"):
             extra = all_of(extra, Cond("owner_id", "eq", ctx.user_id))
-        if view.own_by_default and not q.get("user_id"):
+        if view.own_by_default and not q.get("user_id") and not q.get("filter_id"):
             extra = all_of(extra, Cond(view.own_by_default, "eq", ctx.user_id))
         where = resolve_filter(unit, view, all_of(params.filters(view, q), extra, view.listed))
         opts = self._render_opts(request)
@@ -478,6 +480,7 @@ def routes_at(prefixes: tuple[str, ...], path: str, handler: Handler, methods: l
 
 def build_routes(api: Api) -> list[BaseRoute]:
     """Every Pipedrive route: generated CRUD per view, then the few nested extras."""
+    from . import history
     routes: list[BaseRoute] = []
     for version, views in VIEWS.items():
         prefixes = PREFIXES[version]
@@ -498,6 +501,11 @@ def build_routes(api: Api) -> list[BaseRoute]:
     routes += _merges_and_copies(api)
     routes += _leads(api)
     routes += _fixed_lists(api)
+    routes += history.routes(api)
+    from .savedfilters import routes as saved_filters  # (it imports this module)
+    routes += saved_filters(api)
+    from .search import routes as searches  # (it imports this module)
+    routes += searches(api)
     # The first match wins: a fixed segment before a parameter in the same place
     # (``/deals/collection`` and ``/deals/products`` before ``/deals/{id}``).
     routes.sort(key=lambda r: tuple("{" in s for s in getattr(r, "path", "").split("/")))
@@ -742,7 +750,8 @@ def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: boo
         parent_id = record_id(request)
         q = query_params(request)
         # Spec: without user_id or everyone=1, stage/pipeline deal lists show the caller's deals.
-        mine = owner_scoped and not params.flag(q, "everyone") and not q.get("user_id")
+        mine = owner_scoped and not params.flag(q, "everyone") and not q.get("user_id") \
+            and not q.get("filter_id")
 
         def extra(ctx: Context) -> Filter | None:
             return all_of(Cond(field, "eq", parent_id),

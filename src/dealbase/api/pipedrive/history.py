@@ -1,0 +1,593 @@
+"""Pipedrive's history and summaries: ``/recents``, a record's ``flow``, ``changelog`` and
+``participantsChangelog``, the deal summary and timeline, and the archived deals.
+
+The history is the change log (what every write did, read through ``Unit.changes`` and
+``Unit.recent``); summaries and timelines are SQL aggregates (``Unit.sum_by``) run in the
+thread pool. Here, only parameters, names and shapes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from ...domain.currencies import BY_CODE
+from ...domain.errors import NotFound
+from ...domain.types import Kind, parse_int
+from ...query.ast import Cond, Filter, Keyset, Query, Sort, all_of
+from ...service import Aggregate, Change, Unit, decode_cursor, encode_cursor
+from ..body import query_params
+from . import params, render
+from .mapping import DEAL_V1, DEAL_V2, FLAT_DEAL_V1, VIEWS, View, format_money
+from .routes import PREFIXES, Api, Handler, Handlers, record_id, routes_at
+
+Row = dict[str, Any]
+ARCHIVED = Cond("is_archived", "eq", True)
+NOT_ARCHIVED = Cond("is_archived", "eq", False)
+LIVE = Cond("is_deleted", "eq", False)
+
+# ``/recents`` item types: the v1 path of the list whose objects they are (an item whose
+# list dealbase does not serve, such as files, has no rows).
+RECENT_ITEMS = {"activity": "activities", "activityType": "activityTypes", "deal": "deals",
+                "file": "files", "filter": "filters", "note": "notes", "person": "persons",
+                "organization": "organizations", "pipeline": "pipelines",
+                "product": "products", "stage": "stages", "user": "users"}
+V1_TIME = "%Y-%m-%d %H:%M:%S"
+
+# A record's flow: (its entity, its v1 view, the object of its field changes, the field by
+# which activities and notes point at it).
+FLOWS = {"deals": ("deal", DEAL_V1, "dealChange", "deal_id"),
+         "persons": ("person", VIEWS["v1"]["persons"], "personChange", "person_id"),
+         "organizations": ("organization", VIEWS["v1"]["organizations"], "organizationChange",
+                           "organization_id")}
+# ``items`` a flow may be asked for (Pipedrive's list); dealbase has changes, activities
+# and notes, the others have no rows.
+FLOW_ITEMS = frozenset({
+    "call", "activity", "plannedActivity", "change", "note", "deal", "file", "dealChange",
+    "personChange", "organizationChange", "follower", "dealFollower", "personFollower",
+    "organizationFollower", "participant", "comment", "mailMessage", "mailMessageWithAttachment",
+    "invoice", "document", "marketing_campaign_stat", "marketing_status_change"})
+BATCH = 500  # change-log rows read at a time while a page fills
+MAX_FLOW_ROWS = 10_000  # the deepest a flow or changelog page may start
+MAX_PERIODS = 120  # timeline intervals at most
+MAX_TIMELINE_DEALS = 500  # deals listed per timeline interval at most
+DEAL_STATUSES = ("open", "won", "lost")
+
+
+# ---- values as the history shows them --------------------------------------------------
+
+def as_text(value: Any) -> str | None:
+    """A field's value in a history row: Pipedrive sends old and new values as strings."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime(V1_TIME)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool)
+                                       for v in value):
+        return ",".join(map(str, value))
+    if isinstance(value, list | dict):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One field of one change: where it sits in the log, its wire key and values."""
+
+    change: Change
+    position: int
+    key: str
+    old: str | None
+    new: str | None
+
+    @property
+    def id(self) -> int:
+        return self.change.seq * 1000 + self.position
+
+
+def field_rows(unit: Unit, view: View, change: Change, all_changes: bool = True
+               ) -> list[FieldRow]:
+    """The fields one change-log row changed, by their keys in ``view`` (a new record: its
+    ``add_time``). Fields the view does not show are left out, and custom fields unless
+    ``all_changes``."""
+    if change.action == "create":
+        return [FieldRow(change, 0, view.key_of("created_at"), None, as_text(change.at))]
+    spec = unit.schema.entity(view.entity)
+    shown = {a.field: a.key for a in view.attrs if a.field is not None}
+    out: list[FieldRow] = []
+    for name in sorted(change.changes):
+        pair = change.changes[name]
+        field = spec.by_name.get(name)
+        if field is not None and field.is_custom:
+            if not all_changes:
+                continue
+            key: str | None = field.custom_key
+        else:
+            key = shown.get(name)
+        if key is None or not isinstance(pair, list) or len(pair) != 2:
+            continue
+        out.append(FieldRow(change, len(out), key, as_text(pair[0]), as_text(pair[1])))
+        if len(out) >= 1000:
+            break
+    return out
+
+
+def _time(value: dt.datetime) -> str:
+    return value.strftime(V1_TIME)
+
+
+def _with_user(row: Row, key: str, user_id: int | None) -> Row:
+    if user_id is not None:
+        row[key] = user_id
+    return row
+
+
+# ---- parameters ------------------------------------------------------------------------
+
+def _pos_int(q: Mapping[str, str], name: str) -> int | None:
+    raw = q.get(name)
+    if raw is None or raw == "":
+        return None
+    found = parse_int(raw, 1)
+    if found is None:
+        raise params.bad(name, f"Parameter '{name}' must be a positive integer")
+    return found
+
+
+def _page(api: Api, q: Mapping[str, str]) -> tuple[int, int]:
+    settings = api.settings
+    return (params.integer(q, "start", 0, 0, MAX_FLOW_ROWS),
+            params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size))
+
+
+def _choices(q: Mapping[str, str], name: str, allowed: Sequence[str] | frozenset[str]
+             ) -> list[str] | None:
+    if not q.get(name):
+        return None
+    wanted = params.csv(q, name)
+    unknown = [w for w in wanted if w not in allowed]
+    if unknown or not wanted:
+        raise params.bad(name, f"Parameter '{name}' takes {', '.join(sorted(allowed))}")
+    return wanted
+
+
+def saved_filter(unit: Unit, q: Mapping[str, str]) -> Filter | None:
+    """The deals a saved filter (``filter_id``) selects, as a filter, where saved filters
+    are served (``savedfilters.where_of``)."""
+    filter_id = _pos_int(q, "filter_id")
+    if filter_id is None:
+        return None
+    try:
+        saved = importlib.import_module(f"{__package__}.savedfilters")
+    except ImportError:
+        raise NotFound(f"Filter {filter_id} not found (saved filters are not supported "
+                       "yet)") from None
+    found: Filter | None = saved.where_of(unit, "deal", filter_id)
+    if found is None:
+        raise NotFound(f"Filter {filter_id} not found")
+    return found
+
+
+# ---- /recents ----------------------------------------------------------------------------
+
+def _recents(api: Api) -> Handler:
+    async def handler(request: Request) -> Response:
+        q = query_params(request)
+
+        def work(unit: Unit) -> Response:
+            raw = (q.get("since_timestamp") or "").strip()
+            try:
+                since = dt.datetime.strptime(raw, V1_TIME)
+            except ValueError:
+                raise params.bad("since_timestamp", "Parameter 'since_timestamp' is required"
+                                 " (YYYY-MM-DD HH:MM:SS)") from None
+            items = _choices(q, "items", tuple(RECENT_ITEMS)) or list(RECENT_ITEMS)
+            start, limit = _page(api, q)
+            views = {VIEWS["v1"][RECENT_ITEMS[i]].entity: (i, VIEWS["v1"][RECENT_ITEMS[i]])
+                     for i in items if RECENT_ITEMS[i] in VIEWS["v1"]}
+            found = unit.recent(list(views), since, start, limit)
+            more, found = len(found) > limit, found[:limit]
+            rendered: dict[tuple[str, int], Any] = {}
+            for entity, (_, view) in views.items():
+                ids = [i for e, i, _, _ in found if e == entity]
+                if not ids:
+                    continue
+                records = unit.get_many(entity, ids)
+                data, _ = Handlers(api, view).present(unit, list(records.values()), {})
+                rendered.update({(entity, r["id"]): d for r, d in zip(records.values(), data,
+                                                                      strict=True)})
+            rows = []
+            for entity, record, _, _ in found:
+                item = views[entity][0]
+                obj = rendered.get((entity, record))
+                if obj is not None:
+                    rows.append({"item": item, "id": record,
+                                 "data": [obj] if item == "user" else obj})
+            last = _time(found[-1][3]) if found else raw
+            block = render.v1_pagination(start, limit, more)
+            return render.success(rows, additional_data={
+                "since_timestamp": raw, "last_timestamp_on_page": last, **block})
+        return await api.read(request, work, long=True)
+    return handler
+
+
+# ---- a record's flow and changelogs ------------------------------------------------------
+
+def _changes_newest(unit: Unit, entity: str, record: int, before: int | None = None
+                    ) -> Iterator[Change]:
+    """The record's change-log rows, newest first, read a batch at a time."""
+    while True:
+        batch = unit.changes(entity, record, before=before, newest_first=True, limit=BATCH)
+        yield from batch
+        if len(batch) < BATCH:
+            return
+        before = batch[-1].seq
+
+
+def _flow(api: Api, path: str) -> Handler:
+    entity, view, change_object, link = FLOWS[path]
+    activities, notes = Handlers(api, VIEWS["v1"]["activities"]), Handlers(api, VIEWS["v1"]["notes"])
+
+    async def handler(request: Request) -> Response:
+        q = query_params(request)
+
+        def work(unit: Unit) -> Response:
+            record = record_id(request)
+            unit.get(entity, record)
+            start, limit = _page(api, q)
+            all_changes = params.flag(q, "all_changes")
+            wanted = set(_choices(q, "items", FLOW_ITEMS) or FLOW_ITEMS)
+            need = start + limit + 1
+            # (newest first: time, then the order of writing) -> (object, data)
+            rows: list[tuple[tuple[dt.datetime, int, int], str, Any]] = []
+            if wanted & {change_object, "change"}:
+                count = 0
+                for change in _changes_newest(unit, entity, record):
+                    for f in field_rows(unit, view, change, all_changes):
+                        rows.append(((change.at, change.seq, -f.position), change_object,
+                                     _flow_change(f)))
+                        count += 1
+                    if count >= need:
+                        break
+            for kind, handlers, child in (("activity", activities, "activity"),
+                                          ("note", notes, "note")):
+                if kind not in wanted:
+                    continue
+                page = unit.list(child, Query(
+                    where=all_of(Cond(link, "eq", record), LIVE),
+                    sort=(Sort("created_at", True), Sort("id", True)), page=Keyset(None, need)))
+                data, _ = handlers.present(unit, page.items, {})
+                rows += [((r["created_at"], 0, r["id"]), kind, d)
+                         for r, d in zip(page.items, data, strict=True)]
+            rows.sort(key=lambda r: r[0], reverse=True)
+            shown = rows[start:start + limit]
+            block = render.v1_pagination(start, limit, len(rows) > start + limit, flat=True)
+            return render.success(
+                [{"object": kind, "timestamp": _time(key[0]), "data": data}
+                 for key, kind, data in shown],
+                additional_data={**block, "pagination": block})
+        return await api.read(request, work)
+    return handler
+
+
+def _flow_change(f: FieldRow) -> Row:
+    return _with_user({"id": f.id, "item_id": f.change.record_id, "field_key": f.key,
+                       "old_value": f.old, "new_value": f.new, "is_bulk_update_flag": False,
+                       "log_time": _time(f.change.at), "change_source": "api",
+                       "change_source_user_agent": None, "additional_data": None},
+                      "user_id", f.change.user_id)
+
+
+CURSOR_SORT = (Sort("seq", True), Sort("position"))
+
+
+def _cursor(q: Mapping[str, str]) -> tuple[int | None, int]:
+    """Where a changelog page starts: (the seq to read up to, the rows of it to skip)."""
+    raw = q.get("cursor")
+    if not raw:
+        return None, 0
+    values = decode_cursor(raw, CURSOR_SORT)
+    seq, position = values
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+        raise params.bad("cursor", "Invalid cursor")
+    return seq, position
+
+
+def _cursor_pages(api: Api, entity: str,
+                  rows_of: Callable[[Unit, Change], list[Row]]) -> Handler:
+    """A record's history as a cursor-paged list: ``rows_of`` each change-log row."""
+    async def handler(request: Request) -> Response:
+        q = query_params(request)
+
+        def work(unit: Unit) -> Response:
+            record = record_id(request)
+            unit.get(entity, record)
+            limit = params.integer(q, "limit", api.settings.default_page_size, 1,
+                                   api.settings.max_page_size)
+            seq, skip = _cursor(q)
+            out: list[Row] = []
+            marks: list[tuple[int, int]] = []
+            for change in _changes_newest(unit, entity, record, None if seq is None else seq + 1):
+                rows = rows_of(unit, change)
+                first = skip if change.seq == seq else 0
+                for n in range(first, len(rows)):
+                    out.append(rows[n])
+                    marks.append((change.seq, n))
+                if len(out) > limit:
+                    break
+            following = encode_cursor(CURSOR_SORT, marks[limit]) if len(out) > limit else None
+            return render.success(out[:limit], additional_data={"next_cursor": following})
+        return await api.read(request, work)
+    return handler
+
+
+def _changelog_rows(view: View) -> Callable[[Unit, Change], list[Row]]:
+    def rows(unit: Unit, change: Change) -> list[Row]:
+        return [_with_user({"field_key": f.key, "old_value": f.old, "new_value": f.new,
+                            "time": _time(change.at), "change_source": "api",
+                            "change_source_user_agent": None, "is_bulk_update_flag": False},
+                           "actor_user_id", change.user_id)
+                for f in field_rows(unit, view, change)]
+    return rows
+
+
+def _participant_rows(unit: Unit, change: Change) -> list[Row]:
+    """Persons a change of a deal's contact person or participants added or removed."""
+    touched = [k for k in ("person_id", "participant_ids") if k in change.changes]
+    if not touched:
+        return []
+
+    def people(side: int) -> list[int]:
+        out: list[int] = []
+        for k in touched:
+            value = change.changes[k][side]
+            out += [v for v in (value if isinstance(value, list) else [value])
+                    if isinstance(v, int) and not isinstance(v, bool)]
+        return out
+
+    before, after = people(0), people(1)
+    rows = [("added", p) for p in after if p not in before]
+    rows += [("removed", p) for p in before if p not in after]
+    return [_with_user({"person_id": person, "action": action, "time": _time(change.at)},
+                       "actor_user_id", change.user_id) for action, person in rows]
+
+
+# ---- summaries and timelines -------------------------------------------------------------
+
+def _money(value: float) -> float:
+    return round(value, 2)
+
+
+def _weighted(unit: Unit, groups: list[Aggregate]) -> list[tuple[Aggregate, float]]:
+    """Each group with its weighted value: the value times the deal's probability (else
+    its stage's), where the pipeline weighs deals by probability."""
+    stages = unit.get_many("stage", {g.values["stage_id"] for g in groups})
+    pipelines = unit.get_many("pipeline", {s["pipeline_id"] for s in stages.values()})
+    out = []
+    for g in groups:
+        value = g.sums["value"]
+        stage = stages.get(g.values["stage_id"])
+        pipeline = pipelines.get(stage["pipeline_id"]) if stage else None
+        if pipeline is not None and pipeline["is_deal_probability_enabled"]:
+            probability = g.values.get("probability")
+            if probability is None:
+                probability = stage["deal_probability"] if stage else 100
+            value = value * (probability if probability is not None else 100) / 100
+        out.append((g, value))
+    return out
+
+
+def _default_currency(unit: Unit) -> str:
+    user_id = unit.ctx.user_id
+    found = unit.get_many("user", [user_id]) if user_id is not None else {}
+    return str(found[user_id]["default_currency"]) if user_id in found else "USD"
+
+
+def _deal_filters(q: Mapping[str, str], unit: Unit, archived: bool, *, stage: bool
+                  ) -> Filter | None:
+    saved = saved_filter(unit, q)
+    user_id = None if saved is not None else _pos_int(q, "user_id")
+    pipeline_id, stage_id = _pos_int(q, "pipeline_id"), _pos_int(q, "stage_id") if stage else None
+    return all_of(LIVE, ARCHIVED if archived else NOT_ARCHIVED, saved,
+                  None if user_id is None else Cond("owner_id", "eq", user_id),
+                  None if pipeline_id is None else Cond("pipeline_id", "eq", pipeline_id),
+                  None if stage_id is None else Cond("stage_id", "eq", stage_id))
+
+
+def _summary(api: Api, archived: bool) -> Handler:
+    async def handler(request: Request) -> Response:
+        q = query_params(request)
+
+        def work(unit: Unit) -> Response:
+            status = _choices(q, "status", DEAL_STATUSES)
+            if status is not None and len(status) > 1:
+                raise params.bad("status", "Parameter 'status' takes one of open, won, lost")
+            where = all_of(_deal_filters(q, unit, archived, stage=True),
+                           None if status is None else Cond("status", "eq", status[0]))
+            groups = unit.sum_by("deal", where, ("currency", "stage_id", "probability"),
+                                 ("value",))
+            default = _default_currency(unit)
+            values: dict[str, list[float]] = {}
+            for g, weighted in _weighted(unit, groups):
+                total = values.setdefault(g.values["currency"], [0.0, 0.0, 0])
+                total[0] += g.sums["value"]
+                total[1] += weighted
+                total[2] += g.count
+            values_total: dict[str, Row] = {}
+            weighted_total: dict[str, Row] = {}
+            for code, (raw_value, raw_weighted, count) in sorted(values.items()):
+                value, weighted = _money(raw_value), _money(raw_weighted)
+                values_total[code] = {"value": value, "count": int(count),
+                                      "value_formatted": format_money(value, code)}
+                weighted_total[code] = {"value": weighted, "count": int(count),
+                                        "value_formatted": format_money(weighted, code)}
+                if code == default:  # (no exchange rates: only the default currency converts)
+                    values_total[code].update(value_converted=value,
+                                              value_converted_formatted=format_money(value, code))
+            converted = values.get(default, [0.0, 0.0, 0])
+            in_default, weighted_default = _money(converted[0]), _money(converted[1])
+            return render.success({
+                "values_total": values_total, "weighted_values_total": weighted_total,
+                "total_count": sum(int(v[2]) for v in values.values()),
+                "total_currency_converted_value": in_default,
+                "total_weighted_currency_converted_value": weighted_default,
+                "total_currency_converted_value_formatted": format_money(in_default, default),
+                "total_weighted_currency_converted_value_formatted": format_money(
+                    weighted_default, default)})
+        return await api.read(request, work, long=True)
+    return handler
+
+
+def _date(q: Mapping[str, str], name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat((q.get(name) or "").strip())
+    except ValueError:
+        raise params.bad(name, f"Parameter '{name}' is required (YYYY-MM-DD)") from None
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def periods(start: dt.date, interval: str, amount: int) -> list[tuple[dt.date, dt.date]]:
+    """The ``amount`` intervals from ``start``: (first day, the day after the last)."""
+    out = []
+    for n in range(amount):
+        if interval == "day":
+            out.append((start + dt.timedelta(days=n), start + dt.timedelta(days=n + 1)))
+        elif interval == "week":
+            out.append((start + dt.timedelta(weeks=n), start + dt.timedelta(weeks=n + 1)))
+        else:
+            step = 1 if interval == "month" else 3
+            out.append((_months_later(start, n * step), _months_later(start, (n + 1) * step)))
+    return out
+
+
+def _date_field(unit: Unit, key: str) -> tuple[str, Kind]:
+    """The canonical deal field of a date-type ``field_key`` (built in or custom)."""
+    attr = DEAL_V1.by_key.get(key)
+    spec = unit.schema.entity("deal")
+    name = attr.field if attr is not None else key
+    field = spec.by_name.get(name) if name is not None else None
+    if field is None or field.kind not in (Kind.DATE, Kind.DATETIME) or (
+            attr is None and not field.is_custom):
+        raise params.bad("field_key", "Parameter 'field_key' must be the key of a date field"
+                         " of deals")
+    return field.name, field.kind
+
+
+def _timeline(api: Api, archived: bool) -> Handler:
+    handlers = Handlers(api, FLAT_DEAL_V1)
+
+    async def handler(request: Request) -> Response:
+        q = query_params(request)
+
+        def work(unit: Unit) -> Response:
+            start = _date(q, "start_date")
+            interval = (q.get("interval") or "").strip()
+            if interval not in ("day", "week", "month", "quarter"):
+                raise params.bad("interval", "Parameter 'interval' must be day, week, month or"
+                                 " quarter")
+            if not q.get("amount"):
+                raise params.bad("amount", "Parameter 'amount' is required")
+            amount = params.integer(q, "amount", 1, 1, MAX_PERIODS)
+            name, kind = _date_field(unit, (q.get("field_key") or "").strip())
+            exclude = params.flag(q, "exclude_deals")
+            convert = (q.get("totals_convert_currency") or "").strip() or None
+            if convert == "default_currency":
+                convert = _default_currency(unit)
+            if convert is not None and convert not in BY_CODE:
+                raise params.bad("totals_convert_currency", "Parameter 'totals_convert_currency'"
+                                 " must be a currency code or default_currency")
+            base = all_of(_deal_filters(q, unit, archived, stage=False),
+                          Cond("status", "in", ["open", "won"]))
+            out = []
+            for first, after in periods(start, interval, amount):
+                low: Any = first if kind is Kind.DATE else dt.datetime.combine(first, dt.time())
+                high: Any = after if kind is Kind.DATE else dt.datetime.combine(after, dt.time())
+                where = all_of(base, Cond(name, "ge", low), Cond(name, "lt", high))
+                groups = unit.sum_by("deal", where, ("status", "currency", "stage_id",
+                                                     "probability"), ("value",))
+                period: Row = {"period_start": f"{first.isoformat()} 00:00:00",
+                               "period_end": f"{(after - dt.timedelta(days=1)).isoformat()}"
+                                             " 23:59:59"}
+                if not exclude:
+                    page = unit.list("deal", Query(where=where, sort=(Sort(name), Sort("id")),
+                                                   page=Keyset(None, MAX_TIMELINE_DEALS)))
+                    deals, _ = handlers.present(unit, page.items, {})
+                    period["deals"] = deals
+                period["totals"], converted = _totals(_weighted(unit, groups), convert)
+                if convert is not None:
+                    period["totals_converted"] = converted
+                out.append(period)
+            return render.success(out)
+        return await api.read(request, work, long=True)
+    return handler
+
+
+def _totals(groups: list[tuple[Aggregate, float]], convert: str | None
+            ) -> tuple[Row, Row]:
+    """A timeline interval's totals per currency, and those in ``convert`` (no exchange
+    rates: only deals already in that currency count)."""
+    sums: dict[str, dict[str, float]] = {k: {} for k in (
+        "values", "weighted_values", "open_values", "weighted_open_values", "won_values")}
+    counts = {"count": 0, "open_count": 0, "won_count": 0}
+    for g, weighted in groups:
+        code, status = g.values["currency"], g.values["status"]
+        parts = [("values", g.sums["value"]), ("weighted_values", weighted),
+                 (f"{status}_values", g.sums["value"])]
+        if status == "open":
+            parts.append(("weighted_open_values", weighted))
+        for key, amount in parts:
+            sums[key][code] = sums[key].get(code, 0.0) + amount
+        counts["count"] += g.count
+        counts[f"{status}_count"] += g.count
+    totals: Row = {"count": counts["count"]}
+    for key in ("values", "weighted_values", "open_count", "open_values", "weighted_open_values",
+                "won_count", "won_values"):
+        totals[key] = counts[key] if key in counts else {
+            code: _money(v) for code, v in sorted(sums[key].items())}
+    converted = {f"{key}_total": _money(sums[key].get(convert or "", 0.0)) for key in sums}
+    return totals, converted
+
+
+# ---- the routes ----------------------------------------------------------------------------
+
+def routes(api: Api) -> list[BaseRoute]:
+    v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
+    out: list[BaseRoute] = []
+    out += routes_at(v1, "/recents", _recents(api), ["GET"])
+    for path, (entity, view, _, _) in FLOWS.items():
+        out += routes_at(v1, f"/{path}/{{id}}/flow", _flow(api, path), ["GET"])
+        out += routes_at(v1, f"/{path}/{{id}}/changelog",
+                         _cursor_pages(api, entity, _changelog_rows(view)), ["GET"])
+    out += routes_at(v1, "/deals/{id}/participantsChangelog",
+                     _cursor_pages(api, "deal", _participant_rows), ["GET"])
+    for tail, archived in (("", False), ("/archived", True)):
+        out += routes_at(v1, f"/deals/summary{tail}", _summary(api, archived), ["GET"])
+        out += routes_at(v1, f"/deals/timeline{tail}", _timeline(api, archived), ["GET"])
+    out += routes_at(v1, "/deals/archived",
+                     Handlers(api, replace(DEAL_V1, listed=ARCHIVED)).list, ["GET"])
+    out += routes_at(v2, "/deals/archived",
+                     Handlers(api, replace(DEAL_V2, listed=ARCHIVED)).list, ["GET"])
+    return out
+
+
+__all__ = ["as_text", "field_rows", "periods", "routes", "saved_filter"]
