@@ -36,6 +36,7 @@ _UID = re.compile(r"PY-7FFFFFFF-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-
 # What the floor leaves out: authentication (the token query and the data-version check
 # that validates a remembered sign-in) and the per-company schema load.
 _NOT_FLOOR = ("api_tokens", "FROM custom_fields", "FROM change_log")
+_INDEX_INSERT = "INSERT INTO search_index"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class Replay:
     def __init__(self, db: Database, statements: Sequence[Statement], body: bytes, *,
                  writes: bool) -> None:
         self.db, self.statements, self.writes = db, list(statements), writes
+        # full-text index keys for replayed inserts: above any record's, apart per replay
+        self._keys = (1 << 60) | (uuid.uuid4().int & ((1 << 52) - 1)) << 4
         self.response = orjson.loads(body)
         if orjson.dumps(self.response) != body:
             raise ValueError("the response does not round-trip through orjson")
@@ -119,6 +122,8 @@ class Replay:
         try:
             for s in self.statements:
                 params = _fresh(s.params, ids) if self.writes else s.params
+                if self.writes and s.sql.startswith(_INDEX_INSERT):
+                    params = self._fresh_keys(params)
                 if s.many:
                     cursor.executemany(s.sql, params)
                 else:
@@ -139,6 +144,14 @@ class Replay:
         cursor.close()
         self.rows = results  # held until the response is written, as a server holds them
         return orjson.dumps(self.response)
+
+    def _fresh_keys(self, rows: Any) -> list[tuple[Any, ...]]:
+        """Full-text index rows under keys no replay used (their record is new each time)."""
+        out = []
+        for key, *rest in rows:
+            self._keys += 16
+            out.append((self._keys + (key & 0xF), *rest))
+        return out
 
     def close(self) -> None:
         self.raw.close()

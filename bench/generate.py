@@ -167,7 +167,8 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
                 rng, _stamp(rng), name=f"{first} {last}", first_name=first, last_name=last,
                 owner_id=rng.choice(users), organization_id=rng.choice(org_ids),
                 emails=[{"value": f"{first.lower()}.{last.lower()}{i}@mail.example",
-                         "primary": True, "label": "work"}])
+                         "primary": True, "label": "work"}],
+                phones=[{"value": f"+386 {i}", "primary": True, "label": "work"}])
 
         _insert(db, person_rows, scale.persons, person, own, "persons")
         person_ids = list(_ids(db, person_rows))
@@ -211,6 +212,9 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
         _insert(db, activity_rows, scale.activities, activity, own, "activities")
         task = own.add_task("counters", total=1)
         service.rederive(ctx)  # the derived fields, as the records service keeps them
+        own.advance(task, 1)
+        task = own.add_task("search index", total=1)
+        service.reindex(ctx)  # the full-text index, as the records service keeps it
         own.advance(task, 1)
     with db.engine.connect() as conn:  # planner statistics for the new rows, as after a load
         conn.exec_driver_sql("ANALYZE")

@@ -44,7 +44,18 @@ from . import loadgen
 from .floor import InProcess, Replay, per_second
 from .generate import SCALES, generate
 from .server import build
-from .workloads import FLOOR, HTTP, SCALING, TARGETS, WORKLOADS, Company, Req, Workload, basic
+from .workloads import (
+    FLOOR,
+    HTTP,
+    SCALING,
+    TARGETS,
+    WORKLOADS,
+    Company,
+    Req,
+    Workload,
+    basic,
+    search_term,
+)
 
 DEPTH = {"full": 50_000, "small": 50_000, "tiny": 500}
 
@@ -102,7 +113,7 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
         write_stage_id=write_stage,
         write_stage_uid=write_stage_uid,
         owner_id=info["user_ids"][7 % len(info["user_ids"])], manager_key=info["custom"]["manager"],
-        depth=depth)
+        depth=depth, search_term=search_term(info["scale"]["deals"]))
 
 
 def company_info(url: str, scale: str, data: Path, console: Console) -> dict[str, Any]:

@@ -51,6 +51,7 @@ class Company:
     org_uid: str
     write_stage_id: int  # where new deals go: another stage than the one lists read
     write_stage_uid: str
+    search_term: str  # matches a few dozen deals and persons (``search_term``)
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,23 @@ def pl_undone(c: Company) -> str:
               sort="DUE_DATE", limit=PAGE)
 
 
+# ---- search (1,000,000 deals and 300,000 persons at full scale) ----------------------------
+
+def search_term(deals: int) -> str:
+    """A term that begins about a dozen deals' titles and persons' phone numbers (the
+    generator writes the row's number into both): the first digits of 12345…, two fewer
+    than the number of deals has, so that it begins ``t`` and ``t0``…``t9``."""
+    return "1234567890"[:max(1, len(str(deals)) - 2)]
+
+
+def v1_search(c: Company) -> str:
+    return _q("/v1/itemSearch", term=c.search_term, item_types="deal,person", limit=PAGE)
+
+
+def v2_search(c: Company) -> str:
+    return _q("/api/v2/itemSearch", term=c.search_term, item_types="deal,person", limit=PAGE)
+
+
 # ---- writes ------------------------------------------------------------------------------
 
 # New deals look like the generated ones (a contact, an organization, an owner, the
@@ -269,6 +287,8 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("undone by due date · v1", "v1", _get(_pd, v1_undone)),
     Workload("undone by due date · v2", "v2", _get(_pd, v2_undone)),
     Workload("undone by due date · pipeliner", "pipeliner", _get(_plh, pl_undone)),
+    Workload("search · v1", "v1", _get(_pd, v1_search)),
+    Workload("search · v2", "v2", _get(_pd, v2_search)),
     Workload("create · v1", "v1", lambda c: (v1_create(c),), writes=True),
     Workload("create · v2", "v2", lambda c: (v2_create(c),), writes=True),
     Workload("create · pipeliner", "pipeliner", lambda c: (pl_create(c),), writes=True),
@@ -298,6 +318,7 @@ TARGETS: tuple[Target, ...] = (
     *(Target(f"{w} · {d}", FLOOR, 1.5) for w in ("list 100", "a deal's activities",
                                                   "undone by due date")
       for d in ("v1", "v2", "pipeliner")),
+    *(Target(f"search · {d}", FLOOR, 1.5) for d in ("v1", "v2")),
     *(Target(f"get · {d}", HTTP, 2.0) for d in ("v1", "v2", "pipeliner")),
     *(Target(f"page at depth · {d}", f"page 1 · {d}", 1.2) for d in ("v1", "v2", "pipeliner")),
     *(Target(f"walk to depth · {d}", f"page 1 · {d}", 1.2) for d in ("v1", "pipeliner")),
@@ -325,4 +346,4 @@ def by_name(name: str) -> Workload:
 
 
 __all__ = ["FLOOR", "HTTP", "PAGE", "SCALING", "TARGETS", "WORKLOADS", "Company", "Req", "Send",
-           "Target", "Workload", "basic", "by_name"]
+           "Target", "Workload", "basic", "by_name", "search_term"]

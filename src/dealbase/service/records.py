@@ -840,7 +840,8 @@ class Records:
             after: tuple[Any, ...] | None = None
             while True:
                 page = self.list(tx, ctx, entity, Query(
-                    where=Cond("is_deleted", "eq", False), page=Keyset(after, 5000)))
+                    where=Cond("is_deleted", "eq", False), page=Keyset(after, 5000),
+                    fields=("id", *sorted(_searched(spec)))))
                 self._index(tx, ctx, spec, [(r["id"], r) for r in page.items], replacing=True)
                 after = page.last_key()
                 if after is None:
