@@ -144,6 +144,11 @@ class Unit:
                           " long (letters or digits)", Reason.BAD_PARAMETER)
         return self._records.search(self._tx, self.ctx, entities, found, groups)
 
+    def version(self) -> int:
+        """The company's data version: the newest change this unit sees (Pipeliner's
+        revision)."""
+        return self._records.version(self._tx, self.ctx)
+
     def now(self) -> dt.datetime:
         """The service's time (naive UTC, whole seconds)."""
         return self._records.clock()

@@ -24,9 +24,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from ...domain.errors import DealbaseError, NotFound, Reason, Unauthenticated, ValidationError
+from ...domain.search import SEARCHED
 from ...domain.types import parse_datetime, parse_int
 from ...query.ast import Cond, Offset, Query, all_of
-from ...service import Credentials, Remove, Save, Service, Unit, new_uid
+from ...service import MAX_BULK, Credentials, Remove, Save, Service, Unit, new_uid
 from ...settings import Settings
 from ..body import json_body, query_params, read_capped
 from ..router import IndexedRouter
@@ -48,6 +49,7 @@ from .grammar import Phrase, parse_filter, parse_names
 log = logging.getLogger("dealbase.pipeliner")
 PREFIX = "/rest_services/v1"
 DEFAULT_LIMIT = 25
+SEARCH_KEYS = frozenset({"filter", "fulltext", "limit", "offset", "sort", "loadonly", "revision"})
 MAX_BATCH = 5000
 SCHEMA_VERSION = 15
 
@@ -211,19 +213,80 @@ class Pipeliner:
             except ValueError:
                 raise invalid("after", "must be a date-time (YYYY-MM-DD HH:MM:SS)",
                               Reason.BAD_PARAMETER) from None
+        return self._listing(unit, coll, phrases, names, loadonly, offset, limit, after)
+
+    def _listing(self, unit: Unit, coll: Collection, phrases: Sequence[Phrase],
+                 names: Sequence[tuple[str, bool]], loadonly: Sequence[str], offset: int,
+                 limit: int, after: Any = None, found: Sequence[int] | None = None,
+                 headers: Mapping[str, str] | None = None) -> Reply:
+        """A page of the collection (``found``: only these records, in this order, as a
+        full-text search ranked them), with its ``Content-Range``."""
         env = self._env(unit)
         schema = unit.schema
         cols = coll.select(schema, loadonly)
-        query = Query(where=coll.where(schema, phrases, env, after),
-                      sort=coll.sort(schema, names), page=Offset(offset, limit),
-                      fields=coll.projection(cols))
+        where = coll.where(schema, phrases, env, after)
+        ranked = found is not None and not names
+        if found is not None:
+            where = all_of(where, Cond("id", "in", list(found)) if found else
+                           Cond("id", "eq", 0))
+        page_of = Offset(0, max(1, len(found or ()))) if ranked else Offset(offset, limit)
+        query = Query(where=where, sort=coll.sort(schema, names), page=page_of,
+                      fields=(*coll.projection(cols), "id") if ranked else coll.projection(cols))
         try:
             page = unit.list(coll.entity, query, total=True)
         except ValidationError as error:  # the engine refused a condition
             raise invalid("filter", coll.speak(error).message, Reason.BAD_FILTER) from None
-        items = coll.render(page.items, env, cols, schema)
-        return Reply(items, headers={"Content-Range": content_range(offset, len(items),
-                                                                    page.total or 0)})
+        rows, total = page.items, page.total or 0
+        if ranked:
+            rank = {record_id: n for n, record_id in enumerate(found or ())}
+            rows = sorted(rows, key=lambda r: rank[r["id"]])[offset:offset + limit]
+        items = coll.render(rows, env, cols, schema)
+        return Reply(items, headers={**(headers or {}), "Content-Range": content_range(
+            offset, len(items), total)})
+
+    def search(self, unit: Unit, call: Call) -> Reply:
+        """``POST /search/{Collection}``: ``{"filter": {"terms": {FIELD: value}},
+        "fulltext": text, "limit", "offset", "sort", "loadonly", "revision"}`` — the list of
+        the records whose fields equal the terms (and, with ``fulltext``, that the
+        full-text index finds for the text, best first unless ``sort`` says otherwise)."""
+        coll = self._collection(call.path["collection"])
+        body = json_body(call.body, self.settings.max_body_bytes)
+        if not isinstance(body, dict):
+            raise invalid("body", "The search body must be a JSON object", Reason.MALFORMED)
+        unknown = sorted(set(body) - SEARCH_KEYS)
+        if unknown:
+            raise invalid(unknown[0], f"unknown search key '{unknown[0][:40]}' (one of: "
+                          f"{', '.join(sorted(SEARCH_KEYS))})", Reason.UNKNOWN_FIELD)
+        cap = self.settings.max_page_size
+        limit = _whole(body, "limit", DEFAULT_LIMIT, -1)
+        limit = cap if limit == -1 else min(limit, cap)
+        offset = _whole(body, "offset", 0, 0)
+        filters = body.get("filter") or {}
+        if not isinstance(filters, dict) or set(filters) - {"terms"}:
+            raise invalid("filter", 'filter must be {"terms": {FIELD: value, ...}}',
+                          Reason.BAD_FILTER)
+        terms = filters.get("terms") or {}
+        if not isinstance(terms, dict) or not all(
+                isinstance(k, str) and isinstance(v, str | int | float) and not isinstance(v, bool)
+                for k, v in terms.items()):
+            raise invalid("filter", "terms must map field names to strings or numbers",
+                          Reason.BAD_FILTER)
+        phrases = tuple(Phrase(k, "eq", str(v)) for k, v in terms.items())
+        names = parse_names("sort", _text_of(body, "sort"))
+        loadonly = [n for n, _ in parse_names("loadonly", _text_of(body, "loadonly"))]
+        found = None
+        if body.get("fulltext") is not None:
+            if coll.entity not in SEARCHED:
+                raise invalid("fulltext", f"{coll.name} has no full-text search",
+                              Reason.BAD_PARAMETER)
+            hits = unit.search([coll.entity], body["fulltext"])
+            found = [h.id for h in hits[:MAX_BULK]]  # (the most ids one condition takes)
+        revision = body.get("revision")
+        if not isinstance(revision, bool | None):
+            raise invalid("revision", "revision must be true or false", Reason.BAD_PARAMETER)
+        headers = {"Revision": str(unit.version())} if revision else None
+        return self._listing(unit, coll, phrases, names, loadonly, offset, limit, None, found,
+                             headers)
 
     def get(self, unit: Unit, call: Call) -> Reply:
         name, wire_id = call.path["collection"], call.path["id"]
@@ -504,6 +567,7 @@ class Pipeliner:
                   methods=["POST"]),
             Route("/deleteEntities", r(self.delete_entities, with_body=True, writes=True),
                   methods=["POST"]),
+            Route("/search/{collection}", r(self.search, with_body=True), methods=["POST"]),
             Route("/{collection}", r(self.list_items), methods=["GET"]),
             Route("/{collection}", r(self.create, with_body=True, writes=True), methods=["POST"]),
             Route("/{collection}/{id}", r(self.get), methods=["GET"]),
@@ -511,6 +575,21 @@ class Pipeliner:
                   methods=["PUT", "PATCH"]),
             Route("/{collection}/{id}", r(self.delete, writes=True), methods=["DELETE"]),
         ]))]
+
+
+def _whole(body: Mapping[str, Any], name: str, default: int, low: int) -> int:
+    value = body.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 2**31:
+        raise invalid(name, f"{name} must be a whole number of at least {low}",
+                      Reason.BAD_PARAMETER)
+    return value
+
+
+def _text_of(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name) or ""
+    if not isinstance(value, str):
+        raise invalid(name, f"{name} must be a string such as A|-B", Reason.BAD_PARAMETER)
+    return value
 
 
 def content_range(start: int, count: int, total: int) -> str:
