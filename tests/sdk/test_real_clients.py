@@ -22,10 +22,10 @@ from tests.conftest import Pipedrive, SyncClient
 CLIENTS = Path(__file__).parent / "clients"
 ROOT = Path(__file__).parents[2]
 TAP_PYTHON = ROOT / ".clients" / "tap-pipedrive" / "bin" / "python"
-# The tap's streams that dealbase serves (filters, files, users by recents and deal flow
-# come with search, history and files: a later issue).
+# The tap's streams that dealbase serves (filters and files come with their issues).
 TAP_STREAMS = ("currency", "activity_types", "stages", "pipelines", "notes", "activities",
-               "deals", "organizations", "persons", "products", "deal_products", "deal_fields")
+               "deals", "organizations", "persons", "products", "deal_products", "deal_fields",
+               "users", "dealflow")
 
 
 def _company(app: Any, name: str) -> NewCompany:
@@ -60,6 +60,17 @@ def test_node_sdk_does_ordinary_work(app: Any, live_url: str, http: SyncClient) 
     assert report["lead"]["value"] == {"amount": 50, "currency": "USD"}
     assert report["lead_updated"] == "Printers" and report["lead"]["id"] in report["leads_listed"]
     assert report["currencies"] == ["EUR"]
+    assert [(i["id"], i["type"], i["emails"]) for i in report["person_search"]] == [
+        (made[0]["person_id"], "person", ["peter@initech.example"])]
+    assert 0 < report["person_search"][0]["score"] <= 1
+    assert report["email_search"] == [made[0]["person_id"]]
+    found = {(i["item"]["type"], i["item"]["id"]) for i in report["item_search"]["items"]}
+    assert found == {("organization", report["item_search"]["items"][0]["item"]["id"]),
+                     ("person", made[0]["person_id"])}
+    assert {i["item"]["id"] for i in report["item_search"]["related_items"]
+            if i["item"]["type"] == "deal"} == {d["id"] for d in made}
+    assert report["deal_search"] == [made[3]["id"]]
+    assert report["lead_search"] == [report["lead"]["id"]]
     deleted = report["deleted"]
     assert deleted["activity"] == {"id": report["activity"]["id"]} and deleted["note"] is True
     assert deleted["lead"] == {"id": report["lead"]["id"]}
@@ -136,6 +147,12 @@ def test_singer_tap_discovers_and_syncs_incrementally(app: Any, live_url: str, h
     assert [r["name"] for r in _records(first, "products")] == ["Stapler"]
     assert [r["deal_id"] for r in _records(first, "deal_products")] == [deals[0]["id"]]
     assert "EUR" in {r["code"] for r in _records(first, "currency")}
+    # users: by /v1/users (the start date is more than a month old); deal flow: each new
+    # deal's creation (the flow's add_time rows)
+    assert [r["email"] for r in _records(first, "users")] == ["admin@singertap.example"]
+    flow = _records(first, "dealflow")
+    assert sorted(r["item_id"] for r in flow) == [d["id"] for d in deals]
+    assert {r["field_key"] for r in flow} == {"add_time"}
     state = [m["value"] for m in first if m["type"] == "STATE"][-1]
     (tmp_path / "state.json").write_text(json.dumps(state))
 
@@ -145,12 +162,22 @@ def test_singer_tap_discovers_and_syncs_incrementally(app: Any, live_url: str, h
     pd.delete(f"/api/v2/deals/{deals[2]['id']}")
     new = pd.post("/api/v2/deals", json={"title": "Deal 3"}).json()["data"]
     pd.patch(f"/api/v2/persons/{person['id']}", json={"name": "Peter Gibbons"})
+    stages = pd.get("/api/v2/stages").json()["data"]
+    moved_to = next(s for s in stages if s["id"] != deals[0]["stage_id"]
+                    and s["pipeline_id"] == deals[0]["pipeline_id"])
+    pd.patch(f"/api/v2/deals/{deals[0]['id']}", json={"stage_id": moved_to["id"]})
+    added = pd.post("/v1/users", json={"email": "milton@singertap.example"}).json()["data"]
     second = _tap(live_url, tmp_path, "--catalog", str(tmp_path / "catalog.json"),
                   "--state", str(tmp_path / "state.json"))
     by_id = {r["id"]: r for r in _records(second, "deals")}
     assert set(by_id) >= {deals[1]["id"], deals[2]["id"], new["id"]}
-    assert deals[0]["id"] not in by_id  # unchanged since the bookmark
+    assert deals[0]["id"] in by_id  # (moved to another stage)
     assert by_id[deals[1]["id"]]["title"] == "Deal 1 (renamed)"
+    # users now by /v1/recents (the bookmark is recent): the user added since
+    assert [r["id"] for r in _records(second, "users")] == [added["id"]]
+    moves = [r for r in _records(second, "dealflow") if r["field_key"] == "stage_id"]
+    assert [(r["item_id"], r["old_value"], r["new_value"]) for r in moves] == [
+        (deals[0]["id"], str(deals[0]["stage_id"]), str(moved_to["id"]))]
     assert by_id[deals[2]["id"]]["is_deleted"] is True
     assert [r["name"] for r in _records(second, "persons")] == ["Peter Gibbons"]
     assert _records(second, "organizations") == []

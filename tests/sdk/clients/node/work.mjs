@@ -86,10 +86,21 @@ report.note_pages = notePages;
 const lead = (await leads.addLead({ AddLeadRequest: { title: "Printer", person_id: person.id,
   value: { amount: 50, currency: "USD" } } })).data;
 report.lead = lead;
+report.lead_search = (await leads.searchLeads({ term: "printer", person_id: person.id })).data.items
+  .map((i) => i.item.id);
 report.lead_updated = (await leads.updateLead({ id: lead.id, UpdateLeadRequest: { title: "Printers" } })).data.title;
 report.leads_listed = (await leads.getLeads({ limit: 10 })).data.map((x) => x.id);
 report.currencies = (await currencies.getCurrencies({ term: "euro" })).data.map((x) => x.code);
 
+// search, as the SDK sends it: v2 persons by name and e-mail, itemSearch over types, v1 too
+report.person_search = (await persons.searchPersons({ term: "gibbons", fields: "name" })).data.items
+  .map((i) => ({ id: i.item.id, type: i.item.type, score: i.result_score, emails: i.item.emails }));
+report.email_search = (await persons.searchPersons({ term: "peter@initech", fields: "email" }))
+  .data.items.map((i) => i.item.id);
+report.item_search = (await new v2.ItemSearchApi(c2).searchItem({ term: "initech",
+  item_types: "organization,person", search_for_related_items: true })).data;
+report.deal_search = (await deals.searchDeals({ term: "deal 3", exact_match: true })).data.items
+  .map((i) => i.item.id);
 report.deleted = {
   activity: (await activities.deleteActivity({ id: activity.id })).data,
   note: (await notes.deleteNote({ id: note.id })).data,
