@@ -274,3 +274,12 @@ def test_search_agrees_with_the_matching_rule(tenant: Tenant, titles: list[str],
         assert got == expected
     finally:
         tenant.records.delete("deal", made)
+
+
+def test_a_deleted_custom_field_is_no_longer_searched(pd: Pipedrive) -> None:
+    field = data(pd.post("/v1/personFields", json={"name": "Nickname", "field_type": "varchar"}))
+    person = data(pd.post("/v1/persons", json={"name": "Grace", field["key"]: "Amazing"}), 201)
+    assert found(pd.get("/v1/itemSearch?term=amazing")) == [("person", person["id"])]
+    data(pd.delete(f"/v1/personFields/{field['id']}"))
+    assert found(pd.get("/v1/itemSearch?term=amazing")) == []
+    assert found(pd.get("/v1/itemSearch?term=grace")) == [("person", person["id"])]

@@ -27,6 +27,7 @@ from ..domain import search
 from ..domain.entities._common import CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
 from ..domain.errors import Conflict, NotFound, Problem, Reason, ValidationError, combined, invalid
 from ..domain.registry import Registry, Schema
+from ..domain.search import Term
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import INT_MAX, Kind, coerce
 from ..query.ast import Cond, Cursor, Filter, Keyset, Offset, Query, Sort, all_of
@@ -847,7 +848,7 @@ class Records:
                 if after is None:
                     break
 
-    def search(self, tx: Tx, ctx: Context, entities: Sequence[str], term: search.Term,
+    def search(self, tx: Tx, ctx: Context, entities: Sequence[str], term: Term,
                groups: Sequence[str] | None = None) -> builtins.list[Hit]:
         """The live records of ``entities`` whose searched fields (of ``groups``, by
         default all) match ``term``, best first (score, then newest); at most
@@ -902,7 +903,25 @@ class Records:
                 for i in ids:
                     if i not in live and not hits[(entity, i)].live:
                         del hits[(entity, i)]
+        self._recheck_custom(tx, ctx, term, hits)
         return sorted(hits.values(), key=lambda h: (-h.score, -h.id, h.entity))
+
+    def _recheck_custom(self, tx: Tx, ctx: Context, term: Term,
+                        hits: dict[tuple[str, int], Hit]) -> None:
+        """Drop the hits found by custom field text alone that their current custom
+        fields do not match: the index may still hold the text of a field deleted since."""
+        only: dict[str, builtins.list[int]] = {}
+        for (entity, record_id), hit in hits.items():
+            if hit.groups == {search.CUSTOM}:
+                only.setdefault(entity, []).append(record_id)
+        for entity, ids in only.items():
+            names = search.groups(ctx.schema.entity(entity)).get(search.CUSTOM, ())
+            found = self.fetch(tx, ctx, entity, ids, fields=("id", *names)) if names else {}
+            for record_id in ids:
+                record = found.get(record_id)
+                if record is None or not term.quality(
+                        [search.plain(record.get(n)) for n in names]):
+                    del hits[(entity, record_id)]
 
     def rederive(self, tx: Tx, ctx: Context) -> None:
         """Every derived field of every record of the company, computed afresh (after rows
