@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dealbase.domain import search
+from dealbase.query.ast import Cond, Query
 from tests.api.answers import data, refused
 from tests.conftest import Pipedrive, Tenant
 
@@ -256,20 +257,42 @@ def test_search_is_isolated_between_companies(pd: Pipedrive, crm: dict[str, Any]
 
 
 WORD = st.text(alphabet="abcdeéñ", min_size=2, max_size=6)
+DOORS = ("v1", "v2", "pipeliner", "records")
+
+
+def _write_deal(tenant: Tenant, door: str, title: str) -> int:
+    """A deal written through one door; its id."""
+    if door == "v1":
+        return int(data(tenant.api.post("/v1/deals", json={"title": title}), 201)["id"])
+    if door == "v2":
+        return int(data(tenant.api.post("/api/v2/deals", json={"title": title}))["id"])
+    if door == "pipeliner":
+        from tests.pipeliner.conftest import pipeliner_for
+
+        pl = pipeliner_for(tenant.api.http, tenant)
+        stage = pl.get("/Stages", params={"limit": 1}).json()[0]["ID"]
+        uid = pl.create("Opportunities", {"OPPORTUNITY_NAME": title, "STAGE": stage})["ID"]
+        page = tenant.records.list("deal", Query(where=Cond("uid", "eq", uid)))
+        return int(page.items[0]["id"])
+    return int(tenant.records.create("deal", {"title": title})["id"])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(titles=st.lists(st.lists(WORD, min_size=1, max_size=3).map(" ".join), min_size=1,
-                       max_size=6),
+@given(titles=st.lists(st.tuples(st.sampled_from(DOORS),
+                                 st.lists(WORD, min_size=1, max_size=3).map(" ".join)),
+                       min_size=1, max_size=6),
        term=st.lists(WORD, min_size=1, max_size=2).map(" ".join))
-def test_search_agrees_with_the_matching_rule(tenant: Tenant, titles: list[str], term: str) -> None:
-    """What the index finds is exactly what ``domain.search`` says matches (each word of
-    the term begins a word of the title, case and accents aside)."""
-    made = [tenant.records.create("deal", {"title": t})["id"] for t in titles]
+def test_search_agrees_with_the_matching_rule(tenant: Tenant, titles: list[tuple[str, str]],
+                                              term: str) -> None:
+    """A deal written through any door (v1, v2, Pipeliner, the service) is found by the
+    next request exactly when ``domain.search`` says it matches (each word of the term
+    begins a word of the title, case and accents aside)."""
+    made = [_write_deal(tenant, door, title) for door, title in titles]
     try:
         rule = search.term_of(term, False)
         assert rule is not None
-        expected = {i for i, t in zip(made, titles, strict=True) if rule.matches(search.words(t))}
+        expected = {i for i, (_, t) in zip(made, titles, strict=True)
+                    if rule.matches(search.words(t))}
         got = {i for t, i in found(tenant.api.get(f"/v1/deals/search?term={term}&limit=500"))}
         assert got == expected
     finally:
