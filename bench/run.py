@@ -15,6 +15,7 @@ the targets, and can write both as Markdown and JSON. Nothing about speed is ass
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import ctypes
 import json
@@ -93,9 +94,31 @@ class Report:
 
 # ---- the company the workloads address ----------------------------------------------------
 
+def saved_filter(app: Any, token: str, stage_id: int, owner: int, manager: str) -> int:
+    """A saved deal filter made through the API: the stage, and the "Account manager"
+    custom field equal to ``owner`` (the workloads' filtered lists)."""
+    async def make() -> int:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://bench.local",
+                                     headers={"x-api-token": token}) as client:
+            fields = (await client.get("/v1/dealFields?limit=500")).json()["data"]
+            ids = {f["key"]: f["id"] for f in fields}
+            conditions = [{"object": "deal", "field_id": str(ids[key]), "operator": "=",
+                           "value": value, "extra_value": None}
+                          for key, value in (("stage_id", stage_id), (manager, owner))]
+            made = await client.post("/v1/filters", json={
+                "name": "Bench: stage and account manager", "type": "deals", "conditions": {
+                    "glue": "and", "conditions": [{"glue": "and", "conditions": conditions},
+                                                  {"glue": "or", "conditions": [None]}]}})
+            assert made.status_code < 300, made.text
+            return int(made.json()["data"]["id"])
+    return asyncio.run(make())
+
+
 def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
     service = service_of(app)
     stage_id, write_stage = info["stage_ids"][0], info["stage_ids"][-1]
+    owner, manager = info["user_ids"][7 % len(info["user_ids"])], info["custom"]["manager"]
     deal_id = info["first_deal_id"] + 12_345 % max(1, info["scale"]["deals"])
     with service.unit(service.admin(info["company_id"], info["user_ids"][0])) as records:
         deal = records.get("deal", deal_id)
@@ -112,8 +135,9 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
         person_id=person["id"], person_uid=person["uid"], org_id=org["id"], org_uid=org["uid"],
         write_stage_id=write_stage,
         write_stage_uid=write_stage_uid,
-        owner_id=info["user_ids"][7 % len(info["user_ids"])], manager_key=info["custom"]["manager"],
-        depth=depth, search_term=search_term(info["scale"]["deals"]))
+        owner_id=owner, manager_key=manager,
+        depth=depth, search_term=search_term(info["scale"]["deals"]),
+        filter_id=saved_filter(app, info["api_token"], stage_id, owner, manager))
 
 
 def company_info(url: str, scale: str, data: Path, console: Console) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class Company:
     write_stage_id: int  # where new deals go: another stage than the one lists read
     write_stage_uid: str
     search_term: str  # matches a few dozen deals and persons (``search_term``)
+    filter_id: int  # a saved deal filter: the stage, and the account manager is ``owner_id``
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,25 @@ def pl_undone(c: Company) -> str:
               sort="DUE_DATE", limit=PAGE)
 
 
+# ---- a saved filter, and the same narrowing by query parameters --------------------------
+
+def v1_saved_filter(c: Company) -> str:
+    return _q("/v1/deals", filter_id=c.filter_id, sort="update_time DESC", limit=PAGE)
+
+
+def v1_by_parameters(c: Company) -> str:
+    return _q("/v1/deals", stage_id=c.stage_id, user_id=c.owner_id, sort="update_time DESC",
+              limit=PAGE)
+
+
+def v2_saved_filter(c: Company) -> str:
+    return _q("/api/v2/deals", filter_id=c.filter_id, limit=PAGE)
+
+
+def v2_by_parameters(c: Company) -> str:
+    return _q("/api/v2/deals", stage_id=c.stage_id, owner_id=c.owner_id, limit=PAGE)
+
+
 # ---- search (1,000,000 deals and 300,000 persons at full scale) ----------------------------
 
 def search_term(deals: int) -> str:
@@ -287,6 +307,10 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("undone by due date · v1", "v1", _get(_pd, v1_undone)),
     Workload("undone by due date · v2", "v2", _get(_pd, v2_undone)),
     Workload("undone by due date · pipeliner", "pipeliner", _get(_plh, pl_undone)),
+    Workload("saved filter · v1", "v1", _get(_pd, v1_saved_filter)),
+    Workload("by parameters · v1", "v1", _get(_pd, v1_by_parameters)),
+    Workload("saved filter · v2", "v2", _get(_pd, v2_saved_filter)),
+    Workload("by parameters · v2", "v2", _get(_pd, v2_by_parameters)),
     Workload("search · v1", "v1", _get(_pd, v1_search)),
     Workload("search · v2", "v2", _get(_pd, v2_search)),
     Workload("create · v1", "v1", lambda c: (v1_create(c),), writes=True),
@@ -319,6 +343,8 @@ TARGETS: tuple[Target, ...] = (
                                                   "undone by due date")
       for d in ("v1", "v2", "pipeliner")),
     *(Target(f"search · {d}", FLOOR, 1.5) for d in ("v1", "v2")),
+    *(Target(f"saved filter · {d}", FLOOR, 1.5) for d in ("v1", "v2")),
+    *(Target(f"saved filter · {d}", f"by parameters · {d}", 1.5) for d in ("v1", "v2")),
     *(Target(f"get · {d}", HTTP, 2.0) for d in ("v1", "v2", "pipeliner")),
     *(Target(f"page at depth · {d}", f"page 1 · {d}", 1.2) for d in ("v1", "v2", "pipeliner")),
     *(Target(f"walk to depth · {d}", f"page 1 · {d}", 1.2) for d in ("v1", "pipeliner")),

@@ -30,7 +30,7 @@ STATE_URLS = (
     "/v1/users", "/v1/dealFields?limit=500", "/v1/personFields?limit=500",
     "/v1/organizationFields?limit=500", "/v1/activities?user_id=0&limit=500",
     "/v1/notes?limit=500", "/v1/products?limit=500", "/v1/leads?limit=500", "/v1/leadLabels",
-    "/v1/activityTypes", "/v1/productFields?limit=500",
+    "/v1/activityTypes", "/v1/productFields?limit=500", "/v1/filters?limit=500",
 )
 
 
@@ -147,6 +147,8 @@ def shop(app: Any, http: SyncClient) -> Shop:
     ids["product"] = _data(pd.post("/api/v2/products", json={"name": "Widget"}))["id"]
     ids["lead"] = _data(pd.post("/v1/leads", json={"title": "L", "person_id": ids["person"]}))["id"]
     ids["lead_label"] = _data(pd.post("/v1/leadLabels", json={"name": "Hot", "color": "red"}))["id"]
+    ids["filter"] = _data(pd.post("/v1/filters", json={"name": "F", "type": "deals", "conditions": {
+        "glue": "and", "conditions": [{"glue": "and", "conditions": []}]}}))["id"]
     return Shop(tenant, ids, enum["key"], setf["key"], text["key"])
 
 
@@ -192,6 +194,7 @@ OBJECT_ROUTES = [
     ("POST", "/v1/leads"), ("PATCH", "/v1/leads/{lead}"),
     ("POST", "/v1/leadLabels"), ("PATCH", "/v1/leadLabels/{lead_label}"),
     ("POST", "/v1/notes/{note}/comments"), ("POST", "/api/v2/leads/{lead}/convert/deal"),
+    ("POST", "/v1/filters"), ("PUT", "/v1/filters/{filter}"),
 ]
 ROUTE_IDS = [f"{m} {u}" for m, u in OBJECT_ROUTES]
 MALFORMED = [b'{"title": ', b"{title: 'x'}", b'{"title": "x",}', b"\xff\xfe{}",
@@ -377,6 +380,9 @@ UNKNOWN = [
     ("POST", "/v1/dealFields", {"name": "x", "field_type": "varchar", "bogus": 1}),
     ("PUT", "/v1/dealFields/{enum_id}", {"field_type": "set"}),
     ("POST", "/v1/users", {"email": "new@example.com", "bogus": 1}),
+    ("POST", "/v1/filters", {"name": "x", "type": "deals", "bogus": 1,
+                             "conditions": {"glue": "and", "conditions": []}}),
+    ("PUT", "/v1/filters/{filter}", {"name": "y", "user_id": 2, "bogus": 1}),
 ]
 
 
@@ -393,7 +399,7 @@ ECHOED = {  # v1 read-only keys a client echoes back from a GET: ignored
     "org_name": "Other", "person_name": "Other", "owner_name": "Other", "active": False,
     "deleted": True, "stage_order_nr": 9, "close_time": "2000-01-01 00:00:00",
     "won_time": "2000-01-01 00:00:00", "products_count": 9, "rotten_time": None,
-    "is_archived": True, "first_won_time": "2000-01-01 00:00:00",
+    "first_won_time": "2000-01-01 00:00:00",
 }
 
 
@@ -507,6 +513,10 @@ HOSTILE = [
     ("/v1/users/find", {"term": "x" * 256}),
     ("/v1/users/find", {"term": "x", "search_by_email": "yes"}),
     ("/v1/deals", {"first_char": "x" * 4001, "status": "x" * 4001}),
+    ("/v1/deals", {"filter_id": "1 OR 1=1"}),
+    ("/api/v2/deals", {"filter_id": "1;DROP TABLE filters"}),
+    ("/v1/persons", {"filter_id": "-1"}),
+    ("/v1/filters", {"type": "deals' OR 1=1"}),
 ]
 
 

@@ -22,12 +22,14 @@ CREATE: dict[str, Any] = {
     "deals": {"title": "c"}, "persons": {"name": "c"}, "organizations": {"name": "c"},
     "pipelines": {"name": "c"}, "activities": {"subject": "c", "type": "call"},
     "activityTypes": {"name": "c", "icon_key": "call"}, "products": {"name": "c"},
-    "notes": {"content": "c"}, "leadLabels": {"name": "c", "color": "red"}}
+    "notes": {"content": "c"}, "leadLabels": {"name": "c", "color": "red"},
+    "filters": {"name": "c", "type": "deals", "conditions": {"glue": "and", "conditions": [
+        {"glue": "and", "conditions": [None]}, {"glue": "or", "conditions": [None]}]}}}
 UPDATE: dict[str, Any] = {
     "deals": {"title": "u"}, "persons": {"name": "u"}, "organizations": {"name": "u"},
     "pipelines": {"name": "u"}, "stages": {"name": "u"}, "activities": {"subject": "u"},
     "activityTypes": {"name": "u"}, "products": {"name": "u"}, "notes": {"content": "u"},
-    "leads": {"title": "u"}, "leadLabels": {"name": "u"}}
+    "leads": {"title": "u"}, "leadLabels": {"name": "u"}, "filters": {"name": "u"}}
 # <entity>Fields whose custom fields can be made, and the read-only ones
 FIELDS = {"dealFields": "deals", "personFields": "persons", "organizationFields": "organizations",
           "productFields": "products"}
@@ -76,7 +78,7 @@ def world(pd: Pipedrive) -> World:
     for resource in FIELDS:
         world[resource] = _made(pd.post(f"/v1/{resource}", json={
             "name": "F", "field_type": "enum", "options": [{"label": "a"}, {"label": "b"}]}))
-    for resource in ("activities", "activityTypes", "products", "notes"):
+    for resource in ("activities", "activityTypes", "products", "notes", "filters"):
         body = {**CREATE[resource], **({"deal_id": deal["id"]} if resource == "notes" else {})}
         world[resource] = _made(pd.post(f"/v1/{resource}", json=body))
     product = world["products"]["id"]
@@ -230,7 +232,19 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
         other = pd.post("/v1/users", json={"email": "x@acme.example"}).json()["data"]["id"]
         url = path.replace("{id}", str(other))
         return url, ({"active_flag": False} if method == "PUT" else None)
-    if rest == ["archived"] or resource in ("leadSources", "currencies"):
+    if resource == "itemSearch" and rest == ["field"]:
+        return (f"{path}?term=c&entity_type=deal&field=title" if v2 else
+                f"{path}?term=c&field_type=dealField&field_key=title&exact_match=1"), None
+    if resource == "itemSearch" or rest == ["search"]:
+        return f"{path}?term={'c' if rest else 'cc'}&exact_match={int(bool(rest))}", None
+    if resource == "recents":
+        return f"{path}?since_timestamp=2000-01-01%2000:00:00", None
+    if rest[:1] == ["summary"]:
+        return path, None
+    if rest[:1] == ["timeline"]:
+        return f"{path}?start_date=2000-01-01&interval=month&amount=1&field_key=add_time", None
+    if rest == ["archived"] or resource in ("leadSources", "currencies") \
+            or rest == ["helpers"]:
         return path, None
     if rest in (["collection"], ["products"]):
         return (f"{path}?deal_ids={world['deals']['id']}" if rest == ["products"] else path), None

@@ -121,7 +121,7 @@ def shop(pd: Pipedrive) -> dict[str, Any]:
         {"title": "Red stapler", "value": 50, "currency": "USD", "person_id": milton["id"]},
         {"title": "Blue stapler", "value": 500, "currency": "EUR", "person_id": peter["id"]},
         {"title": "TPS reports", "value": 1500, "currency": "USD", "org_id": acme["id"]},
-        {"title": "Printer", "currency": "USD", "status": "won"},
+        {"title": "Printer", "currency": "USD", "status": "won"},  # (value 0)
     )]
     return {"orgs": [acme, initech], "persons": [milton, peter], "deals": deals}
 
@@ -135,16 +135,16 @@ def test_deal_lists_through_a_filter(pd: Pipedrive, shop: dict[str, Any]) -> Non
         (conditions([cond("deal", f["title"], "NOT LIKE '$%'", "Red")]), [d[1], d[2], d[3]]),
         (conditions([cond("deal", f["value"], ">", "100")]), [d[1], d[2]]),
         (conditions([cond("deal", f["value"], ">=", 50, "USD")]), [d[0], d[2]]),
-        (conditions([cond("deal", f["value"], "IS NULL")]), [d[3]]),
+        (conditions([cond("deal", f["org_id"], "IS NULL")]), [d[0], d[1], d[3]]),
         (conditions([cond("deal", f["value"], "IS NOT NULL"),
-                     cond("deal", f["currency"], "=", "USD")]), [d[0], d[2]]),
+                     cond("deal", f["currency"], "=", "USD")]), [d[0], d[2], d[3]]),
         (conditions([cond("deal", f["status"], "=", "won")]), [d[3]]),
         (conditions([cond("deal", f["status"], "!=", "won")]), [d[0], d[1], d[2]]),
         (conditions([], [cond("deal", f["value"], "<", 100),
-                         cond("deal", f["title"], "=", "TPS reports")]), [d[0], d[2]]),
+                         cond("deal", f["title"], "=", "TPS reports")]), [d[0], d[2], d[3]]),
         (conditions([cond("deal", f["currency"], "=", "USD")],
-                    [cond("deal", f["value"], "<", 100), cond("deal", f["value"], ">", 1000)]),
-         [d[0], d[2]]),
+                    [cond("deal", f["value"], "<", 10), cond("deal", f["value"], ">", 1000)]),
+         [d[2], d[3]]),
         (conditions([cond("deal", f["person_id"], "=", shop["persons"][1]["id"])]), [d[1]]),
         (conditions([cond("deal", f["org_id"], "IS NOT NULL")]), [d[2]]),
         (conditions([]), d),
@@ -152,8 +152,7 @@ def test_deal_lists_through_a_filter(pd: Pipedrive, shop: dict[str, Any]) -> Non
     for body, wanted in cases:
         made = make(pd, "deals", body)
         assert ids(pd.get(f"/v1/deals?filter_id={made}&status=all_not_deleted")) == wanted, body
-        assert ids(pd.get(f"/api/v2/deals?filter_id={made}")) == [
-            x for x in wanted if x != d[3]], body  # (v2 lists open deals by default)
+        assert ids(pd.get(f"/api/v2/deals?filter_id={made}")) == wanted, body
 
 
 def test_nested_groups(pd: Pipedrive, shop: dict[str, Any]) -> None:
@@ -198,13 +197,19 @@ def test_nested_deal_lists_and_precedence(pd: Pipedrive, shop: dict[str, Any],
     d = shop["deals"]
     cheap = make(pd, "deals", conditions([cond("deal", f["value"], "<", 1000)]))
     stage, pipeline = d[0]["stage_id"], d[0]["pipeline_id"]
-    assert ids(pd.get(f"/v1/stages/{stage}/deals?filter_id={cheap}")) == [d[0]["id"], d[1]["id"]]
-    assert ids(pd.get(f"/v1/pipelines/{pipeline}/deals?filter_id={cheap}")) == [
-        d[0]["id"], d[1]["id"]]
-    # filter_id takes precedence over user_id and owned_by_you (as the spec says)
-    assert ids(pd.get(f"/v1/deals?filter_id={cheap}&user_id=999999")) == [d[0]["id"],
-                                                                          d[1]["id"]]
-    assert ids(pd.get(f"/v1/deals?filter_id={cheap}&status=open")) == [d[0]["id"], d[1]["id"]]
+    wanted = [d[0]["id"], d[1]["id"], d[3]["id"]]
+    assert ids(pd.get(f"/v1/stages/{stage}/deals?filter_id={cheap}")) == wanted
+    assert ids(pd.get(f"/v1/pipelines/{pipeline}/deals?filter_id={cheap}")) == wanted
+    assert ids(pd.get(f"/v1/stages/{stage}/deals?filter_id={cheap}&user_id=999999")) == wanted
+    # filter_id takes precedence over user_id and owned_by_you (as the spec says); other
+    # parameters still narrow the list
+    assert ids(pd.get(f"/v1/deals?filter_id={cheap}&user_id=999999")) == wanted
+    assert ids(pd.get(f"/v1/deals?filter_id={cheap}&status=open")) == wanted[:2]
+    other_user = data(pd.post("/v1/users", json={"email": "bob@acme.example"}))
+    data(pd.put(f"/v1/deals/{d[0]['id']}", json={"user_id": other_user["id"]}))
+    assert ids(pd.get(f"/v1/deals?filter_id={cheap}&owned_by_you=1")) == wanted
+    assert ids(pd.get("/v1/deals?owned_by_you=1")) == [d[1]["id"], d[2]["id"], d[3]["id"]]
+    assert ids(pd.get(f"/v1/stages/{stage}/deals")) == [d[1]["id"], d[2]["id"], d[3]["id"]]
 
 
 def test_every_entity_list(pd: Pipedrive, shop: dict[str, Any]) -> None:
@@ -374,7 +379,7 @@ def test_relative_dates(pd: Pipedrive, tenant: Tenant, monkeypatch: pytest.Monke
     monkeypatch.setattr(tenant.records.service, "clock", Pinned(dt.datetime(2030, 5, 16, 1)))
     assert len(data(pd.get(f"/v1/deals?filter_id={earlier}&limit=100"))) == len(days) + 1
     refused(pd.post("/v1/filters", json={"name": "x", "type": "deals", "conditions": conditions(
-        [cond("deal", f["add_time"], "<", "later_or_today")])}))
+        [cond("deal", f["add_time"], ">", "later_or_today")])}))  # (it has no end)
 
 
 # ---- bad input and isolation ------------------------------------------------------------

@@ -73,7 +73,10 @@ def _world(pd: Pipedrive) -> dict[str, Any]:
     gone = _made(pd.post("/v1/leads", json={"title": "G", "person_id": person["id"]}))
     conversion = _made(pd.post(f"/api/v2/leads/{gone['id']}/convert/deal"))
     pipeline = _made(pd.post("/v1/pipelines", json={"name": "P"}))
+    saved = _made(pd.post("/v1/filters", json={"name": "F", "type": "deals", "conditions": {
+        "glue": "and", "conditions": [{"glue": "and", "conditions": []}]}}))
     return {
+        "filters": saved["id"],
         "deals": deal["id"], "persons": person["id"], "organizations": org["id"],
         "products": product["id"], "notes": note["id"], "leads": lead["id"],
         "leadLabels": label["id"], "pipelines": pipeline["id"],
@@ -108,7 +111,7 @@ def _fill(path: str, ids: dict[str, Any], parent: Any = None) -> str:
 def _never(path: str) -> dict[str, Any]:
     return {k: (NEVER_UUID if k in ("leads", "leadLabels", "{commentId}", "{conversion_id}",
                                     "lead_for_conversion") else NEVER)
-            for k in ("deals", "persons", "organizations", "products", "notes", "leads",
+            for k in ("deals", "persons", "organizations", "products", "notes", "leads", "filters",
                       "leadLabels", "pipelines", "stages", "activities", "activityTypes",
                       "users", "{product_attachment_id}", "{product_variation_id}",
                       "{discount_id}", "{commentId}", "{deal_participant_id}",
@@ -130,7 +133,7 @@ class Doors:
         api, ids = self.a.api, self.ids
         urls = [f"/v1/{r}/{ids[r]}" for r in ("deals", "persons", "organizations", "products",
                                                "notes", "leads", "activities", "pipelines",
-                                               "stages", "users")]
+                                               "stages", "users", "filters")]
         urls += [f"/v1/deals/{ids['deals']}/products", f"/v1/deals/{ids['deals']}/participants",
                  f"/api/v2/deals/{ids['deals']}/discounts", f"/v1/notes/{ids['notes']}/comments",
                  f"/api/v2/products/{ids['products']}/variations", "/v1/leadLabels",

@@ -9,7 +9,6 @@ thread pool. Here, only parameters, names and shapes.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,14 +19,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ...domain.currencies import BY_CODE
-from ...domain.errors import NotFound
 from ...domain.types import Kind, parse_int
 from ...query.ast import Cond, Filter, Keyset, Query, Sort, all_of
 from ...service import Aggregate, Change, Unit, decode_cursor, encode_cursor
 from ..body import query_params
 from . import params, render
-from .mapping import DEAL_V1, DEAL_V2, FLAT_DEAL_V1, VIEWS, View, format_money
+from .mapping import DEAL_V1, DEAL_V2, FLAT_DEAL_V1, VIEWS, View, bare_refs, format_money
 from .routes import PREFIXES, Api, Handler, Handlers, record_id, routes_at
+from .savedfilters import where_of
 
 Row = dict[str, Any]
 ARCHIVED = Cond("is_archived", "eq", True)
@@ -120,7 +119,11 @@ def field_rows(unit: Unit, view: View, change: Change, all_changes: bool = True
             key = shown.get(name)
         if key is None or not isinstance(pair, list) or len(pair) != 2:
             continue
-        out.append(FieldRow(change, len(out), key, as_text(pair[0]), as_text(pair[1])))
+        old, new = pair
+        if field is not None and field.kind is Kind.DATETIME:  # (stored as ISO text)
+            old, new = (dt.datetime.fromisoformat(v) if isinstance(v, str) else v
+                        for v in (old, new))
+        out.append(FieldRow(change, len(out), key, as_text(old), as_text(new)))
         if len(out) >= 1000:
             break
     return out
@@ -166,23 +169,22 @@ def _choices(q: Mapping[str, str], name: str, allowed: Sequence[str] | frozenset
 
 
 def saved_filter(unit: Unit, q: Mapping[str, str]) -> Filter | None:
-    """The deals a saved filter (``filter_id``) selects, as a filter, where saved filters
-    are served (``savedfilters.where_of``)."""
-    filter_id = _pos_int(q, "filter_id")
-    if filter_id is None:
-        return None
-    try:
-        saved = importlib.import_module(f"{__package__}.savedfilters")
-    except ImportError:
-        raise NotFound(f"Filter {filter_id} not found (saved filters are not supported "
-                       "yet)") from None
-    found: Filter | None = saved.where_of(unit, "deal", filter_id)
-    if found is None:
-        raise NotFound(f"Filter {filter_id} not found")
-    return found
+    """The deals a saved filter (``filter_id``) keeps, as a filter (None: no filter_id)."""
+    return where_of(unit, "deal", q.get("filter_id") or None)
 
 
 # ---- /recents ----------------------------------------------------------------------------
+
+def _recent_view(view: View) -> View:
+    """A record as ``/recents`` shows it (the spec's shapes): the v1 object, references as
+    bare ids; an organization keeps its owner object and leaves out a null country code, a
+    product its null keys (the spec types them all as non-null)."""
+    if view.entity == "organization":
+        return replace(view, omit_null=view.omit_null | {"country_code"})
+    if view.entity == "product":
+        return replace(bare_refs(view), omit_nulls=True)
+    return bare_refs(view)
+
 
 def _recents(api: Api) -> Handler:
     async def handler(request: Request) -> Response:
@@ -207,7 +209,12 @@ def _recents(api: Api) -> Handler:
                 if not ids:
                     continue
                 records = unit.get_many(entity, ids)
-                data, _ = Handlers(api, view).present(unit, list(records.values()), {})
+                data, _ = Handlers(api, _recent_view(view)).present(
+                    unit, list(records.values()), {})
+                if entity == "product":  # (the spec types a recent product's as a number)
+                    for d in data:
+                        if isinstance(d.get("visible_to"), str):
+                            d["visible_to"] = parse_int(d["visible_to"])
                 rendered.update({(entity, r["id"]): d for r, d in zip(records.values(), data,
                                                                       strict=True)})
             rows = []

@@ -151,7 +151,14 @@ def _shifted(today: dt.date, n: int, unit_name: str) -> dt.date:
 
 def date_bounds(text: str, now: dt.datetime) -> Bounds | None:
     """A date condition's value as the moments it covers, [from, until) (None: open);
-    None if it names no date."""
+    None if it names no date (or one outside years 1 to 9999)."""
+    try:
+        return _date_bounds(text, now)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _date_bounds(text: str, now: dt.datetime) -> Bounds | None:
     today = now.date()
     word = text.strip().lower()
     days: tuple[dt.date | None, dt.date | None] | None = None
@@ -459,7 +466,8 @@ FILTER_V1 = View(
     ),
 )
 # The list: the filters without their conditions (``GET /filters/{id}`` has them).
-FILTERS_LIST_V1 = replace(FILTER_V1, hidden=PIPELINER_ONLY | {"conditions"})
+FILTERS_LIST_V1 = replace(FILTER_V1, hidden=PIPELINER_ONLY | {"conditions"}, declared=tuple(
+    a for a in FILTER_V1.declared if a.key != "conditions"))
 
 
 class FilterHandlers(Handlers):
@@ -474,8 +482,8 @@ class FilterHandlers(Handlers):
             raise params.bad("type", "Filters of projects are not supported (dealbase has no "
                              "projects)", Reason.INVALID)
         conditions = values.get("conditions", before["conditions"] if before else None)
-        if ("type" in values or "conditions" in values) and kind in ENTITY_OF \
-                and conditions is not None:
+        if ("type" in values or "conditions" in values) and isinstance(kind, str) \
+                and kind in ENTITY_OF and conditions is not None:
             compile_conditions(unit, ENTITY_OF[kind], conditions, resolve=False)
         return values
 
