@@ -24,8 +24,8 @@ from dealbase.query.ast import And, Cond, Keyset, Not, Offset, Or, Query, Sort
 from dealbase.query.compile import compile_count, compile_list
 from dealbase.service import Context, Page, Service
 from dealbase.settings import Settings
-from dealbase.store.changelog import ChangeLog
 from dealbase.store import search
+from dealbase.store.changelog import ChangeLog
 from dealbase.store.database import Database
 from dealbase.store.schema import build_metadata
 from tests.conftest import Calls, Tenant, calls
