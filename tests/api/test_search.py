@@ -306,3 +306,20 @@ def test_a_deleted_custom_field_is_no_longer_searched(pd: Pipedrive) -> None:
     data(pd.delete(f"/v1/personFields/{field['id']}"))
     assert found(pd.get("/v1/itemSearch?term=amazing")) == []
     assert found(pd.get("/v1/itemSearch?term=grace")) == [("person", person["id"])]
+
+
+def test_a_term_with_more_matches_than_the_index_reads_still_finds_the_whole_value(
+        pd: Pipedrive, tenant: Tenant) -> None:
+    """More than 2,000 texts begin with the term: the shortest (a whole value, a value's
+    start) are read first, so the exact match is never crowded out, and narrowing
+    parameters apply before the page is cut."""
+    direct = tenant.records
+    org = direct.create("organization", {"name": "Filler Inc"})["id"]
+    with direct.service.unit(direct.ctx, write=True) as unit:
+        unit.create_many("person", [{"name": f"Zed Filler number {n} of many"}
+                                    for n in range(2100)])
+        zed = unit.create("person", {"name": "Zed", "organization_id": org})["id"]
+    assert found(pd.get("/api/v2/persons/search?term=zed&exact_match=true")) == [("person", zed)]
+    assert found(pd.get("/v1/itemSearch?term=zed&limit=1")) == [("person", zed)]
+    assert found(pd.get(f"/api/v2/persons/search?term=zed&organization_id={org}")) == [
+        ("person", zed)]

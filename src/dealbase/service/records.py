@@ -849,10 +849,12 @@ class Records:
                     break
 
     def search(self, tx: Tx, ctx: Context, entities: Sequence[str], term: Term,
-               groups: Sequence[str] | None = None) -> builtins.list[Hit]:
+               groups: Sequence[str] | None = None, where: Filter | None = None
+               ) -> builtins.list[Hit]:
         """The live records of ``entities`` whose searched fields (of ``groups``, by
-        default all) match ``term``, best first (score, then newest); at most
-        ``MAX_CANDIDATES`` index rows are read."""
+        default all) match ``term`` and that meet ``where``, best first (score, then
+        newest). At most ``MAX_CANDIDATES`` index rows are read: the shortest texts
+        first (a whole value or its start before a word deep in a long text)."""
         codes: dict[int, tuple[str, str]] = {}  # entity << 4 | group -> (entity, group)
         by_notes: builtins.list[str] = []
         for entity in entities:
@@ -904,7 +906,27 @@ class Records:
                     if i not in live and not hits[(entity, i)].live:
                         del hits[(entity, i)]
         self._recheck_custom(tx, ctx, term, hits)
+        if where is not None:
+            self._narrow(tx, ctx, hits, where)
         return sorted(hits.values(), key=lambda h: (-h.score, -h.id, h.entity))
+
+    def _narrow(self, tx: Tx, ctx: Context, hits: dict[tuple[str, int], Hit],
+                where: Filter) -> None:
+        """Keep the hits whose records meet ``where`` (one statement per 500 of them)."""
+        by_entity: dict[str, builtins.list[int]] = {}
+        for entity, record_id in hits:
+            by_entity.setdefault(entity, []).append(record_id)
+        for entity, ids in by_entity.items():
+            kept: set[int] = set()
+            for start in range(0, len(ids), MAX_IN_VALUES):
+                chunk = ids[start:start + MAX_IN_VALUES]
+                page = self.list(tx, ctx, entity, Query(
+                    where=all_of(Cond("id", "in", chunk), where), page=Keyset(None, len(chunk)),
+                    fields=("id",)))
+                kept.update(r["id"] for r in page.items)
+            for record_id in ids:
+                if record_id not in kept:
+                    del hits[(entity, record_id)]
 
     def _recheck_custom(self, tx: Tx, ctx: Context, term: Term,
                         hits: dict[tuple[str, int], Hit]) -> None:

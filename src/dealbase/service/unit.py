@@ -134,15 +134,17 @@ class Unit:
         return self._records.uids(self._tx, self.ctx, entity, ids)
 
     def search(self, entities: Sequence[str], term: Any, *, exact: bool = False,
-               groups: Sequence[str] | None = None) -> builtins.list[Hit]:
+               groups: Sequence[str] | None = None, where: Filter | None = None
+               ) -> builtins.list[Hit]:
         """The live records of ``entities`` that the full-text index finds for ``term``
         (``domain.search`` says how text matches; ``groups``: the groups of fields to look
-        in, by default all), best first. A term too short to search is refused."""
+        in, by default all) and that meet ``where``, best first. A term too short to search
+        is refused."""
         if not isinstance(term, str) or (found := search.term_of(term, exact)) is None:
             least = 1 if exact else search.MIN_TERM
             raise invalid("term", f"must be at least {least} character{'s' * (least > 1)}"
                           " long (letters or digits)", Reason.BAD_PARAMETER)
-        return self._records.search(self._tx, self.ctx, entities, found, groups)
+        return self._records.search(self._tx, self.ctx, entities, found, groups, where)
 
     def version(self) -> int:
         """The company's data version: the newest change this unit sees (Pipeliner's

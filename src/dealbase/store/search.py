@@ -73,21 +73,21 @@ def query(tx: Tx, company_id: int, words: Sequence[str], exact: bool, codes: Seq
           limit: int = MAX_CANDIDATES) -> list[tuple[int, str]]:
     """Index rows (key, words) of the company whose text holds every word as a prefix of
     one of its words (``exact``: the words in a row), among the (entity, group) ``codes``
-    (``entity code << 4 | group code``)."""
+    (``entity code << 4 | group code``): the ``limit`` shortest texts, then the newest."""
     if not words or not codes:
         return []
     wanted = ", ".join(str(int(c)) for c in sorted(set(codes)))
     if tx.backend == "sqlite":
         match = f'"{" ".join(words)}"' if exact else " ".join(f'"{w}"*' for w in words)
         sql = (f"SELECT rowid, words FROM {TABLE} WHERE {TABLE} MATCH ? AND company_id = ?"
-               f" AND (rowid & 255) IN ({wanted}) LIMIT ?")
+               f" AND (rowid & 255) IN ({wanted}) ORDER BY length(words), rowid DESC LIMIT ?")
         params: tuple[Any, ...] = (match, company_id, limit)
     else:
         text = " <-> ".join(f"'{w}'" for w in words) if exact else " & ".join(
             f"'{w}':*" for w in words)
         sql = (f"SELECT key, words FROM {TABLE} WHERE to_tsvector('simple', words) @@"
                " to_tsquery('simple', %s) AND company_id = %s"
-               f" AND (key & 255) IN ({wanted}) LIMIT %s")
+               f" AND (key & 255) IN ({wanted}) ORDER BY length(words), key DESC LIMIT %s")
         params = (text, company_id, limit)
     return [(int(k), str(w)) for k, w in tx.rows(sql, params)]
 

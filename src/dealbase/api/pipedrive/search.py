@@ -235,26 +235,23 @@ class Searches:
     def __init__(self, api: Api) -> None:
         self.api = api
 
-    def _found(self, unit: Unit, hits: Sequence[Hit], narrow: Callable[[Hit, Record], bool]
-               ) -> list[tuple[Hit, Record]]:
-        """The hits with their records (live ones that pass ``narrow``), in order."""
+    def _respond(self, unit: Unit, page: Page, term: search.Term, includes: frozenset[str],
+                 hits: Sequence[Hit], related: bool) -> Response:
+        """The page of ``hits`` that ``page`` names, its records read (one statement per
+        type), rendered."""
+        wanted = hits[page.start:page.start + page.limit]
+        more = len(hits) > page.start + page.limit
         by_entity: dict[str, list[int]] = {}
-        for hit in hits:
+        for hit in wanted:
             by_entity.setdefault(hit.entity, []).append(hit.id)
         records = {e: unit.get_many(e, ids) for e, ids in by_entity.items()}
-        return [(h, r) for h in hits if (r := records[h.entity].get(h.id)) is not None
-                and not r["is_deleted"] and narrow(h, r)]
-
-    def _respond(self, unit: Unit, page: Page, term: search.Term, includes: frozenset[str],
-                 found: list[tuple[Hit, Record]], related: bool) -> Response:
-        shown = found[page.start:page.start + page.limit]
-        more = len(found) > page.start + page.limit
+        shown = [(h, records[h.entity][h.id]) for h in wanted if h.id in records[h.entity]]
         items = Items(unit, term, includes)
         extra = self._related(unit, shown) if related else []
-        records: dict[str, dict[int, Record]] = {}
+        loaded: dict[str, dict[int, Record]] = {}
         for hit, record in (*shown, *extra):
-            records.setdefault(hit.entity, {})[hit.id] = record
-        items.load(records, [h for h, _ in (*shown, *extra)])
+            loaded.setdefault(hit.entity, {})[hit.id] = record
+        items.load(loaded, [h for h, _ in (*shown, *extra)])
         data: dict[str, Any] = {"items": [{"result_score": _score(h.score), "item": items.item(h, r)}
                                           for h, r in shown]}
         if related:
@@ -298,8 +295,7 @@ class Searches:
                                    groups=fields)
                 term = search.term_of(raw, exact)
                 assert term is not None  # unit.search refused a term too short
-                found = self._found(unit, hits, lambda h, r: True)
-                return self._respond(unit, page, term, includes, found,
+                return self._respond(unit, page, term, includes, hits,
                                      params.flag(q, "search_for_related_items"))
             return await self.api.read(request, work, long=True)
         return handler
@@ -313,7 +309,7 @@ class Searches:
                 includes = frozenset(_choices(q, "include_fields", INCLUDES))
                 page = Page(self.api, q, version)
                 exact = params.flag(q, "exact_match")
-                wanted: dict[str, Any] = {}
+                narrowing: list[Cond] = []
                 for name, field, allowed in NARROWING[entity]:
                     raw = q.get(name)
                     if raw is None or raw == "":
@@ -321,16 +317,16 @@ class Searches:
                     if allowed:
                         if raw not in allowed:
                             raise params.bad(name, f"{name} must be one of {', '.join(allowed)}")
-                        wanted[field] = raw
+                        narrowing.append(Cond(field, "eq", raw))
                     else:
-                        wanted[field] = params.integer(q, name, 0, 1, 2**63 - 1)
+                        narrowing.append(Cond(field, "eq",
+                                              params.integer(q, name, 0, 1, 2**63 - 1)))
                 raw = _term(q)
-                hits = unit.search([entity], raw, exact=exact, groups=fields)
+                hits = unit.search([entity], raw, exact=exact, groups=fields,
+                                   where=all_of(*narrowing))
                 term = search.term_of(raw, exact)
                 assert term is not None
-                found = self._found(unit, hits, lambda h, r: all(
-                    r.get(f) == v for f, v in wanted.items()))
-                return self._respond(unit, page, term, includes, found, False)
+                return self._respond(unit, page, term, includes, hits, False)
             return await self.api.read(request, work, long=True)
         return handler
 
@@ -364,7 +360,7 @@ class Searches:
                     raise params.bad("term", "term is too short")
                 if entity == "project":  # no projects are stored yet
                     return render.success([], additional_data=page.additional(False))
-                field = self._field(unit, entity, key)
+                field = self._field(unit, entity, key, version)
                 rows, more = self._values(unit, entity, field, term.strip(), match, with_ids,
                                           page)
                 return render.success([
@@ -375,10 +371,12 @@ class Searches:
         return handler
 
     @staticmethod
-    def _field(unit: Unit, entity: str, key: str) -> str:
-        """The canonical text field ``key`` names (a v1 key or a custom field's key)."""
+    def _field(unit: Unit, entity: str, key: str, version: str) -> str:
+        """The canonical text field ``key`` names (a key of the version's objects, or a
+        custom field's key)."""
         spec = unit.schema.entity(entity)
-        view = VIEWS["v1"][PATHS[entity]]
+        views = VIEWS[version]
+        view = views.get(PATHS[entity]) or VIEWS["v1"][PATHS[entity]]
         attr = view.by_key.get(key)
         name = attr.field if attr is not None and attr.field is not None else key
         found = spec.by_name.get(name)

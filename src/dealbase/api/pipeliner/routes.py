@@ -126,8 +126,9 @@ class Pipeliner:
     # ---- plumbing -------------------------------------------------------------------------
 
     def route(self, work: Callable[[Unit, Call], Reply], *, with_body: bool = False,
-              writes: bool = False) -> Callable[[Request], Any]:
-        """An endpoint running ``work`` as one read unit, or (``writes``) one write unit."""
+              writes: bool = False, long: bool = False) -> Callable[[Request], Any]:
+        """An endpoint running ``work`` as one read unit (``long``: in the thread pool, see
+        ``Service.read``), or (``writes``) one write unit."""
         async def endpoint(request: Request) -> Response:
             try:
                 token, password = _credentials(request)
@@ -140,7 +141,8 @@ class Pipeliner:
                     reply = await self.service.write(who, lambda unit: work(unit, call),
                                                      size=len(raw))
                 else:
-                    reply = await self.service.read(who, lambda unit: work(unit, call))
+                    reply = await self.service.read(who, lambda unit: work(unit, call),
+                                                    long=long)
             except DealbaseError as exc:
                 return error_response(exc)
             except Exception:  # one log line, one opaque 500
@@ -218,9 +220,11 @@ class Pipeliner:
     def _listing(self, unit: Unit, coll: Collection, phrases: Sequence[Phrase],
                  names: Sequence[tuple[str, bool]], loadonly: Sequence[str], offset: int,
                  limit: int, after: Any = None, found: Sequence[int] | None = None,
-                 headers: Mapping[str, str] | None = None) -> Reply:
+                 headers: Mapping[str, str] | None = None, *, total: int | None = None,
+                 start: int | None = None) -> Reply:
         """A page of the collection (``found``: only these records, in this order, as a
-        full-text search ranked them), with its ``Content-Range``."""
+        full-text search ranked them; ``total`` and ``start``: what ``Content-Range``
+        says of them when they are one page of more), with its ``Content-Range``."""
         env = self._env(unit)
         schema = unit.schema
         cols = coll.select(schema, loadonly)
@@ -236,13 +240,14 @@ class Pipeliner:
             page = unit.list(coll.entity, query, total=True)
         except ValidationError as error:  # the engine refused a condition
             raise invalid("filter", coll.speak(error).message, Reason.BAD_FILTER) from None
-        rows, total = page.items, page.total or 0
+        rows, counted = page.items, page.total or 0
         if ranked:
             rank = {record_id: n for n, record_id in enumerate(found or ())}
             rows = sorted(rows, key=lambda r: rank[r["id"]])[offset:offset + limit]
         items = coll.render(rows, env, cols, schema)
         return Reply(items, headers={**(headers or {}), "Content-Range": content_range(
-            offset, len(items), total)})
+            offset if start is None else start, len(items), counted if total is None
+            else total)})
 
     def search(self, unit: Unit, call: Call) -> Reply:
         """``POST /search/{Collection}``: ``{"filter": {"terms": {FIELD: value}},
@@ -274,17 +279,27 @@ class Pipeliner:
         phrases = tuple(Phrase(k, "eq", str(v)) for k, v in terms.items())
         names = parse_names("sort", _text_of(body, "sort"))
         loadonly = [n for n, _ in parse_names("loadonly", _text_of(body, "loadonly"))]
+        revision = body.get("revision")
+        if not isinstance(revision, bool | None):
+            raise invalid("revision", "revision must be true or false", Reason.BAD_PARAMETER)
+        headers = {"Revision": str(unit.version())} if revision else None
         found = None
         if body.get("fulltext") is not None:
             if coll.entity not in SEARCHED:
                 raise invalid("fulltext", f"{coll.name} has no full-text search",
                               Reason.BAD_PARAMETER)
-            hits = unit.search([coll.entity], body["fulltext"])
-            found = [h.id for h in hits[:MAX_BULK]]  # (the most ids one condition takes)
-        revision = body.get("revision")
-        if not isinstance(revision, bool | None):
-            raise invalid("revision", "revision must be true or false", Reason.BAD_PARAMETER)
-        headers = {"Revision": str(unit.version())} if revision else None
+            where = coll.where(unit.schema, phrases, self._env(unit), None)
+            try:
+                hits = unit.search([coll.entity], body["fulltext"], where=where)
+            except ValidationError as error:
+                raise invalid("fulltext", error.problems[0].message if error.problems
+                              else error.message, Reason.BAD_PARAMETER) from None
+            found = [h.id for h in hits]
+            if not names:  # ranked: the page of hits is the page
+                return self._listing(unit, coll, (), names, loadonly, 0, limit, None,
+                                     found[offset:offset + limit], headers,
+                                     total=len(found), start=offset)
+            found = found[:MAX_BULK]  # sorted by a field: (the most ids one condition takes)
         return self._listing(unit, coll, phrases, names, loadonly, offset, limit, None, found,
                              headers)
 
@@ -567,7 +582,8 @@ class Pipeliner:
                   methods=["POST"]),
             Route("/deleteEntities", r(self.delete_entities, with_body=True, writes=True),
                   methods=["POST"]),
-            Route("/search/{collection}", r(self.search, with_body=True), methods=["POST"]),
+            Route("/search/{collection}", r(self.search, with_body=True, long=True),
+                  methods=["POST"]),
             Route("/{collection}", r(self.list_items), methods=["GET"]),
             Route("/{collection}", r(self.create, with_body=True, writes=True), methods=["POST"]),
             Route("/{collection}/{id}", r(self.get), methods=["GET"]),
