@@ -5,18 +5,25 @@ deals. Every response is checked against the vendored spec by the ``Pipedrive`` 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from dealbase.api.app import service_of
+from dealbase.api.pipedrive.history import CURSOR_SORT
+from dealbase.service import decode_cursor, encode_cursor
+from dealbase.store.changelog import ChangeLog
 from tests.api.answers import data, refused
 from tests.conftest import Pipedrive, Tenant
 from tests.contract.openapi import Contract
 
 T0 = dt.datetime(2030, 1, 1, 10, 0, 0)
+T0_TEXT = T0.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def get(client: Pipedrive, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -38,8 +45,12 @@ class Clock:
 
 
 @pytest.fixture
-def clock(app: Any) -> Clock:
-    return Clock(app)
+def clock(app: Any) -> Iterator[Clock]:
+    """The pinned clock; the service's own clock again afterwards (the service is shared
+    by every test of the session)."""
+    before = service_of(app).clock
+    yield Clock(app)
+    service_of(app).clock = before
 
 
 def _stage(pd: Pipedrive, probability: int = 100, enabled: bool = True) -> dict[str, Any]:
@@ -73,7 +84,7 @@ def test_recents_lists_each_record_changed_since_once(pd: Pipedrive, clock: Cloc
     assert [(r["item"], r["id"]) for r in rows] == [
         ("person", person["id"]), ("deal", deal["id"]), ("organization", org["id"])]
     assert rows[0]["data"]["name"] == "Peter Gibbons"
-    listed = data(get(pd, "/v1/stages/1/deals", {"everyone": 1}))[0]
+    listed = data(get(pd, f"/v1/stages/{deal['stage_id']}/deals", {"everyone": 1}))[0]
     assert {k: v for k, v in rows[1]["data"].items() if k != "creator_user_id"} == listed
     assert rows[1]["data"]["value"] == 20
     assert rows[2]["data"]["active_flag"] is False  # deleted: shown as the v1 list shows it
@@ -448,3 +459,141 @@ def test_flow_refuses_bad_parameters(pd: Pipedrive) -> None:
                   {"all_changes": "maybe"}):
         refused(get(pd, f"/v1/deals/{deal['id']}/flow", params=query), 400)
     refused(get(pd, f"/v1/deals/{deal['id']}/changelog", {"limit": "x"}), 400)
+
+
+# ---- extreme parameters, paging deep into /recents, where the work runs ---------------------
+
+def test_extreme_parameters_are_refused_or_answered(pd: Pipedrive, clock: Clock) -> None:
+    """Values at the edges of what the types hold answer a 400 (or, where they mean
+    something, an answer), never a 500: the first moment there is, timelines that would
+    end past the calendar, cursors and ids past 64 bits."""
+    clock.at(0)
+    deal = data(pd.post("/v1/deals", json={"title": "Printers"}), 201)
+    data(pd.put(f"/v1/deals/{deal['id']}", json={"title": "Copiers"}))
+    everything = data(get(pd, "/v1/recents", {"since_timestamp": "0001-01-01 00:00:00",
+                                              "items": "deal"}))
+    assert [r["id"] for r in everything] == [deal["id"]]
+    assert data(get(pd, "/v1/recents", {"since_timestamp": "9999-12-31 23:59:59"})) == []
+    assert data(get(pd, "/v1/recents", {"since_timestamp": "2030-01-01 00:00:00",
+                                        "start": 10**9})) == []
+    for start, limit in ((10**9 + 1, 1), (2**63, 1), (0, 2**63), (0, 10**6)):
+        refused(get(pd, "/v1/recents", {"since_timestamp": "2030-01-01 00:00:00",
+                                        "start": start, "limit": limit}), 400)
+
+    timeline = {"interval": "month", "amount": 3, "field_key": "add_time"}
+    for path in ("/v1/deals/timeline", "/v1/deals/timeline/archived"):
+        for start, interval, amount in (("9999-12-01", "month", 3), ("9999-12-30", "day", 3),
+                                        ("9999-12-31", "day", 1), ("9999-12-28", "week", 1),
+                                        ("9999-11-01", "quarter", 1)):
+            refused(get(pd, path, {**timeline, "start_date": start, "interval": interval,
+                                   "amount": amount}), 400)
+        last = data(get(pd, path, {**timeline, "start_date": "9999-12-30", "interval": "day",
+                                   "amount": 1}))
+        assert [(p["period_start"], p["period_end"]) for p in last] == [
+            ("9999-12-30 00:00:00", "9999-12-30 23:59:59")]
+        first = data(get(pd, path, {**timeline, "start_date": "0001-01-01", "amount": 1}))
+        assert first[0]["totals"]["count"] == 0
+    for name in ("user_id", "pipeline_id", "stage_id"):
+        assert data(get(pd, "/v1/deals/summary", {name: 2**63 - 1}))["total_count"] == 0
+        refused(get(pd, "/v1/deals/summary", {name: 2**63}), 400)
+    refused(get(pd, "/v1/deals/summary", {"filter_id": 2**63}), 400)
+    refused(get(pd, f"/v1/deals/{deal['id']}/flow", {"start": 10_001}), 400)
+    refused(get(pd, f"/v1/deals/{deal['id']}/flow", {"limit": 2**64}), 400)
+
+
+def test_changelog_cursors_past_the_newest_change_are_refused(pd: Pipedrive,
+                                                             clock: Clock) -> None:
+    clock.at(0)
+    deal = data(pd.post("/v1/deals", json={"title": "Printers"}), 201)
+    data(pd.put(f"/v1/deals/{deal['id']}", json={"title": "Copiers"}))
+    body = get(pd, f"/v1/deals/{deal['id']}/changelog", {"limit": 1}).json()
+    following = body["additional_data"]["next_cursor"]
+    created, _ = decode_cursor(following, CURSOR_SORT)  # (the deal's first change)
+    assert [r["new_value"] for r in data(get(pd, f"/v1/deals/{deal['id']}/changelog",
+                                             {"cursor": following}))] == [T0_TEXT]
+    for path in ("changelog", "participantsChangelog"):
+        for seq, position in ((2**63 - 1, 0), (2**64, 0), (created + 10**6, 0)):
+            cursor = base64.urlsafe_b64encode(json.dumps(  # (as encode_cursor, past 64 bits)
+                {"s": [["seq", 1], ["position", 0]], "v": [seq, position]}).encode()).decode()
+            refused(get(pd, f"/v1/deals/{deal['id']}/{path}", {"cursor": cursor}), 400)
+        # a cursor at a change of the record, far past its rows: nothing more
+        cursor = encode_cursor(CURSOR_SORT, (created, 2**63))
+        assert data(get(pd, f"/v1/deals/{deal['id']}/{path}", {"cursor": cursor})) == []
+
+
+def test_recents_pages_by_start_through_many_records(pd: Pipedrive, clock: Clock,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walk by ``start`` sees each record once, by its last write, as one long page
+    does; each page after the first seeks from where the previous one ended (no row
+    skipped by OFFSET), however deep it starts."""
+    since = clock.at(0)
+    people = [data(pd.post("/v1/persons", json={"name": f"P{n}"}), 201)["id"] for n in range(9)]
+    for n in (0, 4, 2):  # written again: now last
+        data(pd.put(f"/v1/persons/{people[n]}", json={"name": f"Q{n}"}))
+    expected = [p for n, p in enumerate(people) if n not in (0, 4, 2)] + [
+        people[0], people[4], people[2]]
+    whole = data(get(pd, "/v1/recents", {"since_timestamp": since, "items": "person"}))
+    assert [r["id"] for r in whole] == expected
+
+    skipped: list[int] = []
+    real = ChangeLog.recent
+
+    def spy(self: ChangeLog, tx: Any, company_id: int, entities: Any, at: Any, after: int,
+            skip: int, limit: int) -> Any:
+        skipped.append(skip)
+        return real(self, tx, company_id, entities, at, after, skip, limit)
+    monkeypatch.setattr(ChangeLog, "recent", spy)
+    walked, start = [], 0
+    while True:
+        body = get(pd, "/v1/recents", {"since_timestamp": since, "items": "person",
+                                       "start": start, "limit": 2}).json()
+        walked += [r["id"] for r in body["data"]]
+        pagination = body["additional_data"]["pagination"]
+        if not pagination["more_items_in_collection"]:
+            break
+        start = pagination["next_start"]
+    assert walked == expected
+    assert skipped == [0] * 5  # (every page a seek from the previous page's last row)
+    # a page nobody walked to skips its way there; a write starts the positions afresh
+    assert [r["id"] for r in data(get(pd, "/v1/recents", {
+        "since_timestamp": since, "items": "person", "start": 7, "limit": 2}))] == expected[7:]
+    data(pd.put(f"/v1/persons/{people[1]}", json={"name": "R1"}))
+    moved = [p for p in expected if p != people[1]] + [people[1]]
+    assert [r["id"] for r in data(get(pd, "/v1/recents", {
+        "since_timestamp": since, "items": "person", "start": 2, "limit": 2}))] == moved[2:4]
+
+
+def test_recent_filters_show_as_the_filters_list_shows_them(pd: Pipedrive,
+                                                            clock: Clock) -> None:
+    since = clock.at(0)
+    made = data(pd.post("/v1/filters", json={"name": "Big", "type": "deals", "conditions": {
+        "glue": "and", "conditions": [{"glue": "and", "conditions": [None]}]}}))
+    rows = data(get(pd, "/v1/recents", {"since_timestamp": since, "items": "filter"}))
+    assert [(r["item"], r["id"]) for r in rows] == [("filter", made["id"])]
+    listed = next(f for f in data(get(pd, "/v1/filters")) if f["id"] == made["id"])
+    assert rows[0]["data"] == {**listed, "visible_to": int(listed["visible_to"])}
+    assert "conditions" not in rows[0]["data"]
+    everything = data(get(pd, "/v1/recents", {"since_timestamp": since}))
+    assert ("filter", made["id"]) in [(r["item"], r["id"]) for r in everything]
+
+
+@pytest.mark.parametrize("path", ["/v1/recents?since_timestamp=2030-01-01+10:00:00",
+                                  "/v1/deals/{id}/flow", "/v1/deals/{id}/changelog",
+                                  "/v1/deals/{id}/participantsChangelog",
+                                  "/v1/persons/{pid}/flow", "/v1/organizations/{oid}/changelog"])
+def test_history_reads_run_off_the_event_loop(pd: Pipedrive, app: Any, path: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record's whole history (with its activities and notes) is long work: read in
+    the thread pool, never on the event loop."""
+    deal = data(pd.post("/v1/deals", json={"title": "Printers"}), 201)
+    person = data(pd.post("/v1/persons", json={"name": "Peter"}), 201)
+    org = data(pd.post("/v1/organizations", json={"name": "Initech"}), 201)
+    service = service_of(app)
+    real, seen = service.read, []
+
+    async def read(who: Any, work: Any, *, long: bool = False) -> Any:
+        seen.append(long)
+        return await real(who, work, long=long)
+    monkeypatch.setattr(service, "read", read)
+    data(pd.get(path.format(id=deal["id"], pid=person["id"], oid=org["id"])))
+    assert seen and all(seen)
