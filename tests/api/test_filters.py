@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from dealbase.api.pipedrive import savedfilters
+from dealbase.query.ast import Keyset, Query
+from dealbase.service import Unit
 from tests.api.answers import data, refused
 from tests.api.test_concurrency import change_log
 from tests.conftest import Pipedrive, Tenant
@@ -189,6 +192,29 @@ def test_related_object_conditions(pd: Pipedrive, shop: dict[str, Any]) -> None:
     assert ids(pd.get(f"/v1/deals?filter_id={with_product}")) == [d[1]]
     refused(pd.post("/v1/filters", json={"name": "x", "type": "org", "conditions": conditions(
         [cond("deal", field_ids(pd, "dealFields")["title"], "=", "x")])}))
+
+
+def test_related_conditions_read_no_more_than_they_may_match(
+        pd: Pipedrive, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A condition on related records gathers at most ``MAX_RELATED`` of them (reading
+    one more to tell), and refuses a filter that matches more."""
+    monkeypatch.setattr(savedfilters, "MAX_RELATED", 2)
+    read: list[tuple[str, int]] = []
+    real = Unit.list
+
+    def spy(self: Unit, entity: str, query: Query, **kw: Any) -> Any:
+        if isinstance(query.page, Keyset):
+            read.append((entity, query.page.limit))
+        return real(self, entity, query, **kw)
+    monkeypatch.setattr(Unit, "list", spy)
+    person = field_ids(pd, "personFields")
+    d = [x["id"] for x in shop["deals"]]
+    two = make(pd, "deals", conditions([cond("person", person["name"], "IS NOT NULL")]))
+    assert ids(pd.get(f"/v1/deals?filter_id={two}")) == [d[0], d[1]]
+    assert ("person", 2) in read and max(limit for entity, limit in read
+                                         if entity == "person") <= 2
+    data(pd.post("/v1/persons", json={"name": "Samir"}), 201)
+    refused(pd.get(f"/v1/deals?filter_id={two}"), 400)
 
 
 def test_nested_deal_lists_and_precedence(pd: Pipedrive, shop: dict[str, Any],

@@ -453,7 +453,20 @@ class Records:
 
     def recent(self, tx: Tx, ctx: Context, entities: Sequence[str], since: dt.datetime,
                start: int, limit: int) -> builtins.list[tuple[str, int, int, dt.datetime]]:
-        return self.changelog.recent(tx, ctx.company_id, entities, since, start, limit)
+        """A page of the records written since ``since`` (see ``ChangeLog.recent``): a page
+        after one already served seeks from the last seq of that one (``ListMemory``), so
+        a walk through them costs each page what the first costs."""
+        key = ("recent", ctx.company_id, tuple(sorted(entities)), since)
+        version = self.version(tx, ctx)
+        after, skip = 0, start
+        found = self.memory.position(key, start, version) if start else None
+        if found is not None:
+            row, (after,) = found
+            skip = start - row
+        rows = self.changelog.recent(tx, ctx.company_id, entities, since, after, skip, limit)
+        if len(rows) > limit:
+            self.memory.remember(key, start + limit, version, (rows[limit - 1][2],))
+        return rows
 
     # ---- writes ------------------------------------------------------------------------
 

@@ -141,7 +141,7 @@ class ChangeLog:
         first = tx.rows(probe, (company_id, company_id, 0))
         if not first:
             return None
-        target = at - SLACK
+        target = at - SLACK if at > dt.datetime.min + SLACK else dt.datetime.min
         lo, hi = int(first[0][0]), last + 1
         while lo < hi:
             mid = (lo + hi) // 2
@@ -155,21 +155,34 @@ class ChangeLog:
         return lo if lo <= last else None
 
     def recent(self, tx: Tx, company_id: int, entities: Sequence[str], at: dt.datetime,
-               start: int, limit: int) -> list[tuple[str, int, int, dt.datetime]]:
+               after: int, skip: int, limit: int) -> list[tuple[str, int, int, dt.datetime]]:
         """The records of ``entities`` written at ``at`` or later, once each: (entity, id,
-        its last seq, that row's time), by last seq; the page ``start``, ``limit`` (one
-        more, to tell whether more follow). Reads only the log from ``at`` on."""
-        first = self.first_seq_at(tx, company_id, at)
-        if first is None or not entities:
+        its last seq, that row's time), by last seq; of those whose last seq is above
+        ``after``, the ``limit`` after the first ``skip`` (one more, to tell whether more
+        follow).
+
+        A walk up the log from ``at`` (or ``after``) on ix_change_log_company that keeps a
+        row only if it is its record's last since ``at`` (no later row of the record, one
+        seek on ix_change_log_record): a page costs its rows and the ``skip`` ones, not
+        the log since ``at``."""
+        if not entities:
             return []
+        if after <= 0:
+            first = self.first_seq_at(tx, company_id, at)
+            if first is None:
+                return []
+            after = first - 1
         mark = "?" if tx.backend == "sqlite" else "%s"
         kinds = ", ".join(mark for _ in entities)
+        since = encode(Kind.DATETIME, tx.backend, at)
         rows = tx.rows(
-            f"SELECT entity, record_id, max(seq) AS last, max(created_at) FROM change_log"
-            f" WHERE company_id = {mark} AND seq >= {mark} AND created_at >= {mark}"
-            f" AND entity IN ({kinds}) GROUP BY entity, record_id ORDER BY last"
-            f" LIMIT {int(limit) + 1} OFFSET {int(start)}",
-            (company_id, first, encode(Kind.DATETIME, tx.backend, at), *entities))
+            f"SELECT c.entity, c.record_id, c.seq, c.created_at FROM change_log c"
+            f" WHERE c.company_id = {mark} AND c.seq > {mark} AND c.created_at >= {mark}"
+            f" AND c.entity IN ({kinds}) AND NOT EXISTS (SELECT 1 FROM change_log l"
+            f" WHERE l.company_id = c.company_id AND l.entity = c.entity"
+            f" AND l.record_id = c.record_id AND l.seq > c.seq AND l.created_at >= {mark})"
+            f" ORDER BY c.seq LIMIT {int(limit) + 1} OFFSET {int(skip)}",
+            (company_id, after, since, *entities, since))
         out = []
         for entity, record_id, last, created in rows:
             if isinstance(created, str):

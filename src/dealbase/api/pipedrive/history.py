@@ -9,7 +9,7 @@ thread pool. Here, only parameters, names and shapes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,26 +19,38 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ...domain.currencies import BY_CODE
-from ...domain.types import Kind, parse_int
+from ...domain.dates import add_months
+from ...domain.types import INT_MAX, Kind, parse_int
 from ...query.ast import Cond, Filter, Keyset, Query, Sort, all_of
-from ...service import Aggregate, Change, Unit, decode_cursor, encode_cursor
+from ...service import Aggregate, Change, Unit, decode_cursor, encode_cursor, live
 from ..body import query_params
 from . import params, render
-from .mapping import DEAL_V1, DEAL_V2, FLAT_DEAL_V1, VIEWS, View, bare_refs, format_money
+from .mapping import (
+    ARCHIVED,
+    DEAL_V1,
+    DEAL_V2,
+    FLAT_DEAL_V1,
+    NOT_ARCHIVED,
+    VIEWS,
+    View,
+    bare_refs,
+    format_money,
+)
 from .routes import PREFIXES, Api, Handler, Handlers, record_id, routes_at
-from .savedfilters import where_of
+from .savedfilters import FILTERS_LIST_V1, where_of
 
 Row = dict[str, Any]
-ARCHIVED = Cond("is_archived", "eq", True)
-NOT_ARCHIVED = Cond("is_archived", "eq", False)
-LIVE = Cond("is_deleted", "eq", False)
 
-# ``/recents`` item types: the v1 path of the list whose objects they are (an item whose
-# list dealbase does not serve, such as files, has no rows).
-RECENT_ITEMS = {"activity": "activities", "activityType": "activityTypes", "deal": "deals",
-                "file": "files", "filter": "filters", "note": "notes", "person": "persons",
-                "organization": "organizations", "pipeline": "pipelines",
-                "product": "products", "stage": "stages", "user": "users"}
+# ``/recents`` item types: the v1 view of the list whose objects they are, as that list
+# shows them (None: dealbase serves no such list, as for files, and there are no rows).
+_V1 = VIEWS["v1"]
+RECENT_ITEMS: dict[str, View | None] = {
+    "activity": _V1["activities"], "activityType": _V1["activityTypes"], "deal": _V1["deals"],
+    "file": None, "filter": FILTERS_LIST_V1, "note": _V1["notes"], "person": _V1["persons"],
+    "organization": _V1["organizations"], "pipeline": _V1["pipelines"],
+    "product": _V1["products"], "stage": _V1["stages"], "user": _V1["users"]}
+# Entities whose recent objects the spec types ``visible_to`` of as a number.
+NUMERIC_VISIBILITY = frozenset({"product", "filter"})
 V1_TIME = "%Y-%m-%d %H:%M:%S"
 
 # A record's flow: (its entity, its v1 view, the object of its field changes, the field by
@@ -55,7 +67,8 @@ FLOW_ITEMS = frozenset({
     "organizationFollower", "participant", "comment", "mailMessage", "mailMessageWithAttachment",
     "invoice", "document", "marketing_campaign_stat", "marketing_status_change"})
 BATCH = 500  # change-log rows read at a time while a page fills
-MAX_FLOW_ROWS = 10_000  # the deepest a flow or changelog page may start
+MAX_FLOW_ROWS = 10_000  # the deepest a flow page may start
+MAX_START = 10**9  # the deepest a /recents page may start (as for lists)
 MAX_PERIODS = 120  # timeline intervals at most
 MAX_TIMELINE_DEALS = 500  # deals listed per timeline interval at most
 DEAL_STATUSES = ("open", "won", "lost")
@@ -141,31 +154,15 @@ def _with_user(row: Row, key: str, user_id: int | None) -> Row:
 
 # ---- parameters ------------------------------------------------------------------------
 
-def _pos_int(q: Mapping[str, str], name: str) -> int | None:
-    raw = q.get(name)
-    if raw is None or raw == "":
-        return None
-    found = parse_int(raw, 1)
-    if found is None:
-        raise params.bad(name, f"Parameter '{name}' must be a positive integer")
-    return found
+def _id(q: Mapping[str, str], name: str) -> int | None:
+    """An optional id parameter (a positive integer)."""
+    return params.integer(q, name, 0, 1, INT_MAX) or None
 
 
-def _page(api: Api, q: Mapping[str, str]) -> tuple[int, int]:
+def _page(api: Api, q: Mapping[str, str], deepest: int = MAX_FLOW_ROWS) -> tuple[int, int]:
     settings = api.settings
-    return (params.integer(q, "start", 0, 0, MAX_FLOW_ROWS),
+    return (params.integer(q, "start", 0, 0, deepest),
             params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size))
-
-
-def _choices(q: Mapping[str, str], name: str, allowed: Sequence[str] | frozenset[str]
-             ) -> list[str] | None:
-    if not q.get(name):
-        return None
-    wanted = params.csv(q, name)
-    unknown = [w for w in wanted if w not in allowed]
-    if unknown or not wanted:
-        raise params.bad(name, f"Parameter '{name}' takes {', '.join(sorted(allowed))}")
-    return wanted
 
 
 def saved_filter(unit: Unit, q: Mapping[str, str]) -> Filter | None:
@@ -197,10 +194,10 @@ def _recents(api: Api) -> Handler:
             except ValueError:
                 raise params.bad("since_timestamp", "Parameter 'since_timestamp' is required"
                                  " (YYYY-MM-DD HH:MM:SS)") from None
-            items = _choices(q, "items", tuple(RECENT_ITEMS)) or list(RECENT_ITEMS)
-            start, limit = _page(api, q)
-            views = {VIEWS["v1"][RECENT_ITEMS[i]].entity: (i, VIEWS["v1"][RECENT_ITEMS[i]])
-                     for i in items if RECENT_ITEMS[i] in VIEWS["v1"]}
+            items = params.choices(q, "items", tuple(RECENT_ITEMS)) or list(RECENT_ITEMS)
+            start, limit = _page(api, q, MAX_START)
+            views = {view.entity: (i, view) for i in items
+                     if (view := RECENT_ITEMS[i]) is not None}
             found = unit.recent(list(views), since, start, limit)
             more, found = len(found) > limit, found[:limit]
             rendered: dict[tuple[str, int], Any] = {}
@@ -211,7 +208,7 @@ def _recents(api: Api) -> Handler:
                 records = unit.get_many(entity, ids)
                 data, _ = Handlers(api, _recent_view(view)).present(
                     unit, list(records.values()), {})
-                if entity == "product":  # (the spec types a recent product's as a number)
+                if entity in NUMERIC_VISIBILITY:
                     for d in data:
                         if isinstance(d.get("visible_to"), str):
                             d["visible_to"] = parse_int(d["visible_to"])
@@ -257,7 +254,7 @@ def _flow(api: Api, path: str) -> Handler:
             unit.get(entity, record)
             start, limit = _page(api, q)
             all_changes = params.flag(q, "all_changes")
-            wanted = set(_choices(q, "items", FLOW_ITEMS) or FLOW_ITEMS)
+            wanted = set(params.choices(q, "items", FLOW_ITEMS) or FLOW_ITEMS)
             need = start + limit + 1
             # (newest first: time, then the order of writing) -> (object, data)
             rows: list[tuple[tuple[dt.datetime, int, int], str, Any]] = []
@@ -275,7 +272,7 @@ def _flow(api: Api, path: str) -> Handler:
                 if kind not in wanted:
                     continue
                 page = unit.list(child, Query(
-                    where=all_of(Cond(link, "eq", record), LIVE),
+                    where=live(Cond(link, "eq", record)),
                     sort=(Sort("created_at", True), Sort("id", True)), page=Keyset(None, need)))
                 data, _ = handlers.present(unit, page.items, {})
                 rows += [((r["created_at"], 0, r["id"]), kind, d)
@@ -287,7 +284,7 @@ def _flow(api: Api, path: str) -> Handler:
                 [{"object": kind, "timestamp": _time(key[0]), "data": data}
                  for key, kind, data in shown],
                 additional_data={**block, "pagination": block})
-        return await api.read(request, work)
+        return await api.read(request, work, long=True)
     return handler
 
 
@@ -302,14 +299,16 @@ def _flow_change(f: FieldRow) -> Row:
 CURSOR_SORT = (Sort("seq", True), Sort("position"))
 
 
-def _cursor(q: Mapping[str, str]) -> tuple[int | None, int]:
-    """Where a changelog page starts: (the seq to read up to, the rows of it to skip)."""
+def _cursor(q: Mapping[str, str], unit: Unit) -> tuple[int | None, int]:
+    """Where a changelog page starts: (the seq to read up to, the rows of it to skip). A
+    seq past the company's newest change (its data version) is no cursor of ours."""
     raw = q.get("cursor")
     if not raw:
         return None, 0
     values = decode_cursor(raw, CURSOR_SORT)
     seq, position = values
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values) \
+            or seq > unit.version():
         raise params.bad("cursor", "Invalid cursor")
     return seq, position
 
@@ -325,7 +324,7 @@ def _cursor_pages(api: Api, entity: str,
             unit.get(entity, record)
             limit = params.integer(q, "limit", api.settings.default_page_size, 1,
                                    api.settings.max_page_size)
-            seq, skip = _cursor(q)
+            seq, skip = _cursor(q, unit)
             out: list[Row] = []
             marks: list[tuple[int, int]] = []
             for change in _changes_newest(unit, entity, record, None if seq is None else seq + 1):
@@ -338,7 +337,7 @@ def _cursor_pages(api: Api, entity: str,
                     break
             following = encode_cursor(CURSOR_SORT, marks[limit]) if len(out) > limit else None
             return render.success(out[:limit], additional_data={"next_cursor": following})
-        return await api.read(request, work)
+        return await api.read(request, work, long=True)
     return handler
 
 
@@ -407,12 +406,12 @@ def _default_currency(unit: Unit) -> str:
 def _deal_filters(q: Mapping[str, str], unit: Unit, archived: bool, *, stage: bool
                   ) -> Filter | None:
     saved = saved_filter(unit, q)
-    user_id = None if saved is not None else _pos_int(q, "user_id")
-    pipeline_id, stage_id = _pos_int(q, "pipeline_id"), _pos_int(q, "stage_id") if stage else None
-    return all_of(LIVE, ARCHIVED if archived else NOT_ARCHIVED, saved,
+    user_id = None if saved is not None else _id(q, "user_id")
+    pipeline_id, stage_id = _id(q, "pipeline_id"), _id(q, "stage_id") if stage else None
+    return live(all_of(ARCHIVED if archived else NOT_ARCHIVED, saved,
                   None if user_id is None else Cond("owner_id", "eq", user_id),
                   None if pipeline_id is None else Cond("pipeline_id", "eq", pipeline_id),
-                  None if stage_id is None else Cond("stage_id", "eq", stage_id))
+                  None if stage_id is None else Cond("stage_id", "eq", stage_id)))
 
 
 def _summary(api: Api, archived: bool) -> Handler:
@@ -420,11 +419,11 @@ def _summary(api: Api, archived: bool) -> Handler:
         q = query_params(request)
 
         def work(unit: Unit) -> Response:
-            status = _choices(q, "status", DEAL_STATUSES)
-            if status is not None and len(status) > 1:
+            status = params.choices(q, "status", DEAL_STATUSES)
+            if len(status) > 1:
                 raise params.bad("status", "Parameter 'status' takes one of open, won, lost")
             where = all_of(_deal_filters(q, unit, archived, stage=True),
-                           None if status is None else Cond("status", "eq", status[0]))
+                           Cond("status", "eq", status[0]) if status else None)
             groups = unit.sum_by("deal", where, ("currency", "stage_id", "probability"),
                                  ("value",))
             default = _default_currency(unit)
@@ -466,25 +465,22 @@ def _date(q: Mapping[str, str], name: str) -> dt.date:
         raise params.bad(name, f"Parameter '{name}' is required (YYYY-MM-DD)") from None
 
 
-def _months_later(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last))
-
-
 def periods(start: dt.date, interval: str, amount: int) -> list[tuple[dt.date, dt.date]]:
-    """The ``amount`` intervals from ``start``: (first day, the day after the last)."""
-    out = []
-    for n in range(amount):
+    """The ``amount`` intervals from ``start``: (first day, the day after the last); a 400
+    if the last would end after the calendar does (9999-12-30 is the last day on which
+    an interval may end)."""
+    def moved(n: int) -> dt.date:
         if interval == "day":
-            out.append((start + dt.timedelta(days=n), start + dt.timedelta(days=n + 1)))
-        elif interval == "week":
-            out.append((start + dt.timedelta(weeks=n), start + dt.timedelta(weeks=n + 1)))
-        else:
-            step = 1 if interval == "month" else 3
-            out.append((_months_later(start, n * step), _months_later(start, (n + 1) * step)))
-    return out
+            return start + dt.timedelta(days=n)
+        if interval == "week":
+            return start + dt.timedelta(weeks=n)
+        return add_months(start, n * (1 if interval == "month" else 3))
+    try:
+        edges = [moved(n) for n in range(amount + 1)]
+    except (OverflowError, ValueError):
+        raise params.bad("start_date", "The timeline's intervals must end before 9999-12-31"
+                         ) from None
+    return list(zip(edges, edges[1:], strict=False))
 
 
 def _date_field(unit: Unit, key: str) -> tuple[str, Kind]:
@@ -523,10 +519,11 @@ def _timeline(api: Api, archived: bool) -> Handler:
             if convert is not None and convert not in BY_CODE:
                 raise params.bad("totals_convert_currency", "Parameter 'totals_convert_currency'"
                                  " must be a currency code or default_currency")
+            out = []
+            spans = periods(start, interval, amount)
             base = all_of(_deal_filters(q, unit, archived, stage=False),
                           Cond("status", "in", ["open", "won"]))
-            out = []
-            for first, after in periods(start, interval, amount):
+            for first, after in spans:
                 low: Any = first if kind is Kind.DATE else dt.datetime.combine(first, dt.time())
                 high: Any = after if kind is Kind.DATE else dt.datetime.combine(after, dt.time())
                 where = all_of(base, Cond(name, "ge", low), Cond(name, "lt", high))

@@ -717,6 +717,7 @@ def _visible_to() -> Attr:
 
 
 NOT_ARCHIVED = Cond("is_archived", "eq", False)
+ARCHIVED = Cond("is_archived", "eq", True)
 
 DEAL_V1 = View(
     entity="deal", path="deals", version="v1", create_status=201, has_custom=True,

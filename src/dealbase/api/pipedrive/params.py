@@ -7,7 +7,7 @@ Business rules stay in the domain; SQL stays in the query engine.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...domain.errors import Problem, Reason, ValidationError, invalid
@@ -67,6 +67,17 @@ def flag(params: Mapping[str, str], name: str) -> bool:
 
 def csv(params: Mapping[str, str], name: str) -> list[str]:
     return [p.strip() for p in (params.get(name) or "").split(",") if p.strip()]
+
+
+def choices(params: Mapping[str, str], name: str, allowed: Sequence[str] | frozenset[str]
+            ) -> list[str]:
+    """``name=a,b``: the listed values (none: an empty list), each one of ``allowed``."""
+    found = csv(params, name)
+    wrong = [v for v in found if v not in allowed]
+    if wrong:
+        raise bad(name, f"Unknown {name}: {', '.join(sorted(wrong))[:200]}"
+                        f" (one of: {', '.join(sorted(allowed))})")
+    return found
 
 
 def _sortable(view: View, schema: Schema, key: str) -> str:
@@ -199,5 +210,5 @@ def values(view: View, schema: Schema, body: Any) -> dict[str, Any]:
     return out
 
 
-__all__ = ["bad", "body_id", "csv", "filters", "flag", "id_list", "integer", "json_body", "v1_sort",
+__all__ = ["bad", "body_id", "choices", "csv", "filters", "flag", "id_list", "integer", "json_body", "v1_sort",
            "v2_sort", "values"]

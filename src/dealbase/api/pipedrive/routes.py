@@ -761,16 +761,6 @@ def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: boo
     return handler
 
 
-class LeadHandlers(Handlers):
-    """Leads: live ones listed apart from archived ones."""
-
-    async def live(self, request: Request) -> Response:
-        return await self.list(request, Cond("is_archived", "eq", False))
-
-    async def archived(self, request: Request) -> Response:
-        return await self.list(request, Cond("is_archived", "eq", True))
-
-
 class Conversions:
     """v2 ``POST /leads/{id}/convert/deal`` and ``/deals/{id}/convert/lead``, and their
     status. A conversion runs at once, in the request's unit of work; its status
@@ -823,13 +813,14 @@ class Conversions:
 
 def _leads(api: Api) -> list[BaseRoute]:
     """Leads (v1; v2 converts), a note's comments, a deal's discounts."""
-    from .mapping import DEAL_DISCOUNT_V2, LEAD_V1, NOTE_COMMENT_V1
+    from .mapping import ARCHIVED, DEAL_DISCOUNT_V2, LEAD_V1, NOT_ARCHIVED, NOTE_COMMENT_V1
 
     v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
-    leads = LeadHandlers(api, LEAD_V1)
     routes: list[BaseRoute] = []
-    routes += routes_at(v1, "/leads", leads.live, ["GET"])
-    routes += routes_at(v1, "/leads/archived", leads.archived, ["GET"])
+    # (live leads are listed apart from archived ones)
+    for tail, listed in (("", NOT_ARCHIVED), ("/archived", ARCHIVED)):
+        routes += routes_at(v1, f"/leads{tail}",
+                            Handlers(api, replace(LEAD_V1, listed=listed)).list, ["GET"])
     for entity, tail in (("lead", "deal"), ("deal", "lead")):
         conversions = Conversions(api, entity)
         routes += routes_at(v2, f"/{entity}s/{{id}}/convert/{tail}", conversions.start, ["POST"])

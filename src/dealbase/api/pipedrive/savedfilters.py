@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from ...domain.dates import add_months
 from ...domain.entities._common import ADDRESS_PARTS
 from ...domain.entities.filter import FILTER_TYPES
 from ...domain.errors import DealbaseError, NotFound, Reason, ValidationError
@@ -104,19 +105,6 @@ def category(spec: FieldSpec) -> str:
 
 # ---- relative dates ---------------------------------------------------------------------
 
-def _months(day: dt.date, n: int) -> dt.date:
-    """``day`` moved by ``n`` months (the day of month clamped to the month's length)."""
-    index = day.year * 12 + day.month - 1 + n
-    year, month = divmod(index, 12)
-    first = dt.date(year, month + 1, 1)
-    following = _first_of_next(first)
-    return first.replace(day=min(day.day, (following - first).days))
-
-
-def _first_of_next(first: dt.date) -> dt.date:
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
 def _span(unit_name: str, today: dt.date, shift: int) -> tuple[dt.date, dt.date]:
     """The week (from Monday), month, quarter or year ``shift`` away from today's:
     [first day, first day after)."""
@@ -127,8 +115,8 @@ def _span(unit_name: str, today: dt.date, shift: int) -> tuple[dt.date, dt.date]
         return dt.date(today.year + shift, 1, 1), dt.date(today.year + shift + 1, 1, 1)
     size = 3 if unit_name == "quarter" else 1
     first = dt.date(today.year, (today.month - 1) // size * size + 1, 1)
-    start = _months(first, shift * size)
-    return start, _months(start, size)
+    start = add_months(first, shift * size)
+    return start, add_months(start, size)
 
 
 _INTERVAL = re.compile(r"(this|last|next)_(week|month|quarter|year)")
@@ -145,7 +133,7 @@ def _moment(day: dt.date) -> dt.datetime:
 
 def _shifted(today: dt.date, n: int, unit_name: str) -> dt.date:
     if unit_name == "month":
-        return _months(today, n)
+        return add_months(today, n)
     return today + (dt.timedelta(weeks=n) if unit_name == "week" else dt.timedelta(days=n))
 
 
@@ -397,9 +385,9 @@ class _Compiler:
     def gather(self, entity: str, field: str, where: Filter) -> list[int]:
         page = self.unit.list(entity, Query(
             where=all_of(where, Cond("is_deleted", "eq", False)),
-            page=Keyset(None, 10_000), fields=("id", field)))
+            page=Keyset(None, MAX_RELATED), fields=("id", field)))
         ids = list(dict.fromkeys(r[field] for r in page.items if r[field] is not None))
-        if page.more or len(ids) > MAX_RELATED:
+        if page.more:
             raise _bad(f"A condition on related {entity.replace('_', ' ')}s matches more than "
                        f"{MAX_RELATED} of them; narrow it")
         return ids

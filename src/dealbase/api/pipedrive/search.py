@@ -74,16 +74,6 @@ def _term(q: Mapping[str, str]) -> str:
     return unquote(raw) if _ENCODED.search(raw) else raw
 
 
-def _choices(q: Mapping[str, str], name: str, allowed: Sequence[str] | frozenset[str]
-             ) -> list[str]:
-    found = params.csv(q, name)
-    wrong = [v for v in found if v not in allowed]
-    if wrong:
-        raise params.bad(name, f"Unknown {name}: {', '.join(sorted(wrong))[:200]}"
-                               f" (one of: {', '.join(sorted(allowed))})")
-    return found
-
-
 class Page:
     """Where a page of results starts and how long it is: v1 ``start``/``limit``, v2
     ``cursor``/``limit``."""
@@ -285,9 +275,9 @@ class Searches:
             q = query_params(request)
 
             def work(unit: Unit) -> Response:
-                types = _choices(q, "item_types", (*TYPES, *ELSEWHERE)) or list(TYPES)
-                fields = _choices(q, "fields", ALL_FIELDS) or None
-                includes = frozenset(_choices(q, "include_fields", INCLUDES))
+                types = params.choices(q, "item_types", (*TYPES, *ELSEWHERE)) or list(TYPES)
+                fields = params.choices(q, "fields", ALL_FIELDS) or None
+                includes = frozenset(params.choices(q, "include_fields", INCLUDES))
                 page = Page(self.api, q, version)
                 exact = params.flag(q, "exact_match")
                 raw = _term(q)
@@ -305,8 +295,8 @@ class Searches:
             q = query_params(request)
 
             def work(unit: Unit) -> Response:
-                fields = _choices(q, "fields", FIELDS[entity]) or None
-                includes = frozenset(_choices(q, "include_fields", INCLUDES))
+                fields = params.choices(q, "fields", FIELDS[entity]) or None
+                includes = frozenset(params.choices(q, "include_fields", INCLUDES))
                 page = Page(self.api, q, version)
                 exact = params.flag(q, "exact_match")
                 narrowing: list[Cond] = []
