@@ -422,6 +422,8 @@ def compile_derive(parent: EntitySpec, fields: Sequence[FieldSpec], child: Entit
     """UPDATE of derived ``fields`` (see ``domain.spec.Derived``; all over ``child``) of the
     parent records ``ids`` (None: all of the company's): each set to its aggregate,
     computed by a correlated subquery over the child's live records of the same company."""
+    if ids is None:
+        return _derive_all(parent, fields, child, company_id, backend)
     params = Params(backend)
     parent_table, child_table = ident(parent.table), ident(child.table)
     live = encode(Kind.BOOL, backend, False)
@@ -453,6 +455,75 @@ def compile_derive(parent: EntitySpec, fields: Sequence[FieldSpec], child: Entit
         clause += " AND " + OPERATORS["in"].build(f'{parent_table}."id"', list(ids), params)
     return Compiled(f"UPDATE {parent_table} SET {', '.join(sets)} WHERE {clause}",
                     tuple(params.values))
+
+
+def _derive_all(parent: EntitySpec, fields: Sequence[FieldSpec], child: EntitySpec,
+                company_id: int, backend: str) -> Compiled:
+    """The whole company's derived ``fields`` in one set-based UPDATE: the children are
+    aggregated once (counts grouped by parent; firsts ranked by a window per parent), joined
+    to every parent, and only the parents whose values change are written."""
+    parent_table, child_table = ident(parent.table), ident(child.table)
+    live = encode(Kind.BOOL, backend, False)
+    pieces: list[tuple[str, list[Any]]] = []  # SQL text and its parameters, in text order
+
+    def scoped(ref: str, conditions: Sequence[tuple[str, str, Any]], extra: str = ""
+               ) -> tuple[str, list[Any]]:
+        params = Params(backend)
+        where = _Where(child, params)
+        tests = [f'{child_table}."company_id" = {params.bind(int(company_id))}',
+                 f'{child_table}."is_deleted" = {params.bind(live)}', f"{ref} IS NOT NULL",
+                 *(where.cond(Cond(n, op, list(v) if op == "in" else v))
+                   for n, op, v in conditions)]
+        return " AND ".join(tests) + extra, params.values
+
+    counts: list[tuple[int, str, tuple[str, list[Any]]]] = []
+    firsts: list[tuple[str, list[Any]]] = []
+    values: list[tuple[FieldSpec, str]] = []
+    for n, f in enumerate(fields):
+        derived = f.derived
+        assert derived is not None and derived.child == child.name
+        ref = field_expr(child, child.field(derived.ref), backend)
+        if derived.how == "count":
+            params = Params(backend)
+            tests = [_Where(child, params).cond(Cond(name, op, list(v) if op == "in" else v))
+                     for name, op, v in derived.where]
+            counts.append((n, ref, (" AND ".join(tests) or "1 = 1", params.values)))
+            values.append((f, f"COALESCE(c.v{n}, 0)"))
+            continue
+        keys = [*derived.order, ("id", derived.order[-1][1] if derived.order else False)]
+        order = ", ".join(
+            f"{field_expr(child, child.field(name), backend)} {'DESC' if desc else 'ASC'}"
+            f"{' NULLS LAST' if child.field(name).nullable and name != 'id' else ''}"
+            for name, desc in keys)
+        where, bound = scoped(ref, derived.where)
+        firsts.append((
+            f'LEFT JOIN (SELECT r, v FROM (SELECT {ref} AS r, {child_table}."id" AS v, '
+            f"row_number() OVER (PARTITION BY {ref} ORDER BY {order}) AS k FROM {child_table} "
+            f'WHERE {where}) AS ranked WHERE k = 1) AS f{n} ON f{n}.r = q."id"', bound))
+        values.append((f, f"f{n}.v"))
+    if counts:
+        refs = {ref for _, ref, _ in counts}
+        assert len(refs) == 1, "one parent reference per child"
+        ref = next(iter(refs))
+        columns = ", ".join(f"count(CASE WHEN {test} THEN 1 END) AS v{n}"
+                            for n, _, (test, _) in counts)
+        where, bound = scoped(ref, ())
+        pieces.append((f"LEFT JOIN (SELECT {ref} AS r, {columns} FROM {child_table} WHERE "
+                       f'{where} GROUP BY {ref}) AS c ON c.r = q."id"',
+                       [v for _, _, (_, vs) in counts for v in vs] + bound))
+    pieces += firsts
+    mark = Params(backend).mark
+    different = "IS DISTINCT FROM" if backend == "postgresql" else "IS NOT"
+    picked = ", ".join(f"{value} AS {ident(f.name)}" for f, value in values)
+    sets = ", ".join(f"{ident(f.name)} = x.{ident(f.name)}" for f, _ in values)
+    changed = " OR ".join(f"{parent_table}.{ident(f.name)} {different} x.{ident(f.name)}"
+                          for f, _ in values)
+    sql = (f"UPDATE {parent_table} SET {sets} FROM (SELECT q.\"id\" AS pid, {picked} "
+           f"FROM {parent_table} AS q {' '.join(text for text, _ in pieces)} "
+           f'WHERE q."company_id" = {mark}) AS x WHERE {parent_table}."id" = x.pid AND '
+           f'{parent_table}."company_id" = {mark} AND ({changed})')
+    return Compiled(sql, (*(v for _, vs in pieces for v in vs), int(company_id),
+                          int(company_id)))
 
 
 # Parameters per multi-row statement: far under both backends' limits (SQLite 32,766;
