@@ -5,25 +5,36 @@ goes to ``{service_url}/rest_services/v1/{teamPipeline}/…`` with HTTP Basic cr
 (the space's API token and password). Any answer outside 200–399, a body that is not
 JSON and a server that does not answer all raise :class:`HTTPErrorException`.
 
+Calls are retried (``max_retries``, 2 by default) with jittered exponential backoff, or after
+the wait the server asks for (``Retry-After``, ``x-ratelimit-reset``): reads, ``PUT`` and
+``DELETE`` after a 429, a 500/502/503/504 or a connection that failed; writes by ``POST`` and
+``PATCH`` only after a 429 or a refused connection (the request did nothing), never after a
+5xx or a timeout, which may have come after the write.
+
 Standard library only::
 
     api = PipelinerRestApi("https://eu.pipelinersales.com")
     api.setCredentials(token, password)
     contacts = api.getEntities(space, "Contacts", {"filter": {"SURNAME": ("Sm", "ll")}, "limit": 10})
+    for contact in api.iterEntities(space, "Contacts", {"sort": "SURNAME"}):  # every page
+        ...
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.utils
 import http.client
 import json
+import random
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 FLAG_ROLLBACK_ON_ERROR = 0
@@ -43,6 +54,30 @@ _T = TypeVar("_T")
 _Id = TypeVar("_Id", bound=str | int)
 _RANGE = re.compile(r"items\s+(-?\d+)-(-?\d+)/(\d+)")
 _NO_BODY = object()
+_SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_MAX_WAIT = 60.0  # a server asking for a longer wait is not waited for
+
+
+def _asked_wait(headers: Mapping[str, str] | http.client.HTTPMessage) -> float | None:
+    """The wait, in seconds, that ``Retry-After`` (seconds or an HTTP date) or
+    ``x-ratelimit-reset`` (seconds) asks for."""
+    for name in ("Retry-After", "X-RateLimit-Reset"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return max(0.0, moment.timestamp() - time.time())
+    return None
 
 
 def new_id() -> str:
@@ -151,9 +186,12 @@ class PipelinerRestApi:
     FLAG_VALIDATE_ONLY_UPDATED_FIELDS = FLAG_VALIDATE_ONLY_UPDATED_FIELDS
     FLAG_IGNORE_READONLY = FLAG_IGNORE_READONLY
 
-    def __init__(self, service_url: str, timeout: float = 30) -> None:
+    def __init__(self, service_url: str, timeout: float = 30, max_retries: int = 2,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.service_url = service_url.rstrip("/")
         self.timeout = timeout
+        self.max_retries = max_retries
+        self.sleep = sleep  # (tests pass a clock of their own)
         self._authorization: str | None = None
 
     def setCredentials(self, username: str, password: str) -> None:
@@ -169,25 +207,51 @@ class PipelinerRestApi:
         encoded = encode_query(query)
         return f"{url}?{encoded}" if encoded else url
 
+    def _wait(self, attempt: int, headers: http.client.HTTPMessage | None = None) -> float | None:
+        """Seconds before retry ``attempt`` (0-based): what the server asked for, else
+        exponential backoff with full jitter; ``None`` when the server asks for too long."""
+        asked = None if headers is None else _asked_wait(headers)
+        if asked is not None:
+            return asked if asked <= _MAX_WAIT else None
+        return random.uniform(0.5, 1.0) * min(8.0, 0.5 * 2.0 ** attempt)
+
+    def _send(self, request: urllib.request.Request) -> tuple[int, bytes, http.client.HTTPMessage]:
+        try:
+            response = urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as error:  # a status of 400 or more: still an answer
+            response = error
+        with response:
+            return response.status, response.read(), response.headers
+
     def _call(self, method: str, url: str, body: Any = _NO_BODY) -> tuple[Any, http.client.HTTPMessage]:
-        """Send one request; the decoded JSON answer and the response headers."""
+        """Send one request (retried as the module says); the decoded JSON answer and the
+        response headers. ``body`` is sent as JSON; a ``str`` is sent as it is (JSON text)."""
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self._authorization:
             headers["Authorization"] = self._authorization
         data = None
         if body is not _NO_BODY:
-            data = json.dumps(body).encode()
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
-        try:
+        safe = method in _SAFE_METHODS
+        attempt = 0
+        while True:
             try:
-                response = urllib.request.urlopen(request, timeout=self.timeout)
-            except urllib.error.HTTPError as error:  # a status of 400 or more: still an answer
-                response = error
-            with response:
-                status, raw, reply_headers = response.status, response.read(), response.headers
-        except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException):
-            raise HTTPErrorException(408, "no response") from None
+                status, raw, reply_headers = self._send(request)
+            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
+                reason = getattr(error, "reason", error)
+                unsent = isinstance(reason, ConnectionRefusedError)  # nothing reached the server
+                wait = self._wait(attempt) if (safe or unsent) and attempt < self.max_retries else None
+                if wait is None:
+                    raise HTTPErrorException(408, "no response") from None
+            else:
+                retried = status in _RETRY_STATUSES and (safe or status == 429)
+                wait = self._wait(attempt, reply_headers) if retried and attempt < self.max_retries else None
+                if wait is None:
+                    break
+            self.sleep(wait)
+            attempt += 1
         text = raw.decode("utf-8", errors="replace")
         if not 200 <= status < 400:
             raise self._error(status, text)
@@ -226,6 +290,28 @@ class PipelinerRestApi:
         """The entities of a collection, e.g. ``{"limit": 5, "filter": {"FIRST_NAME": "Todd"}}``."""
         return self.getEntitiesPage(teamPipeline, entityName, query).items
 
+    def iterEntitiesPages(self, teamPipeline: str, entityName: str, query: Query = None) -> Iterator[Page]:
+        """Every page of a collection, from the query's ``offset`` (0) in pages of its
+        ``limit`` (the server's default), each asked for when the one before is used up;
+        it ends at the ``Content-Range`` total."""
+        if isinstance(query, str):
+            params: dict[str, Any] = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        else:
+            params = dict(query or {})
+        offset = int(params.get("offset") or 0)
+        while True:
+            page = self.getEntitiesPage(teamPipeline, entityName, {**params, "offset": offset})
+            yield page
+            offset = page.end + 1
+            if not page.items or offset >= page.total:
+                return
+
+    def iterEntities(self, teamPipeline: str, entityName: str, query: Query = None) -> Iterator[dict[str, Any]]:
+        """Every entity of a collection that ``query`` selects, across all pages
+        (``iterEntitiesPages``); sort by a unique key when the data may change meanwhile."""
+        for page in self.iterEntitiesPages(teamPipeline, entityName, query):
+            yield from page.items
+
     def getEntity(self, teamPipeline: str, entityName: str, id: str | int) -> dict[str, Any]:
         """One entity by its id (deleted ones too, with ``IS_DELETED`` set)."""
         body, _ = self._call("GET", self._url(teamPipeline, entityName, str(id)))
@@ -254,14 +340,11 @@ class PipelinerRestApi:
         body, _ = self._call("GET", self._url(teamPipeline, "getFields", entityName, query=query))
         return _shaped(body, list)
 
-    def getServerAPIUtcDateTime(self, teamPipeline: str) -> dt.datetime:
-        """The server's clock, as an aware UTC datetime."""
+    def getServerAPIUtcDateTime(self, teamPipeline: str) -> str:
+        """The server's current UTC date and time as the string it sends
+        (``YYYY-MM-DD HH:MM:SS``), as seed 001 describes."""
         body, _ = self._call("GET", self._url(teamPipeline, "serverAPIUtcDateTime"))
-        try:
-            moment = dt.datetime.fromisoformat(_shaped(body, str))
-        except ValueError:
-            raise HTTPErrorException(500, "wrong data in response") from None
-        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+        return _shaped(body, str)
 
     def getTeamPipelineUrl(self, teamPipeline: str) -> str:
         """The URL the server knows itself by."""
@@ -270,10 +353,12 @@ class PipelinerRestApi:
 
     # ---- writing ------------------------------------------------------------------------
 
-    def setEntity(self, teamPipeline: str, entityName: str, data: Mapping[str, Any]) -> str | int:
+    def setEntity(self, teamPipeline: str, entityName: str, data: Mapping[str, Any] | str) -> str | int:
         """Create an entity, or update it partially when ``data`` has an existing ``ID``;
-        its id either way (an int for Clients and SalesUnits)."""
-        body, headers = self._call("POST", self._url(teamPipeline, entityName), dict(data))
+        its id either way (an int for Clients and SalesUnits). ``data`` is a dict or, as
+        seed 001 allows, a string: the entity as JSON text, sent as it is."""
+        payload = data if isinstance(data, str) else dict(data)
+        body, headers = self._call("POST", self._url(teamPipeline, entityName), payload)
         entity = body if isinstance(body, dict) else {}
         found = entity.get("ID")
         if found is None:

@@ -14,6 +14,7 @@ import pytest
 from starlette.routing import Route
 
 from dealbase.api.app import create_app
+from dealbase.api.docs import DOCUMENT_PATHS
 from dealbase.settings import Settings
 from tests.conftest import Pipedrive
 from tests.contract.openapi import Contract
@@ -43,6 +44,8 @@ def _routes() -> list[tuple[str, str]]:
     for route in app.routes:
         if getattr(route, "path", "").startswith("/rest_services/"):
             continue  # the Pipeliner dialect (tests/pipeliner)
+        if getattr(route, "path", "") in DOCUMENT_PATHS:
+            continue  # the API documents and their page (tests/api/test_openapi_docs.py)
         assert isinstance(route, Route)
         for method in sorted((route.methods or set()) - {"HEAD"}):
             out.append((method, route.path))

@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator
 from starlette.routing import Route
 
+from dealbase.api.docs import DOCUMENT_PATHS
 from tests.conftest import SyncClient, Tenant
 from tests.contract.openapi import (
     ERROR_ENVELOPE_SCHEMA,
@@ -128,7 +129,8 @@ def routed_operations(app: Any) -> tuple[list[FuzzOp], list[str]]:
     found: dict[tuple[ApiVersion, str, str], list[str]] = {}
     unspecified: list[str] = []
     for route in app.router.routes:
-        if not isinstance(route, Route) or route.path.startswith("/rest_services"):
+        if not isinstance(route, Route) or route.path.startswith("/rest_services") \
+                or route.path in DOCUMENT_PATHS:  # (the API documents)
             continue
         match = next(((v, prefix) for v, prefixes in URL_PREFIXES.items() for prefix in prefixes
                       if route.path.startswith(prefix + "/")), None)

@@ -6,9 +6,16 @@ through the SDK rather than trusted from status codes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import http.client
+import http.server
+import json
 import re
 import socket
+import threading
+import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -83,9 +90,10 @@ def test_get_fields_custom_filter_and_custom_values(app: Any, space: Space) -> N
     assert [c["ID"] for c in found] == [contact]
 
 
-def test_server_time_and_team_pipeline_url(space: Space) -> None:
-    moment = space.api.getServerAPIUtcDateTime(space.id)
-    assert moment.utcoffset() == dt.timedelta(0)
+def test_server_time_is_a_string_and_team_pipeline_url(space: Space) -> None:
+    text = space.api.getServerAPIUtcDateTime(space.id)  # seed 001: "UTC date as string"
+    assert isinstance(text, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", text)
+    moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
     assert abs(moment - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=60)
     assert space.api.getTeamPipelineUrl(space.id) == space.url
 
@@ -112,6 +120,17 @@ def test_set_entity_with_existing_id_updates(space: Space) -> None:
     got = space.api.getEntity(space.id, "Accounts", account)
     assert (got["ORGANIZATION"], got["CITY"]) == ("Initrode", "Austin")
     assert names(space) == ["Initrode"]
+
+
+def test_set_entity_takes_a_string_as_seed_001_allows(space: Space) -> None:
+    account = space.api.setEntity(space.id, "Accounts", '{"ORGANIZATION": "Initech", "CITY": "Austin"}')
+    assert isinstance(account, str) and UID.fullmatch(account)
+    assert space.api.setEntity(space.id, "Accounts", json.dumps({"ID": account, "CITY": "Zürich"})) == account
+    got = space.api.getEntity(space.id, "Accounts", account)
+    assert (got["ORGANIZATION"], got["CITY"]) == ("Initech", "Zürich")
+    error = raises(space.api.setEntity, space.id, "Accounts", "{not json")
+    assert error.CODE == 400
+    assert names(space) == ["Initech"]
 
 
 def test_set_entity_with_client_chosen_id(space: Space) -> None:
@@ -224,6 +243,22 @@ def test_get_entities_page_ranges(space: Space) -> None:
     tail = space.api.getEntitiesPage(space.id, "Accounts", "limit=10&offset=4")
     assert (len(tail.items), tail.start, tail.end, tail.total) == (1, 4, 4, 5)
     assert space.api.getEntitiesPage(space.id, "Accounts", {"limit": -1}).total == 5
+
+
+def test_iter_entities_walks_every_page(space: Space) -> None:
+    made = [f"acc{i:03d}" for i in range(230)]
+    accounts(space, *made)
+    assert [a["ORGANIZATION"] for a in space.api.iterEntities(
+        space.id, "Accounts", {"limit": 40, "sort": "ORGANIZATION"})] == made
+    pages = list(space.api.iterEntitiesPages(space.id, "Accounts", {"limit": 40, "sort": "ORGANIZATION"}))
+    assert [(p.start, p.end, p.total) for p in pages][-2:] == [(160, 199, 230), (200, 229, 230)]
+    assert len(pages) == 6
+    tail = space.api.iterEntities(space.id, "Accounts", "limit=100&sort=-ORGANIZATION&offset=200")
+    assert [a["ORGANIZATION"] for a in tail] == made[29::-1]
+    narrowed = space.api.iterEntities(space.id, "Accounts",
+                                      {"limit": 3, "filter": {"ORGANIZATION": ("acc01", "ll")}})
+    assert sorted(a["ORGANIZATION"] for a in narrowed) == made[10:20]
+    assert list(space.api.iterEntities(space.id, "Products")) == []
 
 
 def test_sort_and_loadonly_lists(space: Space) -> None:
@@ -369,7 +404,105 @@ def test_no_server_is_408() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    api = PipelinerRestApi(f"http://127.0.0.1:{port}", timeout=2)
+    waits: list[float] = []
+    api = PipelinerRestApi(f"http://127.0.0.1:{port}", timeout=2, sleep=waits.append)
     api.setCredentials("token", "password")
     error = raises(api.getCollections, "space")
     assert (error.CODE, error.MESSAGE, error.ERRORCODE) == (408, "no response", None)
+    assert len(waits) == 2 and 0.25 <= waits[0] <= 0.5 <= waits[1] <= 1  # refused: nothing was sent
+    waits.clear()
+    raises(api.setEntity, "space", "Accounts", {"ORGANIZATION": "x"})
+    assert len(waits) == 2  # even a POST: a refused connection did nothing
+
+
+# ---- retries, through a proxy that fails as told --------------------------------------------
+
+class Failing(http.server.ThreadingHTTPServer):
+    """A proxy to the live server that answers the first requests of ``failing`` methods with
+    ``failures`` (status, headers) instead; ``seen`` logs ``(method, passed_through)``."""
+
+    def __init__(self, target: str, failures: list[tuple[int, dict[str, str]]], failing: set[str]) -> None:
+        self.target = urllib.parse.urlsplit(target)
+        self.failures, self.failing = list(failures), failing
+        self.seen: list[tuple[str, bool]] = []
+        super().__init__(("127.0.0.1", 0), _Relay)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Relay(http.server.BaseHTTPRequestHandler):
+    server: Failing
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _any(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        proxy = self.server
+        if proxy.failures and self.command in proxy.failing:
+            proxy.seen.append((self.command, False))
+            code, headers = proxy.failures.pop(0)
+            payload = json.dumps({"success": False, "message": f"injected {code}"}).encode()
+            self.send_response(code)
+            for name, value in {**headers, "Content-Length": str(len(payload))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        proxy.seen.append((self.command, True))
+        conn = http.client.HTTPConnection(proxy.target.hostname or "", proxy.target.port, timeout=10)
+        conn.request(self.command, self.path, body=body or None, headers=dict(self.headers))
+        answer = conn.getresponse()
+        payload = answer.read()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in {"transfer-encoding", "connection", "date", "server"}:
+                self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+        conn.close()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+
+@contextlib.contextmanager
+def failing(space: Space, failures: list[tuple[int, dict[str, str]]], methods: set[str]
+            ) -> Iterator[tuple[PipelinerRestApi, Failing, list[float]]]:
+    proxy = Failing(space.url, failures, methods)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    waits: list[float] = []
+    api = PipelinerRestApi(proxy.url, timeout=10, sleep=waits.append)
+    api.setCredentials(space.company.pipeliner_api_token, space.company.pipeliner_api_password)
+    try:
+        yield api, proxy, waits
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_read_is_retried_after_429_and_503(space: Space) -> None:
+    accounts(space, "Initech")
+    with failing(space, [(429, {"Retry-After": "3"}), (503, {})], {"GET"}) as (api, proxy, waits):
+        assert [a["ORGANIZATION"] for a in api.iterEntities(space.id, "Accounts")] == ["Initech"]
+    assert waits[0] == 3.0 and 0.5 <= waits[1] <= 1.0  # as asked, then the second backoff step
+    assert proxy.seen == [("GET", False), ("GET", False), ("GET", True)]
+    with failing(space, [(429, {"X-RateLimit-Reset": "2"})] * 3, {"GET"}) as (api, proxy, waits):
+        assert raises(api.getEntities, space.id, "Accounts").CODE == 429  # out of retries
+    assert waits == [2.0, 2.0] and len(proxy.seen) == 3
+
+
+def test_a_write_is_retried_after_429_but_not_after_5xx(space: Space) -> None:
+    with failing(space, [(503, {})], {"POST"}) as (api, proxy, waits):
+        assert raises(api.setEntity, space.id, "Accounts", {"ORGANIZATION": "Once"}).CODE == 503
+    assert proxy.seen == [("POST", False)] and waits == []
+    with failing(space, [(429, {"Retry-After": "1"})], {"POST"}) as (api, proxy, waits):
+        made = api.setEntity(space.id, "Accounts", {"ORGANIZATION": "Once"})
+    assert proxy.seen == [("POST", False), ("POST", True)] and waits == [1.0]
+    assert [a["ID"] for a in space.api.getEntities(space.id, "Accounts")] == [made]
+    with failing(space, [(502, {})], {"DELETE"}) as (api, proxy, waits):
+        assert api.deleteEntity(space.id, "Accounts", made) == made  # a DELETE may go twice
+    assert proxy.seen == [("DELETE", False), ("DELETE", True)] and names(space) == []

@@ -4,18 +4,24 @@ service."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
+from functools import cache
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..domain.errors import NotFound, Reason
 from ..service import Service
 from ..settings import Settings
+from .docs import docs_routes
 from .pipedrive import render as pipedrive_render
 from .pipedrive.fieldsapi import field_routes
 from .pipedrive.routes import Api, build_routes
@@ -58,16 +64,62 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings, service: Service | None = None) -> Starlette:
-    """The ASGI app over ``service`` (by default a new one for ``settings``)."""
+    """The ASGI app over ``service`` (by default a new one for ``settings``, which the app
+    then owns: it closes it when it shuts down, checkpointing SQLite's WAL)."""
+    owned = service is None
     service = service or Service(settings)
     api = Api(settings, service)
-    routes = [*user_routes(api), *field_routes(api), *build_routes(api),
-              *pipeliner_routes(settings, service)]
+    routes = [*health_routes(service), *user_routes(api), *field_routes(api), *build_routes(api),
+              *pipeliner_routes(settings, service), *docs_routes()]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:
+            await anyio.to_thread.run_sync(service.close)
+
     app = Starlette(exception_handlers={HTTPException: _http_error})
-    app.router = IndexedRouter(routes=routes)
+    app.router = IndexedRouter(routes=routes, lifespan=lifespan)
     app.state.service = service
     app.add_middleware(FieldSelector)
     return app
+
+
+def health_routes(service: Service) -> list[Route]:
+    """``GET /healthz``: the process answers. ``GET /readyz``: the database answers and
+    its schema is the newest migration (503 otherwise). No sign-in: they reveal nothing."""
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            version = await anyio.to_thread.run_sync(_schema_version, service)
+        except Exception as exc:  # any failure to answer is "not ready", never a 500
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
+        if version != _head():
+            return JSONResponse({"status": "unavailable", "reason": "database not migrated"},
+                                503)
+        return JSONResponse({"status": "ok"})
+
+    return [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
+
+
+def _schema_version(service: Service) -> str | None:
+    with service.database.tx() as tx:
+        version: str | None = tx.scalar("SELECT version_num FROM alembic_version")
+        return version
+
+
+@cache
+def _head() -> str | None:
+    """The newest migration this dealbase ships."""
+    from importlib import resources
+
+    from alembic.script import ScriptDirectory
+
+    location = str(resources.files("dealbase.store") / "migrations")
+    return ScriptDirectory(location).get_current_head()
 
 
 def service_of(app: Any) -> Service:

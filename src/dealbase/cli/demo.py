@@ -1,4 +1,9 @@
-"""A realistic demo company for newcomers, written through the records service."""
+"""A realistic demo company for newcomers, written through the records service.
+
+Seeding is idempotent by name: when a company of that name exists, nothing is seeded
+again; the demo admin's Pipedrive token and Pipeliner token + password are rotated (the
+old ones stop working) so that the command always prints working credentials.
+"""
 
 from __future__ import annotations
 
@@ -21,15 +26,39 @@ PRODUCTS = ("licence", "support plan", "pilot", "rollout", "renewal", "upgrade")
 class Demo:
     company: NewCompany
     deals: int
+    created: bool = True  # False: the company existed; its credentials were rotated
 
 
 def seed_demo(service: Service, name: str = "Demo Company", email: str = "admin@demo.example",
               deals: int = 60, seed: int = 7) -> Demo:
     rng = random.Random(seed)
+    existing = [c for c in service.companies() if c.name == name.strip()]
+    if existing:
+        return Demo(_fresh_credentials(service, existing[0].id), _count(service, existing[0].id),
+                    created=False)
     company = service.create_company(name, email, "Demo Admin")
     with service.unit(service.admin(company.company_id, company.user_id), write=True) as unit:
         _seed(unit, company, rng, deals)
     return Demo(company, deals)
+
+
+def _fresh_credentials(service: Service, company_id: int) -> NewCompany:
+    """The demo admin's credentials, rotated (one token of each kind, made if missing)."""
+    ctx = service.owner(company_id)
+    assert ctx.user_id is not None
+    mine = {t.kind: t.id for t in reversed(service.tokens(company_id)) if t.user_id == ctx.user_id}
+    issued = {kind: service.rotate_token(company_id, mine[kind]) if kind in mine
+              else service.create_token(company_id, ctx.user_id, kind)
+              for kind in ("pipedrive", "pipeliner")}
+    pipeliner = issued["pipeliner"]
+    assert pipeliner.password is not None
+    return NewCompany(company_id, ctx.space_id or "", ctx.user_id, issued["pipedrive"].token,
+                      pipeliner.token, pipeliner.password)
+
+
+def _count(service: Service, company_id: int) -> int:
+    with service.unit(service.owner(company_id)) as unit:
+        return unit.count("deal", Cond("is_deleted", "eq", False))
 
 
 def _seed(records: Unit, company: NewCompany, rng: random.Random, deals: int) -> None:

@@ -33,7 +33,7 @@ from ..domain.registry import Registry
 from ..query.cursor import decode_cursor, encode_cursor
 from ..settings import Settings
 from ..store.database import Database, Tx
-from .accounts import Company, NewCompany
+from .accounts import TOKEN_KINDS, Company, NewCompany, NewToken, Token
 from .records import MAX_BULK, Context, Hit, Page, Records, new_uid, utcnow
 from .unit import Aggregate, Change, Outcome, Remove, Save, Unit, live
 
@@ -133,6 +133,53 @@ class Service:
         """A company with its admin user, default pipeline and API credentials (shown once)."""
         return self._accounts.create_company(name, admin_email, admin_name)
 
+    def companies(self) -> list[Company]:
+        """Every company, by id."""
+        with self._db.tx() as tx:
+            return self._accounts.list_companies(tx)
+
+    def owner(self, company_id: int) -> Context:
+        """A trusted context acting as the company's first active admin user (the CLI's
+        caller); NotFound if the company has none."""
+        from ..domain.errors import NotFound
+        from ..query.ast import Cond, all_of
+
+        with self._db.tx() as tx:
+            if not any(c.id == company_id for c in self._accounts.list_companies(tx)):
+                raise NotFound(f"company {company_id} not found")
+            schema = self._accounts.schema(tx, company_id)
+            unit = Unit(self, tx, Context(company_id, None, schema, True))
+            found = unit.find("user", all_of(Cond("is_admin", "eq", True),
+                                             Cond("is_active", "eq", True), live()))
+        if found is None:
+            raise NotFound(f"company {company_id} has no active admin user")
+        return self.admin(company_id, int(found["id"]))
+
+    def tokens(self, company_id: int) -> list[Token]:
+        """The company's API tokens (never their secrets)."""
+        with self._db.tx() as tx:
+            return self._accounts.list_tokens(tx, company_id)
+
+    def create_token(self, company_id: int, user_id: int, kind: str = "pipedrive") -> NewToken:
+        """A new API token of ``kind`` for a live user (secrets shown once)."""
+        return self._accounts.create_token(company_id, user_id, kind)
+
+    def rotate_token(self, company_id: int, token_id: int) -> NewToken:
+        """New secrets for a token; the old ones stop working at once."""
+        return self._accounts.rotate_token(company_id, token_id)
+
+    def revoke_token(self, company_id: int, token_id: int) -> None:
+        """Delete a token; it stops working at once."""
+        self._accounts.revoke_token(company_id, token_id)
+
+    def set_password(self, company_id: int, user_id: int, password: str) -> None:
+        """A user's sign-in password, stored as an argon2id hash."""
+        self._accounts.set_password(company_id, user_id, password)
+
+    def check_password(self, company_id: int, user_id: int, password: str) -> bool:
+        with self._db.tx() as tx:
+            return self._accounts.check_password(tx, company_id, user_id, password)
+
     def admin(self, company_id: int, user_id: int) -> Context:
         """A trusted context acting as an admin user of a company (CLI, seeders, tests)."""
         with self._db.tx() as tx:
@@ -160,7 +207,7 @@ class Service:
         self._db.dispose()
 
 
-__all__ = ["MAX_BULK", "Aggregate", "Change", "Company", "Context", "Credentials", "Hit",
-           "NewCompany", "Outcome", "Page",
+__all__ = ["MAX_BULK", "TOKEN_KINDS", "Aggregate", "Change", "Company", "Context", "Credentials",
+           "Hit", "NewCompany", "NewToken", "Outcome", "Page", "Token",
            "Remove", "Save", "Service", "Unit", "decode_cursor", "encode_cursor", "live",
            "new_uid", "utcnow"]

@@ -6,6 +6,7 @@ SHA-256 hashes and compared in constant time.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -16,12 +17,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.customfields import CustomField, kept_settings
 from ..domain.entities.activity import DEFAULT_TYPES
-from ..domain.errors import Conflict, Unauthenticated, ValidationError
+from ..domain.errors import Conflict, NotFound, Unauthenticated, ValidationError
 from ..domain.registry import Schema
 from ..domain.spec import Option
 from ..domain.types import Kind
@@ -36,8 +37,9 @@ _ALNUM = string.ascii_uppercase + string.digits
 # A successful sign-in is remembered while its company's users and custom fields stay as
 # they were (any write to a user or a field definition forgets it: a deactivated user,
 # a changed role, a new field) and at most AUTH_TTL seconds, which bounds what a write
-# racing the version read can hide. Tokens and companies are never changed in place.
-SIGN_IN_ENTITIES = ("user", "custom_field")
+# racing the version read can hide. Companies are never changed in place; creating,
+# rotating or revoking a token writes an ``api_token`` change-log row, which forgets it too.
+SIGN_IN_ENTITIES = ("user", "custom_field", "api_token")
 AUTH_TTL = 2.0
 MAX_REMEMBERED = 10_000
 
@@ -65,6 +67,47 @@ class Company:
     space_id: str
 
 
+TOKEN_KINDS = ("pipedrive", "pipeliner")
+MIN_PASSWORD, MAX_PASSWORD = 8, 1024
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token as listed: never its secret (only its hash is stored)."""
+
+    id: int
+    company_id: int
+    user_id: int | None
+    kind: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just issued (created or rotated): the only time its secrets are visible.
+    ``password``: Pipeliner's API password (None for a Pipedrive token)."""
+
+    id: int
+    user_id: int | None
+    kind: str
+    token: str
+    password: str | None
+
+
+def _secrets(kind: str, space_id: str) -> tuple[str, str | None]:
+    """A new token (and Pipeliner's password) of ``kind``."""
+    if kind == "pipedrive":
+        return secrets.token_hex(20), None
+    return (f"{space_id}_{''.join(secrets.choice(_ALNUM) for _ in range(16))}",
+            "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16)))
+
+
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
+
+
 class Accounts:
     """Create companies and users' tokens; turn a presented token into a Context."""
 
@@ -79,6 +122,13 @@ class Accounts:
         self._signed_in: dict[tuple[str, str, str | None], tuple[Context, int, float]] = {}
         self._lock = threading.Lock()
         users, t, f, c = records.tables["user"], self.tokens, self.fields, self.companies
+        self.passwords = p = tables["user_passwords"]
+        self._companies_sql = self.db.prepare(select(c.c.id, c.c.name, c.c.space_id).order_by(c.c.id))
+        self._tokens_sql = self.db.prepare(
+            select(t.c.id, t.c.company_id, t.c.user_id, t.c.kind, t.c.created_at)
+            .where(t.c.company_id == bindparam("company_id")).order_by(t.c.id))
+        self._password_sql = self.db.prepare(select(p.c.password_hash).where(
+            p.c.company_id == bindparam("company_id"), p.c.user_id == bindparam("user_id")))
         self._fields_sql = self.db.prepare(
             select(f).where(f.c.company_id == bindparam("company_id"), f.c.is_deleted.is_(False))
             .order_by(f.c.order_nr, f.c.id))
@@ -113,10 +163,9 @@ class Accounts:
 
     def _create_company(self, name: str, admin_email: str, admin_name: str | None,
                         space_id: str) -> NewCompany:
-        api_token = secrets.token_hex(20)
-        pl_token = f"{space_id}_{''.join(secrets.choice(_ALNUM) for _ in range(16))}"
-        pl_password = "".join(secrets.choice(string.ascii_letters + string.digits)
-                              for _ in range(16))
+        api_token = _secrets("pipedrive", space_id)[0]
+        pl_token, pl_password = _secrets("pipeliner", space_id)
+        assert pl_password is not None
         now = self.records.clock()
         with self.db.write() as conn:
             company_id = int(conn.execute(insert(self.companies).values(
@@ -148,6 +197,107 @@ class Accounts:
                  "created_at": now},
             ])
         return NewCompany(company_id, space_id, user_id, api_token, pl_token, pl_password)
+
+    # ---- companies, tokens and passwords (the CLI's account commands) ----------------------
+
+    def list_companies(self, tx: Tx) -> list[Company]:
+        rows = tx.rows(self._companies_sql.sql)
+        return [Company(int(r[0]), r[1], r[2]) for r in rows]
+
+    def _user(self, tx: Tx, company_id: int, user_id: int) -> None:
+        """NotFound unless ``user_id`` is a live user of the company."""
+        ctx = Context(company_id, None, self.schema(tx, company_id), is_admin=True)
+        found = self.records.fetch(tx, ctx, "user", [user_id], fields=("id", "is_deleted"))
+        if user_id not in found or found[user_id]["is_deleted"]:
+            raise NotFound(f"user {user_id} not found")
+
+    def list_tokens(self, tx: Tx, company_id: int) -> list[Token]:
+        rows = tx.rows(self._tokens_sql.sql, self._tokens_sql.params({"company_id": company_id}))
+        return [Token(int(r[0]), int(r[1]), r[2], r[3], _datetime(r[4])) for r in rows]
+
+    def _forget(self, tx: Tx, company_id: int, token_id: int, action: str) -> None:
+        """A change-log row that makes every process's sign-in cache forget the company's
+        remembered sign-ins (see SIGN_IN_ENTITIES)."""
+        self.records.changelog.append(tx, company_id, "api_token", token_id, action, {}, None,
+                                      self.records.clock())
+        with self._lock:
+            self._signed_in.clear()
+
+    def create_token(self, company_id: int, user_id: int, kind: str) -> NewToken:
+        if kind not in TOKEN_KINDS:
+            raise ValidationError(f"Token kind must be one of {', '.join(TOKEN_KINDS)}")
+        with self.db.write() as conn:
+            tx = Tx.of(conn)
+            self._user(tx, company_id, user_id)
+            space_id = self.company(tx, Context(company_id, None, self.records.registry.base)
+                                    ).space_id
+            token, password = _secrets(kind, space_id)
+            token_id = int(conn.execute(insert(self.tokens).values(
+                company_id=company_id, user_id=user_id, kind=kind, token_hash=hash_secret(token),
+                secret_hash=None if password is None else hash_secret(password),
+                created_at=self.records.clock()).returning(self.tokens.c.id)).scalar_one())
+            self._forget(tx, company_id, token_id, "create")
+        return NewToken(token_id, user_id, kind, token, password)
+
+    def _token(self, conn: Any, company_id: int, token_id: int) -> Any:
+        t = self.tokens
+        row = conn.execute(select(t.c.user_id, t.c.kind).where(
+            t.c.company_id == company_id, t.c.id == token_id)).first()
+        if row is None:
+            raise NotFound(f"token {token_id} not found")
+        return row
+
+    def rotate_token(self, company_id: int, token_id: int) -> NewToken:
+        """New secrets for a token (same id, user and kind); the old ones stop working."""
+        with self.db.write() as conn:
+            tx = Tx.of(conn)
+            user_id, kind = self._token(conn, company_id, token_id)
+            space_id = self.company(tx, Context(company_id, None, self.records.registry.base)
+                                    ).space_id
+            token, password = _secrets(kind, space_id)
+            conn.execute(update(self.tokens).where(self.tokens.c.id == token_id).values(
+                token_hash=hash_secret(token),
+                secret_hash=None if password is None else hash_secret(password)))
+            self._forget(tx, company_id, token_id, "update")
+        return NewToken(token_id, user_id, kind, token, password)
+
+    def revoke_token(self, company_id: int, token_id: int) -> None:
+        with self.db.write() as conn:
+            self._token(conn, company_id, token_id)
+            conn.execute(delete(self.tokens).where(self.tokens.c.id == token_id))
+            self._forget(Tx.of(conn), company_id, token_id, "delete")
+
+    def set_password(self, company_id: int, user_id: int, password: str) -> None:
+        """Store an argon2id hash of a user's sign-in password (replacing any)."""
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise ValidationError(
+                f"Password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        hashed = _hasher().hash(password)
+        p = self.passwords
+        with self.db.write() as conn:
+            self._user(Tx.of(conn), company_id, user_id)
+            now = self.records.clock()
+            done = conn.execute(update(p).where(p.c.company_id == company_id,
+                                                p.c.user_id == user_id)
+                                .values(password_hash=hashed, updated_at=now)).rowcount
+            if not done:
+                conn.execute(insert(p).values(company_id=company_id, user_id=user_id,
+                                              password_hash=hashed, updated_at=now))
+
+    def check_password(self, tx: Tx, company_id: int, user_id: int, password: str) -> bool:
+        """Whether ``password`` is the user's (False without one, or if it is too long)."""
+        from argon2.exceptions import VerifyMismatchError
+
+        row = tx.rows(self._password_sql.sql, self._password_sql.params(
+            {"company_id": company_id, "user_id": user_id}))
+        if not row or len(password) > MAX_PASSWORD:
+            return False
+        try:
+            return bool(_hasher().verify(row[0][0], password))
+        except VerifyMismatchError:
+            return False
+        except Exception:  # a damaged hash: no sign-in
+            return False
 
     def authenticate(self, tx: Tx, token: str, kind: str = "pipedrive",
                      secret: str | None = None) -> Context:
@@ -225,6 +375,10 @@ class Accounts:
                        ctx.company_name, ctx.space_id)
 
 
+def _datetime(value: Any) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+
+
 def custom_field(row: Any) -> CustomField:
     return CustomField(
         id=row["id"], entity=row["entity"], key=row["key"], name=row["name"],
@@ -237,4 +391,5 @@ def custom_field(row: Any) -> CustomField:
     )
 
 
-__all__ = ["Accounts", "Company", "NewCompany", "custom_field", "hash_secret"]
+__all__ = ["TOKEN_KINDS", "Accounts", "Company", "NewCompany", "NewToken", "Token", "custom_field",
+           "hash_secret"]

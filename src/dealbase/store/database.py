@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 import queue
 import random
 import threading
@@ -400,11 +401,33 @@ class Database:
             conn.commit()
 
     def dispose(self) -> None:
+        """Stop the group-commit writer and close the idle connections. SQLite: then move
+        the WAL into the database file and empty it (``wal_checkpoint(TRUNCATE)``), so that
+        after a clean stop the ``.db`` file alone holds every commit (a copy is a backup)."""
         if self._writer is not None:
             self._writer.stop()
         if not self._in_memory:
             self._pool.close()
         self.engine.dispose()
+        if self.backend == "sqlite" and not self._in_memory:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """SQLite: copy every commit from the WAL into the database file and truncate the
+        WAL (readers of other processes may keep it from being emptied: logged)."""
+        import logging
+        import sqlite3
+
+        path = make_url(self.url).database or ""
+        if not os.path.exists(path):  # (never opened: nothing to checkpoint, nothing to make)
+            return
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+        if busy:
+            logging.getLogger(__name__).warning("WAL checkpoint of %s incomplete: in use", path)
 
 
 MAX_RETRIES = 5

@@ -133,6 +133,15 @@ def build_metadata() -> MetaData:
     )
     Index("ix_api_tokens_hash", tokens.c.token_hash, unique=True)
     Index("ix_api_tokens_company", tokens.c.company_id, tokens.c.kind)
+    passwords = Table(  # users' sign-in passwords (argon2id hashes), for the web app
+        "user_passwords", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("user_id", BigInteger(), nullable=False),
+        Column("password_hash", String(255), nullable=False),
+        Column("updated_at", DateTime(), nullable=False),
+    )
+    Index("ix_user_passwords_user", passwords.c.company_id, passwords.c.user_id, unique=True)
     for entity in ENTITIES:
         _entity_table(metadata, entity)
     fields = Table(
