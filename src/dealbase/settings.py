@@ -88,12 +88,13 @@ class Settings:
     def database_label(self) -> str:
         """The database in one line: a SQLite file's absolute path, a PostgreSQL URL
         without its password."""
-        from sqlalchemy.engine import make_url
+        from sqlalchemy.engine import URL, make_url
 
         url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite":
             return url.database if url.database not in (None, "") else ":memory:"
-        return url.set(password=None).render_as_string()
+        return URL.create(url.drivername, url.username, None, url.host, url.port, url.database,
+                          url.query).render_as_string()
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
-from dealbase.api.app import create_app
+from dealbase.api.app import HEALTH_PATHS, create_app
 from dealbase.api.docs import DOCUMENT_PATHS
 from dealbase.settings import Settings
 from tests.conftest import Pipedrive
@@ -46,6 +46,8 @@ def _routes() -> list[tuple[str, str]]:
             continue  # the Pipeliner dialect (tests/pipeliner)
         if getattr(route, "path", "") in DOCUMENT_PATHS:
             continue  # the API documents and their page (tests/api/test_openapi_docs.py)
+        if getattr(route, "path", "") in HEALTH_PATHS:
+            continue  # health and readiness (tests/cli/test_first_hour.py)
         assert isinstance(route, Route)
         for method in sorted((route.methods or set()) - {"HEAD"}):
             out.append((method, route.path))

@@ -24,7 +24,7 @@ def test_company_create_prints_one_json_object(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["company", "create", "Acme", "--admin-email",
                                        "a@acme.example", "--json", "--database-url", url])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)  # (stderr names the database)
     assert set(data) == KEYS
     assert len(data["api_token"]) == 40 and data["pipeliner_api_token"].startswith(
         data["space_id"] + "_")

@@ -85,6 +85,9 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
     return app
 
 
+HEALTH_PATHS = ("/healthz", "/readyz")
+
+
 def health_routes(service: Service) -> list[Route]:
     """``GET /healthz``: the process answers. ``GET /readyz``: the database answers and
     its schema is the newest migration (503 otherwise). No sign-in: they reveal nothing."""
@@ -102,7 +105,8 @@ def health_routes(service: Service) -> list[Route]:
                                 503)
         return JSONResponse({"status": "ok"})
 
-    return [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
+    health, ready = HEALTH_PATHS
+    return [Route(health, healthz, methods=["GET"]), Route(ready, readyz, methods=["GET"])]
 
 
 def _schema_version(service: Service) -> str | None:

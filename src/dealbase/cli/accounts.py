@@ -50,7 +50,9 @@ def open_service(database_url: str | None) -> Service:
     """The service over the database the settings name (announced on stderr)."""
     from .main import _service, _settings
 
-    return _service(_settings(database_url))
+    service = _service(_settings(database_url))
+    click.get_current_context().call_on_close(service.close)
+    return service
 
 
 def pick_company(service: Service, ref: str | None) -> Company:

@@ -190,10 +190,13 @@ def demo(name: str, admin_email: str, deals: int, as_json: bool, database_url: s
     from ..domain.errors import DealbaseError
     from .demo import seed_demo
 
+    service = _service(_settings(database_url))
     try:
-        result = seed_demo(_service(_settings(database_url)), name, admin_email, deals)
+        result = seed_demo(service, name, admin_email, deals)
     except DealbaseError as exc:
         raise click.ClickException(exc.message) from None
+    finally:
+        service.close()
     made = result.company
     if as_json:
         click.echo(json.dumps({**dataclasses.asdict(made), "name": name.strip(),

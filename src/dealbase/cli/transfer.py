@@ -35,6 +35,7 @@ SINGULAR = {v: v for v in ENTITIES.values()}
 FORMATS = ("csv", "jsonl")
 BATCH = 1000  # rows per write unit: big enough to amortise a commit, small enough to bound memory
 SKIPPED_ON_EXPORT = frozenset({"uid"})
+KEYS_PER_QUERY = 500  # key values per "in" condition (the query engine's limit)
 # Header names (normalised) that mean a field whatever the entity.
 ALIASES = {"email": "emails", "e_mail": "emails", "phone": "phones", "org_id": "organization_id",
            "organization": "organization_id", "person": "person_id", "owner": "owner_id",
@@ -389,14 +390,13 @@ def _problems(error: Exception, plan: Plan) -> list[tuple[str, str]]:
 def _existing(unit: Unit, plan: Plan, keys: Sequence[Any]) -> dict[Any, int]:
     """The first live record (by id) per key value."""
     from ..query.ast import Cond, Keyset, Query
-    from ..query.operators import MAX_IN_VALUES
     from ..service import live
 
     assert plan.key is not None
     found: dict[Any, int] = {}
     wanted = list(dict.fromkeys(keys))
-    for start in range(0, len(wanted), MAX_IN_VALUES):
-        chunk = wanted[start:start + MAX_IN_VALUES]
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start:start + KEYS_PER_QUERY]
         after: tuple[Any, ...] | None = None
         while True:
             page = unit.list(plan.entity, Query(where=live(Cond(plan.key, "in", chunk)),
