@@ -211,6 +211,9 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
 
         _insert(db, activity_rows, scale.activities, activity, own, "activities")
         task = own.add_task("counters", total=1)
+        with db.engine.connect() as conn:  # planner statistics of the loaded rows, first
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
         service.rederive(ctx)  # the derived fields, as the records service keeps them
         own.advance(task, 1)
         task = own.add_task("search index", total=1)
