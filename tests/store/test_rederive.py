@@ -90,3 +90,37 @@ def test_rederive_equals_what_writes_keep(tenant: Tenant, other: Tenant) -> None
     direct.service.rederive(direct.ctx)
     assert _snapshot(tenant, derived) == kept
     assert _snapshot(other, _derived(other)) == theirs
+
+
+def _index_rows(tenant: Tenant) -> list[tuple[Any, ...]]:
+    service = tenant.records.service
+    key = "rowid" if service.database.backend == "sqlite" else "key"
+    with service.database.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            f"SELECT {key}, words FROM search_index WHERE company_id = :c ORDER BY 1"),
+            {"c": tenant.company.company_id}).all()]
+
+
+def test_reindex_equals_what_writes_keep(tenant: Tenant, other: Tenant) -> None:
+    direct = tenant.records
+    field = direct.create_field("person", "Nickname", "varchar")
+    org = direct.create("organization", {"name": "Crème Ltd", "address": "Main St 1"})["id"]
+    ada = direct.create("person", {"name": "Ada", "organization_id": org, field.key: "Countess",
+                                   "emails": [{"value": "ada@x.example", "primary": True}]})["id"]
+    deal = direct.create("deal", {"title": "Engine", "person_id": ada})["id"]
+    direct.update("deal", deal, {"title": "Analytical engine"})
+    gone = direct.create("deal", {"title": "Gone"})["id"]
+    direct.delete("deal", [gone])
+    direct.create("note", {"content": "<b>punch</b> cards", "deal_id": deal})
+    direct.create("product", {"name": "Gear", "code": "G-1"})
+    other.records.create("deal", {"title": "theirs"})
+    kept, theirs = _index_rows(tenant), _index_rows(other)
+    assert len(kept) >= 8
+    service = direct.service
+    with service.database.engine.begin() as conn:  # a damaged index
+        conn.execute(text("DELETE FROM search_index WHERE company_id = :c"),
+                     {"c": tenant.company.company_id})
+    assert _index_rows(tenant) == []
+    service.reindex(direct.ctx)
+    assert _index_rows(tenant) == kept
+    assert _index_rows(other) == theirs

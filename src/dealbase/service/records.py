@@ -849,6 +849,7 @@ class Records:
     def reindex(self, tx: Tx, ctx: Context) -> None:
         """The company's index rows made afresh from its live records (after rows were
         loaded around the service, or to repair)."""
+        search_index.clear(tx, ctx.company_id)
         for entity in search.ENTITY_CODES:
             spec = ctx.schema.entity(entity)
             after: tuple[Any, ...] | None = None
@@ -856,7 +857,7 @@ class Records:
                 page = self.list(tx, ctx, entity, Query(
                     where=Cond("is_deleted", "eq", False), page=Keyset(after, 5000),
                     fields=("id", *sorted(_searched(spec)))))
-                self._index(tx, ctx, spec, [(r["id"], r) for r in page.items], replacing=True)
+                self._index(tx, ctx, spec, [(r["id"], r) for r in page.items])
                 after = page.last_key()
                 if after is None:
                     break

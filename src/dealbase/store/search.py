@@ -13,7 +13,9 @@ every write to a searched record, so a search sees what the same request cycle w
   (``'ada' <-> 'lovelace'``). No extension is needed (the text is folded before it is
   stored); the choice against ``pg_trgm`` is measured in bench/RESULTS.md.
 
-Keys and words are made by dealbase, never by a client: the statements bind the words
+Migration 0010 makes the tables (the FTS5 table and its shadow tables on SQLite; the
+table and its GIN index on PostgreSQL). Keys and words are made by dealbase, never by a
+client: the statements bind the words
 (letters and digits only) and compute the key lists from integers.
 """
 
@@ -32,16 +34,6 @@ TABLES = {"sqlite": (TABLE, *(f"{TABLE}_{s}" for s in ("data", "idx", "content",
 MAX_CANDIDATES = 2000  # index rows one search reads (its best-scored are its results)
 
 
-def ddl(backend: str) -> list[str]:
-    """The statements that make the index (the migration runs the same)."""
-    if backend == "sqlite":
-        return [f"CREATE VIRTUAL TABLE {TABLE} USING fts5(words, company_id UNINDEXED, "
-                "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"]
-    return [f"CREATE TABLE {TABLE} (key BIGINT PRIMARY KEY, company_id BIGINT NOT NULL, "
-            "words TEXT NOT NULL)",
-            f"CREATE INDEX ix_{TABLE}_words ON {TABLE} USING gin (to_tsvector('simple', words))"]
-
-
 def _mark(backend: str) -> str:
     return "?" if backend == "sqlite" else "%s"
 
@@ -57,6 +49,11 @@ def remove(tx: Tx, keys: Sequence[int]) -> None:
     m, k = _mark(tx.backend), _key(tx.backend)
     tx.many(f"DELETE FROM {TABLE} WHERE {k} BETWEEN {m} AND {m}",
             [(first, first + 15) for first in keys])
+
+
+def clear(tx: Tx, company_id: int) -> None:
+    """Drop every row of a company (before its index is made afresh)."""
+    tx.run(f"DELETE FROM {TABLE} WHERE company_id = {_mark(tx.backend)}", (company_id,))
 
 
 def put(tx: Tx, company_id: int, rows: Iterable[tuple[int, str]],
@@ -92,4 +89,4 @@ def query(tx: Tx, company_id: int, words: Sequence[str], exact: bool, codes: Seq
     return [(int(k), str(w)) for k, w in tx.rows(sql, params)]
 
 
-__all__ = ["MAX_CANDIDATES", "TABLE", "TABLES", "ddl", "put", "query", "remove"]
+__all__ = ["MAX_CANDIDATES", "TABLE", "TABLES", "clear", "put", "query", "remove"]
