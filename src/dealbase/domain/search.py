@@ -126,11 +126,15 @@ def groups(spec: EntitySpec) -> dict[str, tuple[str, ...]]:
     """The searched groups of an entity as a company sees it: its own, its searchable
     custom fields (``custom_fields``) and, for the entities notes attach to, ``notes``
     (found through the notes, which are indexed on their own)."""
-    found = dict(SEARCHED.get(spec.name, {}))
-    custom = tuple(f.name for f in spec.custom if f.parent is None and f.field_type in CUSTOM_TYPES)
-    if custom:
-        found[CUSTOM] = custom
-    return found
+    memo: dict[str, tuple[str, ...]] | None = spec.memo.get("search groups")
+    if memo is None:
+        memo = dict(SEARCHED.get(spec.name, {}))
+        custom = tuple(f.name for f in spec.custom
+                       if f.parent is None and f.field_type in CUSTOM_TYPES)
+        if custom:
+            memo[CUSTOM] = custom
+        spec.memo["search groups"] = memo
+    return dict(memo)
 
 
 def texts(spec: EntitySpec, record: Mapping[str, Any]) -> dict[int, str]:

@@ -129,7 +129,11 @@ class Items:
                 out[key] = other[key]
         return out
 
-    def _matched_custom(self, entity: str, record: Record) -> list[str]:
+    def _matched_custom(self, hit: Hit, record: Record) -> list[str]:
+        """The values of the custom fields the record was found by."""
+        if search.CUSTOM not in hit.groups:
+            return []
+        entity = hit.entity
         spec = self.unit.schema.entity(entity)
         values = []
         for name in search.groups(spec).get(search.CUSTOM, ()):
@@ -175,7 +179,7 @@ class Items:
                 contact = self.related.get("person", {}).get(record.get("person_id") or 0)
                 item["phones"] = _values(contact, "phones")
                 item["emails"] = _values(contact, "emails")
-            item["custom_fields"] = self._matched_custom(entity, record)
+            item["custom_fields"] = self._matched_custom(hit, record)
             item["notes"] = self._notes(hit)
             item["is_archived"] = bool(record.get("is_archived"))
             if "deal.cc_email" in self.includes and entity == "deal":
@@ -203,7 +207,7 @@ class Items:
                 item["organization"] = org
             if "person.picture" in self.includes:
                 item["picture"] = None
-        item["custom_fields"] = self._matched_custom(entity, record)
+        item["custom_fields"] = self._matched_custom(hit, record)
         if entity != "product":
             item["notes"] = self._notes(hit)
         return item
