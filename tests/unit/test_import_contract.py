@@ -21,7 +21,7 @@ import dealbase
 ROOT = Path(dealbase.__file__).parent
 # package (relative to dealbase) -> what it is
 ADAPTERS = {"api/pipedrive": "dealbase.api.pipedrive", "api/pipeliner": "dealbase.api.pipeliner",
-            "cli": "dealbase.cli"}
+            "api/docs": "dealbase.api.docs", "cli": "dealbase.cli"}
 ALLOWED = ("dealbase.service", "dealbase.query.ast", "dealbase.domain", "dealbase.settings",
            "dealbase.api.body", "dealbase.api.router")
 EXTRA = {"dealbase.cli": ("dealbase.api.app",)}

@@ -26,6 +26,7 @@ from .pipedrive import render as pipedrive_render
 from .pipedrive.fieldsapi import field_routes
 from .pipedrive.routes import Api, build_routes
 from .pipedrive.users import user_routes
+from .pipeliner.openapi import pipeliner_document
 from .pipeliner.routes import PREFIX as PIPELINER_PREFIX
 from .pipeliner.routes import error_response as pipeliner_error
 from .pipeliner.routes import pipeliner_routes
@@ -70,7 +71,7 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
     service = service or Service(settings)
     api = Api(settings, service)
     routes = [*health_routes(service), *user_routes(api), *field_routes(api), *build_routes(api),
-              *pipeliner_routes(settings, service), *docs_routes()]
+              *pipeliner_routes(settings, service), *docs_routes(pipeliner_document)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...domain.search import SEARCHED
-from ..pipeliner import errors
-from ..pipeliner.codecs import Members, Relations
-from ..pipeliner.collections import COLLECTIONS, DATA, Col, Collection, descriptor
-from ..pipeliner.routes import (
+from . import errors
+from .codecs import Members, Relations
+from .collections import COLLECTIONS, DATA, Col, Collection, descriptor
+from .routes import (
     DATA_KEYS,
     DEFAULT_LIMIT,
     FLAG_GET_NO_DELETED_ID,
