@@ -9,9 +9,8 @@ Calls are retried (``max_retries``, 2 by default) with jittered exponential back
 the wait the server asks for (``Retry-After``, ``x-ratelimit-reset``): reads, ``PUT`` and
 ``DELETE`` after a 429, a 500/502/503/504 or a connection that failed; writes by ``POST`` and
 ``PATCH`` only after a 429 or a refused connection (the request did nothing), never after a
-5xx or a timeout, which may have come after the write.
-
-Standard library only::
+5xx or a timeout, which may have come after the write — the policy of ``dealbase.client``
+(its ``Retry``), shared; the calls themselves use the standard library::
 
     api = PipelinerRestApi("https://eu.pipelinersales.com")
     api.setCredentials(token, password)
@@ -24,10 +23,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import email.utils
 import http.client
 import json
-import random
 import re
 import time
 import urllib.error
@@ -36,6 +33,8 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
+
+from dealbase.client._retry import IDEMPOTENT, RETRY_STATUSES, Retry
 
 FLAG_ROLLBACK_ON_ERROR = 0
 FLAG_IGNORE_ON_ERROR = 1
@@ -54,30 +53,7 @@ _T = TypeVar("_T")
 _Id = TypeVar("_Id", bound=str | int)
 _RANGE = re.compile(r"items\s+(-?\d+)-(-?\d+)/(\d+)")
 _NO_BODY = object()
-_SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_MAX_WAIT = 60.0  # a server asking for a longer wait is not waited for
-
-
-def _asked_wait(headers: Mapping[str, str] | http.client.HTTPMessage) -> float | None:
-    """The wait, in seconds, that ``Retry-After`` (seconds or an HTTP date) or
-    ``x-ratelimit-reset`` (seconds) asks for."""
-    for name in ("Retry-After", "X-RateLimit-Reset"):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            continue
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        return max(0.0, moment.timestamp() - time.time())
-    return None
+_POLICY = Retry()  # its waits: this client keeps its own count of retries and its clock
 
 
 def new_id() -> str:
@@ -208,12 +184,10 @@ class PipelinerRestApi:
         return f"{url}?{encoded}" if encoded else url
 
     def _wait(self, attempt: int, headers: http.client.HTTPMessage | None = None) -> float | None:
-        """Seconds before retry ``attempt`` (0-based): what the server asked for, else
-        exponential backoff with full jitter; ``None`` when the server asks for too long."""
-        asked = None if headers is None else _asked_wait(headers)
-        if asked is not None:
-            return asked if asked <= _MAX_WAIT else None
-        return random.uniform(0.5, 1.0) * min(8.0, 0.5 * 2.0 ** attempt)
+        """Seconds before retry ``attempt`` (0-based): the policy of ``dealbase.client``
+        (what the server asked for, else jittered exponential backoff); ``None`` when the
+        server asks for too long."""
+        return _POLICY.delay(attempt, headers)
 
     def _send(self, request: urllib.request.Request) -> tuple[int, bytes, http.client.HTTPMessage]:
         try:
@@ -234,7 +208,7 @@ class PipelinerRestApi:
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
-        safe = method in _SAFE_METHODS
+        safe = method in IDEMPOTENT
         attempt = 0
         while True:
             try:
@@ -246,7 +220,7 @@ class PipelinerRestApi:
                 if wait is None:
                     raise HTTPErrorException(408, "no response") from None
             else:
-                retried = status in _RETRY_STATUSES and (safe or status == 429)
+                retried = status in RETRY_STATUSES and (safe or status == 429)
                 wait = self._wait(attempt, reply_headers) if retried and attempt < self.max_retries else None
                 if wait is None:
                     break

@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 
@@ -18,6 +19,12 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 def _full_jitter(delay: float) -> float:
     return random.uniform(delay / 2, delay)
+
+
+class Headers(Protocol):
+    """Response headers, looked up by name (httpx's, or ``http.client``'s messages)."""
+
+    def get(self, name: str, /) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -62,17 +69,18 @@ class Retry:
         return method in IDEMPOTENT and isinstance(error, httpx.TimeoutException | httpx.NetworkError
                                                    | httpx.RemoteProtocolError)
 
-    def delay(self, attempt: int, headers: Mapping[str, str] | None = None) -> float | None:
+    def delay(self, attempt: int, headers: Headers | Mapping[str, str] | None = None) -> float | None:
         """Seconds to wait before retry ``attempt`` (0-based); ``None``: do not retry (the
         server asked for a wait longer than ``max_wait``)."""
-        asked = _asked_wait(headers) if headers is not None else None
+        asked = asked_wait(headers) if headers is not None else None
         if asked is not None:
             return asked if asked <= self.max_wait else None
         return self.jitter(min(self.max_delay, self.base_delay * 2.0 ** attempt))
 
 
-def _asked_wait(headers: Mapping[str, str]) -> float | None:
-    """The wait ``Retry-After`` or ``x-ratelimit-reset`` asks for, in seconds."""
+def asked_wait(headers: Headers | Mapping[str, str]) -> float | None:
+    """The wait ``Retry-After`` (seconds or an HTTP date) or ``x-ratelimit-reset``
+    (seconds) asks for, in seconds (the Pipeliner SDK reads it here too)."""
     for name in ("retry-after", "x-ratelimit-reset"):
         value = headers.get(name)
         if value is None:
