@@ -88,6 +88,17 @@ class Core:
             return None
         return self.retry.delay(attempt)
 
+    def settle(self, method: str, attempt: int, outcome: httpx.Response | httpx.TransportError
+               ) -> Answer | float:
+        """What an attempt's outcome comes to: the answer (or the error it raises), or the
+        seconds to wait before the next attempt."""
+        wait = self.retry_wait(method, attempt, outcome)
+        if wait is not None:
+            return wait
+        if isinstance(outcome, httpx.TransportError):
+            raise self.failure(outcome) from outcome
+        return self.read(outcome)
+
     @staticmethod
     def failure(error: httpx.TransportError) -> Exception:
         if isinstance(error, httpx.TimeoutException):
@@ -111,14 +122,12 @@ class SyncSender:
                 outcome.read()
             except httpx.TransportError as error:
                 outcome = error
-            wait = self.core.retry_wait(call.method, attempt, outcome)
-            if wait is None:
-                if isinstance(outcome, httpx.TransportError):
-                    raise self.core.failure(outcome) from outcome
-                return self.core.read(outcome)
+            settled = self.core.settle(call.method, attempt, outcome)
+            if isinstance(settled, Answer):
+                return settled
             if isinstance(outcome, httpx.Response):
                 outcome.close()
-            self.core.retry.sleep(wait)
+            self.core.retry.sleep(settled)
             attempt += 1
 
 
@@ -138,12 +147,10 @@ class AsyncSender:
                 await outcome.aread()
             except httpx.TransportError as error:
                 outcome = error
-            wait = self.core.retry_wait(call.method, attempt, outcome)
-            if wait is None:
-                if isinstance(outcome, httpx.TransportError):
-                    raise self.core.failure(outcome) from outcome
-                return self.core.read(outcome)
+            settled = self.core.settle(call.method, attempt, outcome)
+            if isinstance(settled, Answer):
+                return settled
             if isinstance(outcome, httpx.Response):
                 await outcome.aclose()
-            await self.core.retry.async_sleep(wait)
+            await self.core.retry.async_sleep(settled)
             attempt += 1
