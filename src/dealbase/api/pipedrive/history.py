@@ -85,7 +85,7 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.datetime):
-        return value.strftime(V1_TIME)
+        return render.v1_time(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool)
@@ -140,10 +140,6 @@ def field_rows(unit: Unit, view: View, change: Change, all_changes: bool = True
         if len(out) >= 1000:
             break
     return out
-
-
-def _time(value: dt.datetime) -> str:
-    return value.strftime(V1_TIME)
 
 
 def _with_user(row: Row, key: str, user_id: int | None) -> Row:
@@ -221,7 +217,7 @@ def _recents(api: Api) -> Handler:
                 if obj is not None:
                     rows.append({"item": item, "id": record,
                                  "data": [obj] if item == "user" else obj})
-            last = _time(found[-1][3]) if found else raw
+            last = render.v1_time(found[-1][3]) or raw if found else raw
             block = render.v1_pagination(start, limit, more)
             return render.success(rows, additional_data={
                 "since_timestamp": raw, "last_timestamp_on_page": last, **block})
@@ -281,7 +277,7 @@ def _flow(api: Api, path: str) -> Handler:
             shown = rows[start:start + limit]
             block = render.v1_pagination(start, limit, len(rows) > start + limit, flat=True)
             return render.success(
-                [{"object": kind, "timestamp": _time(key[0]), "data": data}
+                [{"object": kind, "timestamp": render.v1_time(key[0]), "data": data}
                  for key, kind, data in shown],
                 additional_data={**block, "pagination": block})
         return await api.read(request, work, long=True)
@@ -291,7 +287,7 @@ def _flow(api: Api, path: str) -> Handler:
 def _flow_change(f: FieldRow) -> Row:
     return _with_user({"id": f.id, "item_id": f.change.record_id, "field_key": f.key,
                        "old_value": f.old, "new_value": f.new, "is_bulk_update_flag": False,
-                       "log_time": _time(f.change.at), "change_source": "api",
+                       "log_time": render.v1_time(f.change.at), "change_source": "api",
                        "change_source_user_agent": None, "additional_data": None},
                       "user_id", f.change.user_id)
 
@@ -344,7 +340,7 @@ def _cursor_pages(api: Api, entity: str,
 def _changelog_rows(view: View) -> Callable[[Unit, Change], list[Row]]:
     def rows(unit: Unit, change: Change) -> list[Row]:
         return [_with_user({"field_key": f.key, "old_value": f.old, "new_value": f.new,
-                            "time": _time(change.at), "change_source": "api",
+                            "time": render.v1_time(change.at), "change_source": "api",
                             "change_source_user_agent": None, "is_bulk_update_flag": False},
                            "actor_user_id", change.user_id)
                 for f in field_rows(unit, view, change)]
@@ -368,7 +364,7 @@ def _participant_rows(unit: Unit, change: Change) -> list[Row]:
     before, after = people(0), people(1)
     rows = [("added", p) for p in after if p not in before]
     rows += [("removed", p) for p in before if p not in after]
-    return [_with_user({"person_id": person, "action": action, "time": _time(change.at)},
+    return [_with_user({"person_id": person, "action": action, "time": render.v1_time(change.at)},
                        "actor_user_id", change.user_id) for action, person in rows]
 
 
