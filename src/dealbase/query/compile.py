@@ -26,6 +26,7 @@ from ..domain.errors import Reason, ValidationError, invalid
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind, coerce
 from ..store.codec import encode
+from ..store.database import placeholder
 from .ast import ITEM, And, Cond, Cursor, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
 from .operators import MAX_CONDITIONS, MAX_IN_VALUES, OPERATORS, in_values
 
@@ -52,7 +53,7 @@ class Params:
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
-        self.mark = "?" if backend == "sqlite" else "%s"
+        self.mark = placeholder(backend)
         self.values: list[Any] = []
 
     def bind(self, value: Any) -> str:
@@ -536,7 +537,7 @@ MAX_PARAMS = 2_000
 def insert_sql(table: str, columns: tuple[str, ...], backend: str,
                returning: tuple[str, ...] = ("id",), rows: int = 1) -> str:
     """INSERT of ``rows`` rows (parameters row after row), returning ``returning``."""
-    mark = "?" if backend == "sqlite" else "%s"
+    mark = placeholder(backend)
     one = f"({', '.join(mark for _ in columns)})"
     sql = (f"INSERT INTO {ident(table)} ({', '.join(ident(c) for c in columns)}) "
            f"VALUES {', '.join(one for _ in range(rows))}")
@@ -547,7 +548,7 @@ def insert_sql(table: str, columns: tuple[str, ...], backend: str,
 def update_sql(table: str, columns: tuple[str, ...], backend: str, ids: int = 1) -> str:
     """UPDATE of ``columns`` for ``ids`` records of one company (parameters: the values,
     the company id, then the record ids)."""
-    mark = "?" if backend == "sqlite" else "%s"
+    mark = placeholder(backend)
     sets = ", ".join(f"{ident(c)} = {mark}" for c in columns)
     target = f'"id" = {mark}' if ids == 1 else f'"id" IN ({", ".join(mark for _ in range(ids))})'
     return f'UPDATE {ident(table)} SET {sets} WHERE "company_id" = {mark} AND {target}'

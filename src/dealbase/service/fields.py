@@ -189,7 +189,7 @@ class CustomFields:
                  "updated_at": self._time(tx, now)}))
             if f.slot is not None:  # free the slot: the next field to take it starts empty
                 column = slot_column(SLOTTED[f.field_type], f.slot)
-                mark = "?" if tx.backend == "sqlite" else "%s"
+                mark = tx.mark
                 tx.run(f'UPDATE "{table.name}" SET "{column}" = NULL WHERE company_id = {mark} '
                        f'AND "{column}" IS NOT NULL', (ctx.company_id,))
             self._bump(tx, ctx, field_id, "delete", {"is_deleted": [False, True]})

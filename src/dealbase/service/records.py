@@ -539,7 +539,7 @@ class Records:
         wanted = sorted({u.upper() for u in uids})
         for start in range(0, len(wanted), MAX_IN_VALUES):
             chunk = wanted[start:start + MAX_IN_VALUES]
-            mark = "?" if tx.backend == "sqlite" else "%s"
+            mark = tx.mark
             value = in_values(chunk, tx.backend)
             if len(chunk) == 1:
                 test = f"uid = {mark}"

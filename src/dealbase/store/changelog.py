@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table
 
 from ..domain.types import Kind
 from .codec import encode
-from .database import Tx
+from .database import Tx, placeholder
 
 _READ = "seq, entity, record_id, action, changes, user_id, created_at"
 # How far before a time the search for its first row aims (see ``first_seq_at``).
@@ -46,7 +46,7 @@ class ChangeLog:
 
     @staticmethod
     def _sql(backend: str) -> str:
-        mark = "?" if backend == "sqlite" else "%s"
+        mark = placeholder(backend)
         return (f"INSERT INTO change_log ({', '.join(_COLUMNS)}) "
                 f"VALUES ({', '.join(mark for _ in _COLUMNS)})")
 
@@ -71,7 +71,7 @@ class ChangeLog:
     def version(tx: Tx, company_id: int, entities: tuple[str, ...] = ()) -> int:
         """The company's data version: the newest change-log sequence this reader sees
         (of writes to ``entities`` only, when given)."""
-        mark = "?" if tx.backend == "sqlite" else "%s"
+        mark = tx.mark
         # The ranges (``BETWEEN x AND x``) and the ORDER BY are deliberate: with plain
         # equalities and max(), PostgreSQL may walk the primary key backwards and filter,
         # which on stale statistics reads the whole log (measured: 170 ms instead of
@@ -97,7 +97,7 @@ class ChangeLog:
         """The company's rows (of one entity, of one record), ``after`` < seq < ``before``,
         oldest (or newest) first, at most ``limit``. Served by ix_change_log_company,
         ix_change_log_entity or ix_change_log_record, whichever leads with what is given."""
-        mark = "?" if tx.backend == "sqlite" else "%s"
+        mark = tx.mark
         where: list[str] = [f"company_id = {mark}"]
         params: list[Any] = [company_id]
         if entity is not None:
@@ -134,7 +134,7 @@ class ChangeLog:
         strictly, since concurrent writers stamp their time before they take their seq, so
         the search aims ``SLACK`` earlier and the caller filters on the time as well.
         """
-        mark = "?" if tx.backend == "sqlite" else "%s"
+        mark = tx.mark
         probe = (f"SELECT seq, created_at FROM change_log WHERE company_id BETWEEN {mark} AND"
                  f" {mark} AND seq >= {mark} ORDER BY company_id, seq LIMIT 1")
         last = self.version(tx, company_id)
@@ -172,7 +172,7 @@ class ChangeLog:
             if first is None:
                 return []
             after = first - 1
-        mark = "?" if tx.backend == "sqlite" else "%s"
+        mark = tx.mark
         kinds = ", ".join(mark for _ in entities)
         since = encode(Kind.DATETIME, tx.backend, at)
         rows = tx.rows(

@@ -62,6 +62,11 @@ def normalise_url(url: str) -> str:
 Observer = Callable[[str, Any, bool], None]
 
 
+def placeholder(backend: str) -> str:
+    """The drivers' parameter mark: ``?`` (sqlite3) or ``%s`` (psycopg)."""
+    return "?" if backend == "sqlite" else "%s"
+
+
 class Tx:
     """One transaction on one raw driver connection (see ``Database.tx``)."""
 
@@ -73,6 +78,11 @@ class Tx:
         self.writing = writing  # False: a read transaction, which sees only committed rows
         # PostgreSQL: BEGIN is still to be sent; it travels with the first statement
         self.begin = begin
+
+    @property
+    def mark(self) -> str:
+        """The parameter mark of this transaction's driver."""
+        return placeholder(self.backend)
 
     def _execute(self, sql: str, params: Any) -> Any:
         if not self.begin:

@@ -34,10 +34,6 @@ TABLES = {"sqlite": (TABLE, *(f"{TABLE}_{s}" for s in ("data", "idx", "content",
 MAX_CANDIDATES = 2000  # index rows one search reads (its best-scored are its results)
 
 
-def _mark(backend: str) -> str:
-    return "?" if backend == "sqlite" else "%s"
-
-
 def _key(backend: str) -> str:
     return "rowid" if backend == "sqlite" else "key"
 
@@ -46,21 +42,21 @@ def remove(tx: Tx, keys: Sequence[int]) -> None:
     """Drop every row of the records whose first keys (``key(entity, id)``) are given."""
     if not keys:
         return
-    m, k = _mark(tx.backend), _key(tx.backend)
+    m, k = tx.mark, _key(tx.backend)
     tx.many(f"DELETE FROM {TABLE} WHERE {k} BETWEEN {m} AND {m}",
             [(first, first + 15) for first in keys])
 
 
 def clear(tx: Tx, company_id: int) -> None:
     """Drop every row of a company (before its index is made afresh)."""
-    tx.run(f"DELETE FROM {TABLE} WHERE company_id = {_mark(tx.backend)}", (company_id,))
+    tx.run(f"DELETE FROM {TABLE} WHERE company_id = {tx.mark}", (company_id,))
 
 
 def put(tx: Tx, company_id: int, rows: Iterable[tuple[int, str]],
         replacing: Sequence[int] = ()) -> None:
     """Write index rows (key, words), after dropping the rows of ``replacing``."""
     remove(tx, replacing)
-    m, k = _mark(tx.backend), _key(tx.backend)
+    m, k = tx.mark, _key(tx.backend)
     params = [(key, company_id, text) for key, text in rows]
     if params:
         tx.many(f"INSERT INTO {TABLE} ({k}, company_id, words) VALUES ({m}, {m}, {m})", params)
