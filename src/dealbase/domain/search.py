@@ -55,6 +55,8 @@ _NOT_WORD = re.compile(r"[^\w]+|_+")
 
 def fold(text: str) -> str:
     """``text`` case folded, accents off (NFKD without combining marks)."""
+    if text.isascii():  # (nothing to decompose; ASCII folds as it lowers)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

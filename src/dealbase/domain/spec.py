@@ -33,8 +33,9 @@ class Derived:
 
     The aggregate is over the live records of ``child`` whose ``ref`` field holds this
     record's id and that meet ``where`` (``(field, op, value)`` conditions): their number
-    (``how="count"``), or the id of the first of them in ``order`` (``how="first"``;
-    ``(field, descending)`` keys, then id in the same direction; nulls last).
+    (``how="count"``), the id of the first of them in ``order`` (``how="first"``;
+    ``(field, descending)`` keys, then id in the same direction; nulls last), or the sum of
+    their field ``of`` (``how="sum"``; null when there are none).
     """
 
     child: str
@@ -42,6 +43,7 @@ class Derived:
     how: str = "count"
     where: tuple[tuple[str, str, Any], ...] = ()
     order: tuple[tuple[str, bool], ...] = ()
+    of: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ import builtins
 import datetime as dt
 import secrets
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,7 +31,6 @@ from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import INT_MAX, Kind, coerce
 from ..query.ast import Cond, Cursor, Filter, Keyset, Offset, Query, Sort, all_of
 from ..query.compile import (
-    MAX_PARAMS,
     compile_count,
     compile_count_by,
     compile_derive,
@@ -73,7 +71,8 @@ def new_uid() -> str:
     value = (stamp & 0xFFFF_FFFF_FFFF) << 80 | secrets.randbits(80)
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7
     value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
-    return f"PY-7FFFFFFF-{str(uuid.UUID(int=value)).upper()}"
+    h = f"{value:032X}"
+    return f"PY-7FFFFFFF-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)
@@ -154,6 +153,9 @@ class _Shape:
 
     required: tuple[str, ...]
     defaults: tuple[tuple[str, Any], ...]  # columns (but id) with a default
+    constant: Mapping[str, Any]  # of those, the immutable values (copied as they are)
+    made: tuple[tuple[str, Any], ...]  # the others: made afresh for each record
+    writable: Mapping[str, FieldSpec]  # fields a client may set (``uid`` on create only)
     not_null: tuple[str, ...]  # columns (but id) that may not be null
     refs: tuple[FieldSpec, ...]  # fields that hold ids of other records
     custom: frozenset[str]
@@ -163,10 +165,16 @@ class _Shape:
 def _shape(spec: EntitySpec) -> _Shape:
     found: _Shape | None = spec.memo.get("records shape")
     if found is None:
+        defaults = tuple((f.name, f.default) for f in spec.columns
+                         if f.name != "id" and f.default is not None)
+        made = tuple((n, d) for n, d in defaults
+                     if d is NOW or d is CURRENT_USER or d is NEW_UID or isinstance(d, tuple))
         found = spec.memo["records shape"] = _Shape(
             required=tuple(f.name for f in spec.fields if f.required),
-            defaults=tuple((f.name, f.default) for f in spec.columns
-                           if f.name != "id" and f.default is not None),
+            defaults=defaults,
+            constant={n: d for n, d in defaults if (n, d) not in made},
+            made=made,
+            writable={f.name: f for f in spec.fields if not f.readonly},
             not_null=tuple(f.name for f in spec.columns if not f.nullable and f.name != "id"),
             refs=tuple(f for f in spec.fields if f.ref is not None and f.kind in (Kind.REF, Kind.JSON)),
             custom=frozenset(f.name for f in spec.custom),
@@ -273,6 +281,12 @@ class Records:
                         "custom": Kind.JSON}
             for spec in self.registry.builtins.values()
         }
+        # Columns a new row may leave out when null: those whose own default is null.
+        self._omittable: dict[str, frozenset[str]] = {
+            spec.name: frozenset(c.name for c in self.tables[spec.name].columns
+                                 if c.server_default is None and c.nullable)
+            for spec in self.registry.builtins.values()
+        }
         # Entities whose records carry a client-choosable string id (all of them today).
         self._uid_entities = tuple(spec for spec in self.registry.builtins.values()
                                    if "uid" in spec.by_name)
@@ -290,7 +304,8 @@ class Records:
         self._deriving_fields = {
             child: frozenset({"is_deleted"} | {r for _, r, _ in groups} | {
                 name for _, _, fs in groups for f in fs if f.derived is not None
-                for name in (*(w[0] for w in f.derived.where), *(o[0] for o in f.derived.order))})
+                for name in (*(w[0] for w in f.derived.where), *(o[0] for o in f.derived.order),
+                             *((f.derived.of,) if f.derived.of else ()))})
             for child, groups in self._derived.items()}
 
     # ---- reads -------------------------------------------------------------------------
@@ -474,15 +489,18 @@ class Records:
                   creating: bool) -> dict[str, Any]:
         clean: dict[str, Any] = {}
         problems: list[Problem] = []
+        shape = _shape(spec)
+        writable, coerce_field = shape.writable, self._coerce
         for name, raw in values.items():
             try:
-                f = spec.field(name)
-                if f.readonly or name == "uid" and not creating:
+                f = writable.get(name)
+                if f is None or name == "uid" and not creating:
+                    spec.field(name)  # an unknown field says so
                     raise _bad(name, "is read-only", Reason.READ_ONLY)
-                clean[name] = self._coerce(f, raw)
+                clean[name] = coerce_field(f, raw)
             except ValidationError as error:
                 problems.extend(error.problems)
-        for name in _shape(spec).required:
+        for name in shape.required:
             if (creating or name in clean) and clean.get(name) in (None, ""):
                 problems.append(Problem(name, "is required", Reason.REQUIRED))
         if problems:
@@ -516,20 +534,42 @@ class Records:
                 raise _bad(f.name, "is not an option of this field")
         return value
 
-    def _check_refs(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any]) -> None:
-        """Every referenced record exists and is live (one statement for what is unknown)."""
-        refs = [(f, value if f.kind is Kind.JSON else [value]) for f in _shape(spec).refs
-                if (value := values.get(f.name)) is not None and f.ref is not None]
+    def _check_refs(self, lookup: _Lookup, spec: EntitySpec,
+                    records: Sequence[Mapping[str, Any]]) -> None:
+        """Every record referenced by these records exists and is live (one statement for
+        what is not known yet); the first reference missing, in order, is the error."""
+        columns = [(f, [r.get(f.name) for r in records]) for f in _shape(spec).refs]
         wanted: dict[str, list[int]] = {}
-        for f, ids in refs:
-            wanted.setdefault(f.ref or "", []).extend(ids)
+        for f, values in columns:
+            ids = wanted.setdefault(f.ref or "", [])
+            if f.kind is Kind.JSON:
+                ids.extend(i for v in values if v for i in v)
+            else:
+                ids.extend(v for v in values if v is not None)
+        wanted = {e: ids for e, ids in wanted.items() if ids}
         if not wanted:
             return
         live = lookup.check(wanted)
-        for f, ids in refs:
-            missing = [v for v in ids if v not in live[f.ref or ""]]
-            if missing:
-                raise _bad(f.name, f"{f.ref} {missing[0]} not found", Reason.MISSING_RELATED)
+        first: tuple[int, FieldSpec, int] | None = None  # (record's place, field, id)
+        for f, values in columns:
+            known = live.get(f.ref or "", set())
+            if f.kind is Kind.JSON:
+                if all(i in known for v in values if v for i in v):
+                    continue
+                place, missing = next((n, next(i for i in v if i not in known))
+                                      for n, v in enumerate(values)
+                                      if v and any(i not in known for i in v))
+            else:
+                absent = set(values) - known - {None}
+                if not absent:
+                    continue
+                place = next(n for n, v in enumerate(values) if v in absent)
+                missing = values[place]
+            if first is None or place < first[0]:
+                first = (place, f, missing)
+        if first is not None:
+            _, f, missing = first
+            raise _bad(f.name, f"{f.ref} {missing} not found", Reason.MISSING_RELATED)
 
     def _unclaimed(self, tx: Tx, ctx: Context, uids: Sequence[str]) -> None:
         """A string id chosen by the client must be new to the whole company, whatever the
@@ -573,13 +613,13 @@ class Records:
                 (c, encoder(kinds[c], backend) if c in kinds else None) for c in columns)
         return [v if (v := row[c]) is None or convert is None else convert(v) for c, convert in plan]
 
-    def _draft(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any],
-               now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
-        """A new record's validated values and its row (what the INSERT writes)."""
+    def _prepare(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any],
+                 now: dt.datetime) -> dict[str, Any]:
+        """A new record's values: validated, defaulted and ruled (references unchecked)."""
         ctx = lookup.ctx
-        clean = self._validate(ctx, spec, values, creating=True)
         shape = _shape(spec)
-        for name, default in shape.defaults:
+        clean = {**shape.constant, **self._validate(ctx, spec, values, creating=True)}
+        for name, default in shape.made:
             if name in clean:
                 continue
             if default is NOW:
@@ -588,17 +628,19 @@ class Records:
                 clean[name] = ctx.user_id
             elif default is NEW_UID:
                 clean[name] = new_uid()
-            elif isinstance(default, tuple):
-                clean[name] = list(default)
             else:
-                clean[name] = default
+                clean[name] = list(default)
         if "uid" in clean:
             clean["uid"] = clean["uid"].upper()
         for rule in spec.rules:
             rule(clean, None, lookup)
-        self._check_refs(lookup, spec, clean)
-        missing = [name for name in shape.not_null if clean.get(name) is None]
-        if missing:
+        return clean
+
+    def _row(self, ctx: Context, spec: EntitySpec, clean: Mapping[str, Any]) -> dict[str, Any]:
+        """What the INSERT of a prepared record writes."""
+        shape = _shape(spec)
+        if None in map(clean.get, shape.not_null):
+            missing = [name for name in shape.not_null if clean.get(name) is None]
             raise combined([Problem(m, "must not be empty", Reason.REQUIRED) for m in missing])
         columns, custom = self._split(spec, clean)
         row = {**columns, "company_id": ctx.company_id}
@@ -607,7 +649,14 @@ class Records:
             for f in shape.slotted:
                 if clean.get(f.name) is not None:
                     row[f.slot or ""] = slot_value(f.kind, clean[f.name])
-        return clean, row
+        return row
+
+    def _draft(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any],
+               now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new record's validated values and its row (what the INSERT writes)."""
+        clean = self._prepare(lookup, spec, values, now)
+        self._check_refs(lookup, spec, [clean])
+        return clean, self._row(lookup.ctx, spec, clean)
 
     def create(self, tx: Tx, ctx: Context, entity: str, values: Mapping[str, Any]) -> int:
         """A new record from canonical values; its id. A ``uid`` in ``values`` is the
@@ -636,43 +685,23 @@ class Records:
         """Insert many records in the caller's transaction; their ids, in order.
 
         Every item is validated, ruled and reference-checked as ``create`` does (reads
-        shared across the batch); the rows go in as multi-row INSERTs (SQLite) or pipelined
-        INSERTs (PostgreSQL) that return their ids.
+        shared across the batch); the rows go in as ``_insert_rows`` says.
         """
         spec = ctx.schema.entity(entity)
         now = self.clock()
         lookup = _Lookup(self, tx, ctx, entity, now)
-        drafts = [self._draft(lookup, spec, values, now) for values in items]
-        if not drafts:
+        cleans = [self._prepare(lookup, spec, values, now) for values in items]
+        if not cleans:
             return []
+        self._check_refs(lookup, spec, cleans)
+        drafts = [(clean, self._row(ctx, spec, clean)) for clean in cleans]
         uids = [row["uid"] for _, row in drafts]
         if len(set(uids)) != len(uids):
             raise _taken(next(u for u in uids if uids.count(u) > 1))
         self._unclaimed(tx, ctx, [clean["uid"] for (clean, _), values in zip(drafts, items,
                                                                           strict=True)
                                   if "uid" in values])
-        groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
-        for _, row in drafts:
-            groups.setdefault(tuple(row), []).append(row)
-        ids: dict[str, int] = {}
-        try:
-            for names, rows in groups.items():
-                if tx.backend == "postgresql":  # pipelined single-row INSERTs parse once
-                    sql = insert_sql(spec.table, names, tx.backend, ("id", "uid"))
-                    found = tx.many_returning(sql, [self._encoded(entity, tx.backend, names, r)
-                                                    for r in rows])
-                    ids.update({uid: int(i) for i, uid in found})
-                    continue
-                step = max(1, MAX_PARAMS // len(names))  # SQLite: multi-row INSERTs
-                for start in range(0, len(rows), step):
-                    chunk = rows[start:start + step]
-                    params = [v for r in chunk for v in self._encoded(entity, tx.backend, names, r)]
-                    sql = insert_sql(spec.table, names, tx.backend, ("id", "uid"), len(chunk))
-                    ids.update({uid: int(i) for i, uid in tx.rows(sql, params)})
-        except Exception as exc:
-            if is_integrity_error(exc):
-                raise _taken("") from None
-            raise
+        ids = self._insert_rows(tx, spec, [row for _, row in drafts])
         entries: builtins.list[Entry] = [
             (ctx.company_id, entity, ids[row["uid"]], "create", _created(clean), ctx.user_id, now)
             for clean, row in drafts]
@@ -680,6 +709,54 @@ class Records:
         self._derive(tx, ctx, entity, [clean for clean, _ in drafts])
         self._index(tx, ctx, spec, [(ids[row["uid"]], clean) for clean, row in drafts])
         return [ids[u] for u in uids]
+
+    def _insert_rows(self, tx: Tx, spec: EntitySpec, rows: Sequence[Mapping[str, Any]]
+                     ) -> dict[str, int]:
+        """Insert new rows of one entity; their ids by uid.
+
+        Rows go in grouped by the columns they set (a column null in all of a group's
+        rows goes unwritten where its own default is null: fewer values to bind). PostgreSQL pipelines
+        single-row INSERTs that return their ids. SQLite runs one prepared INSERT over
+        the rows (``executemany``): the transaction holds SQLite's one write lock, so
+        the rows take consecutive ids ending at ``last_insert_rowid()``; the first and
+        the last row's uids confirm it (otherwise the ids are read back by uid).
+        """
+        entity, table = spec.name, spec.table
+        omittable = self._omittable[entity]
+        shapes: dict[tuple[str, ...], builtins.list[Mapping[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(tuple(row), []).append(row)
+        ids: dict[str, int] = {}
+        try:
+            for columns, group in shapes.items():
+                names = tuple(c for c in columns if c not in omittable
+                              or any(r[c] is not None for r in group))
+                params = [self._encoded(entity, tx.backend, names, r) for r in group]
+                if tx.backend == "postgresql":  # pipelined single-row INSERTs parse once
+                    found = tx.many_returning(insert_sql(table, names, tx.backend, ("id", "uid")),
+                                              params)
+                    ids.update({uid: int(i) for i, uid in found})
+                    continue
+                tx.many(insert_sql(table, names, tx.backend, ()), params)
+                last = int(tx.scalar("SELECT last_insert_rowid()"))
+                first = last - len(group) + 1
+                uids = [r["uid"] for r in group]
+                ends = dict(tx.rows(f'SELECT id, uid FROM "{table}" WHERE id IN (?, ?)',
+                                    (first, last)))
+                if ends.get(first) == uids[0] and ends.get(last) == uids[-1]:
+                    ids.update(zip(uids, range(first, last + 1), strict=True))
+                else:  # not consecutive after all: read them back
+                    for start in range(0, len(uids), MAX_IN_VALUES):
+                        chunk = uids[start:start + MAX_IN_VALUES]
+                        ids.update({str(u): int(i) for i, u in tx.rows(
+                            f'SELECT id, uid FROM "{table}" WHERE company_id = ? AND uid IN'
+                            " (SELECT value FROM json_each(?))",
+                            (group[0]["company_id"], in_values(chunk, tx.backend)))})
+        except Exception as exc:
+            if is_integrity_error(exc):
+                raise _taken("") from None
+            raise
+        return ids
 
     def update(self, tx: Tx, ctx: Context, entity: str, record_id: int,
                values: Mapping[str, Any]) -> None:
@@ -696,7 +773,7 @@ class Records:
         for rule in spec.rules:
             rule(clean, before, lookup)
         changed = {k: v for k, v in clean.items() if before.get(k) != v}
-        self._check_refs(lookup, spec, changed)
+        self._check_refs(lookup, spec, [changed])
         columns, custom = self._split(spec, changed)
         columns["updated_at"] = now
         if custom:
