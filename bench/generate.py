@@ -42,12 +42,14 @@ class Scale:
     persons: int
     deals: int
     activities: int
+    projects: int = 0  # each linked to a deal, its person and organization
+    tasks: int = 0  # of the projects
 
 
 SCALES = {
-    "full": Scale(50, 5, 6, 100_000, 300_000, 1_000_000, 2_000_000),
-    "small": Scale(50, 5, 6, 10_000, 30_000, 100_000, 200_000),
-    "tiny": Scale(50, 5, 6, 100, 300, 1_000, 2_000),
+    "full": Scale(50, 5, 6, 100_000, 300_000, 1_000_000, 2_000_000, 100_000, 500_000),
+    "small": Scale(50, 5, 6, 10_000, 30_000, 100_000, 200_000, 10_000, 50_000),
+    "tiny": Scale(50, 5, 6, 100, 300, 1_000, 2_000, 100, 500),
 }
 BATCH = 5_000
 BASE_TIME = dt.datetime(2024, 1, 1)
@@ -197,6 +199,8 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
 
         _insert(db, deal_rows, scale.deals, deal, own, "deals")
         first_deal = next(_ids(db, deal_rows))
+        first_project = _projects(db, ctx, scale, rng, users, first_deal, own)
+        _installments(db, ctx, scale, rng, first_deal, own)
         activity_rows = Rows(ctx, "activity")
 
         def activity(i: int) -> dict[str, Any]:
@@ -206,6 +210,9 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
                 rng, due, subject=f"{'Meet' if meeting else 'Call'} #{i}",
                 type="meeting" if meeting else "call", owner_id=rng.choice(users),
                 deal_id=first_deal + rng.randrange(scale.deals), due_date=due.date(),
+                # one in twenty is a project's too
+                project_id=first_project + rng.randrange(scale.projects)
+                if scale.projects and i % 20 == 0 else None,
                 due_time=due.strftime("%H:%M:00"), duration=60 if meeting else None,
                 **({"status": 4, "done_at": due} if rng.random() < 1 / 3 else {"status": 1}))
 
@@ -229,10 +236,83 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
         "api_token": company.api_token, "pipeliner_api_token": company.pipeliner_api_token,
         "pipeliner_api_password": company.pipeliner_api_password,
         "stage_ids": stages, "user_ids": users, "first_deal_id": first_deal,
+        "first_project_id": first_project,
         "custom": {"source": source.key, "manager": manager.key, "months": months.key,
                    "code": code.key, "renewal": renewal.key},
         "source_options": [o.id for o in source.options],
     }
+
+
+def _projects(db: Database, ctx: Context, scale: Scale, rng: random.Random, users: list[int],
+              first_deal: int, progress: Progress) -> int:
+    """Projects on the company's board (phases spread), each for a deal and that deal's
+    person and organization, and their tasks; the first project's id (0: none)."""
+    if not scale.projects:
+        return 0
+    phase_rows, deal_rows = Rows(ctx, "project_phase"), Rows(ctx, "deal")
+    with db.read() as conn:
+        t = phase_rows.table
+        phases = [tuple(r) for r in conn.execute(t.select().with_only_columns(t.c.id, t.c.board_id)
+                                                 .where(t.c.company_id == ctx.company_id))]
+        d = deal_rows.table
+        deals = {r[0]: (r[1], r[2]) for r in conn.execute(
+            d.select().with_only_columns(d.c.id, d.c.person_id, d.c.organization_id)
+            .where(d.c.company_id == ctx.company_id, d.c.id < first_deal + scale.projects))}
+    project_rows = Rows(ctx, "project")
+
+    def project(i: int) -> dict[str, Any]:
+        phase, board = rng.choice(phases)
+        deal = first_deal + i
+        person, org = deals.get(deal, (None, None))
+        created = _stamp(rng)
+        return project_rows.row(
+            rng, created, title=f"{rng.choice(WORDS)} {rng.choice(PRODUCTS)} delivery {i}",
+            board_id=board, phase_id=phase, owner_id=rng.choice(users),
+            status=rng.choices(("open", "completed", "canceled"), (7, 2, 1))[0],
+            status_changed_at=created, deal_ids=[deal], person_ids=[person] if person else [],
+            organization_ids=[org] if org else [], start_date=created.date())
+
+    _insert(db, project_rows, scale.projects, project, progress, "projects")
+    first_project = next(_ids(db, project_rows))
+    task_rows = Rows(ctx, "task")
+
+    def task(i: int) -> dict[str, Any]:
+        done = rng.random() < 0.4
+        stamp = _stamp(rng)
+        return task_rows.row(
+            rng, stamp, title=f"Task {i}", project_id=first_project + i % scale.projects,
+            assignee_ids=[rng.choice(users)], is_done=done, done_at=stamp if done else None,
+            due_date=(stamp + dt.timedelta(days=14)).date())
+
+    _insert(db, task_rows, scale.tasks, task, progress, "tasks")
+    return first_project
+
+
+# The payments of each installment subscription, by their movement of revenue.
+INSTALLMENTS = ("new", "expansion", "churn")
+
+
+def _installments(db: Database, ctx: Context, scale: Scale, rng: random.Random,
+                  first_deal: int, progress: Progress) -> None:
+    """An installment subscription (in EUR, its ``INSTALLMENTS`` payments 30 days apart)
+    for every tenth deal: the 6th, 16th… (the workloads' deal among them)."""
+    count = (scale.deals + 4) // 10
+    subscription_rows = Rows(ctx, "subscription")
+    _insert(db, subscription_rows, count, lambda i: subscription_rows.row(
+        rng, _stamp(rng), deal_id=first_deal + 10 * i + 5, kind="installment", currency="EUR"),
+        progress, "subscriptions")
+    first = next(_ids(db, subscription_rows))
+    payment_rows = Rows(ctx, "subscription_payment")
+
+    def payment(i: int) -> dict[str, Any]:
+        k, n = divmod(i, len(INSTALLMENTS))
+        start = (BASE_TIME + dt.timedelta(days=k % 700)).date()
+        return payment_rows.row(
+            rng, _stamp(rng), subscription_id=first + k, deal_id=first_deal + 10 * k + 5,
+            amount=100.0 * (n + 1), currency="EUR", due_at=start + dt.timedelta(days=30 * n),
+            payment_type="installment", change_amount=100.0, revenue_movement_type=INSTALLMENTS[n])
+
+    _insert(db, payment_rows, count * len(INSTALLMENTS), payment, progress, "installments")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,7 +41,7 @@ from dealbase.api.app import service_of
 from dealbase.settings import Settings
 from dealbase.store.database import Database, normalise_url
 
-from . import loadgen
+from . import limits, loadgen
 from .floor import InProcess, Replay, per_second
 from .generate import SCALES, generate
 from .server import build
@@ -86,6 +86,7 @@ class Report:
     seconds: int
     connections: int
     rows: list[Row] = field(default_factory=list)
+    rate_limits: list[limits.LimitCost] = field(default_factory=list)
 
     def find(self, backend: str, workers: int, workload: str) -> Row | None:
         return next((r for r in self.rows if (r.backend, r.workers, r.workload)
@@ -124,7 +125,8 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
         deal = records.get("deal", deal_id)
         person = records.get("person", deal["person_id"])
         org = records.get("organization", deal["organization_id"])
-        stage_uid = records.get("stage", stage_id)["uid"]
+        stage = records.get("stage", stage_id)
+        stage_uid = stage["uid"]
         write_stage_uid = records.get("stage", write_stage)["uid"]
     return Company(
         space=info["space_id"],
@@ -137,7 +139,9 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
         write_stage_uid=write_stage_uid,
         owner_id=owner, manager_key=manager,
         depth=depth, search_term=search_term(info["scale"]["deals"]),
-        filter_id=saved_filter(app, info["api_token"], stage_id, owner, manager))
+        filter_id=saved_filter(app, info["api_token"], stage_id, owner, manager),
+        pipeline_id=stage["pipeline_id"],
+        project_id=info.get("first_project_id", 0) + 42 % max(1, info["scale"].get("projects", 1)))
 
 
 def company_info(url: str, scale: str, data: Path, console: Console) -> dict[str, Any]:
@@ -328,11 +332,15 @@ def bench_database(url: str, args: argparse.Namespace, report: Report, console: 
     db = Database(url)
     db.migrate()
     app = build(Settings(database_url=url), db)
+    service_of(app).limits.configure(info["company_id"], limits.BENCH_LIMITS)  # on, out of reach
     company = resolve(app, info, DEPTH[args.scale])
     chosen = [w for w in WORKLOADS if re.search(args.only, w.name)]
     rows: list[Row] = []
     inproc = InProcess(app, db)
     try:
+        console.print(f"[{backend}] rate limiting on a get, on and off (in-process)")
+        report.rate_limits.append(limits.measure(app, inproc, backend, info["company_id"],
+                                                 company, args.floor_seconds))
         for phase in ([w for w in chosen if not w.writes], [w for w in chosen if w.writes]):
             prepared = []
             for w in phase:
@@ -430,7 +438,15 @@ def markdown(report: Report) -> str:
     return (f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, {m['system']}, "
             f"Python {m['python']}; scale {report.scale}; {report.seconds} s per workload, "
             f"{report.connections} connections.\n\n"
-            + table(COLUMNS, rows_of(report)) + "\n\n" + table(TARGET_COLUMNS, targets_of(report)) + "\n")
+            + table(COLUMNS, rows_of(report)) + "\n\n" + table(TARGET_COLUMNS, targets_of(report)) + "\n"
+            + "".join(f"\n{line}\n" for line in limit_lines(report)))
+
+
+def limit_lines(report: Report) -> list[str]:
+    """What rate limiting costs a get, one line per database."""
+    return [f"Rate limiting on `{c.request}` ({c.backend}, one worker, in-process): "
+            f"{c.on_per_second:,.0f}/s on, {c.off_per_second:,.0f}/s off, "
+            f"{c.cost_us:+.1f} µs a request." for c in report.rate_limits]
 
 
 def machine() -> dict[str, Any]:
@@ -482,10 +498,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in targets_of(report):
         targets.add_row(*r)
     console.print(targets)
+    for line in limit_lines(report):
+        console.print(line)
     if args.markdown:
         args.markdown.write_text(markdown(report))
     if args.json:
-        args.json.write_text(json.dumps({**asdict(report), "targets": targets_of(report)}, indent=2))
+        args.json.write_text(json.dumps({**asdict(report), "targets": targets_of(report),
+                                         "rate_limits": [{**asdict(c), "cost_us": c.cost_us}
+                                                         for c in report.rate_limits]}, indent=2))
     return 0
 
 

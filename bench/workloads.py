@@ -53,6 +53,8 @@ class Company:
     write_stage_uid: str
     search_term: str  # matches a few dozen deals and persons (``search_term``)
     filter_id: int  # a saved deal filter: the stage, and the account manager is ``owner_id``
+    project_id: int = 0  # a project with tasks (and a few activities)
+    pipeline_id: int = 0  # the pipeline of ``stage_id`` (its statistics)
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,35 @@ def pl_undone(c: Company) -> str:
               sort="DUE_DATE", limit=PAGE)
 
 
+# ---- a pipeline's statistics (seed 002) ----------------------------------------------------
+
+def v1_movement_statistics(c: Company) -> str:
+    """A quarter of the generated years, the deals of one owner in one pipeline."""
+    return _q(f"/v1/pipelines/{c.pipeline_id}/movement_statistics", start_date="2024-04-01",
+              end_date="2024-06-30", user_id=c.owner_id)
+
+
+def v1_conversion_statistics(c: Company) -> str:
+    return _q(f"/v1/pipelines/{c.pipeline_id}/conversion_statistics", start_date="2024-04-01",
+              end_date="2024-06-30", user_id=c.owner_id)
+
+
+# ---- subscriptions: a deal's payments (seed 004), installments of 100 deals (v2) -----------
+
+def v2_installments(c: Company) -> str:
+    """The installments of 100 deals from the workloads' deal on (every tenth has three)."""
+    return _q("/api/v2/deals/installments", limit=PAGE,
+              deal_ids=",".join(str(c.deal_id + n) for n in range(PAGE)))
+
+
+def reach_payments(c: Company, send: Send) -> Req:
+    """The payments of the workloads' deal's subscription (found by its deal first)."""
+    status, _, body = send(Req("GET", f"/v1/subscriptions/find/{c.deal_id}", c.pipedrive))
+    _ok(status, "the deal's subscription")
+    return Req("GET", f"/v1/subscriptions/{json.loads(body)['data']['id']}/payments",
+               c.pipedrive)
+
+
 # ---- a saved filter, and the same narrowing by query parameters --------------------------
 
 def v1_saved_filter(c: Company) -> str:
@@ -304,6 +335,8 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("a deal's activities · v1", "v1", _get(_pd, v1_deal_activities)),
     Workload("a deal's activities · v2", "v2", _get(_pd, v2_deal_activities)),
     Workload("a deal's activities · pipeliner", "pipeliner", _get(_plh, pl_deal_activities)),
+    Workload("movement statistics · v1", "v1", _get(_pd, v1_movement_statistics)),
+    Workload("conversion statistics · v1", "v1", _get(_pd, v1_conversion_statistics)),
     Workload("undone by due date · v1", "v1", _get(_pd, v1_undone)),
     Workload("undone by due date · v2", "v2", _get(_pd, v2_undone)),
     Workload("undone by due date · pipeliner", "pipeliner", _get(_plh, pl_undone)),
@@ -313,6 +346,19 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("by parameters · v2", "v2", _get(_pd, v2_by_parameters)),
     Workload("search · v1", "v1", _get(_pd, v1_search)),
     Workload("search · v2", "v2", _get(_pd, v2_search)),
+    Workload("projects list 100 · v1", "v1", _get(_pd, lambda c: _q("/v1/projects", limit=PAGE))),
+    Workload("projects list 100 · v2", "v2", _get(_pd, lambda c: _q("/api/v2/projects",
+                                                                    limit=PAGE))),
+    Workload("tasks list 100 · v1", "v1", _get(_pd, lambda c: _q("/v1/tasks", limit=PAGE))),
+    Workload("tasks list 100 · v2", "v2", _get(_pd, lambda c: _q("/api/v2/tasks", limit=PAGE))),
+    Workload("a project's tasks · v1", "v1",
+             _get(_pd, lambda c: f"/v1/projects/{c.project_id}/tasks")),
+    Workload("a project's activities · v1", "v1",
+             _get(_pd, lambda c: f"/v1/projects/{c.project_id}/activities")),
+    Workload("a project's plan · v1", "v1", _get(_pd, lambda c: f"/v1/projects/{c.project_id}/plan")),
+    Workload("a deal's installments · v2", "v2", _get(_pd, v2_installments)),
+    Workload("a subscription's payments · v1", "v1",
+             _get(_pd, lambda c: f"/v1/subscriptions/find/{c.deal_id}"), reach=reach_payments),
     Workload("create · v1", "v1", lambda c: (v1_create(c),), writes=True),
     Workload("create · v2", "v2", lambda c: (v2_create(c),), writes=True),
     Workload("create · pipeliner", "pipeliner", lambda c: (pl_create(c),), writes=True),

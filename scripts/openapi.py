@@ -1,5 +1,6 @@
 """Generate the OpenAPI documents dealbase serves at ``/api/v1/openapi.json`` and
-``/api/v2/openapi.json`` (``src/dealbase/api/docs/openapi-v1.json``, ``…-v2.json``).
+``/api/v2/openapi.json`` (``src/dealbase/api/docs/openapi-v1.json``, ``…-v2.json``), and
+the token cost of each routed operation (``token-costs.json``: the rate limiter's table).
 
 Each document holds exactly the Pipedrive operations the app routes (its route table,
 ``/v1`` and ``/api/v1`` being the same handlers), each copied from Pipedrive's vendored
@@ -28,14 +29,13 @@ if str(ROOT) not in sys.path:  # run as a script: the repository's packages
 import orjson  # noqa: E402
 from tests.contract.openapi import (  # noqa: E402
     HTTP_METHODS,
-    SPEC_DIR,
-    SPEC_FILES,
     URL_PREFIXES,
     ApiVersion,
-    load_spec_document,
+    spec_document,
 )
 
 OUT_DIR = ROOT / "src" / "dealbase" / "api" / "docs"
+COSTS = OUT_DIR / "token-costs.json"  # what each routed operation costs (x-token-cost)
 VERSIONS: tuple[ApiVersion, ...] = ("v1", "v2")
 _PARAM = re.compile(r"\{[^}/]+\}")
 
@@ -152,21 +152,41 @@ def _description(version: ApiVersion) -> str:
     return "\n".join(lines + [f"- {d}" for d in DEVIATIONS])
 
 
-def build(version: ApiVersion, app: Any) -> dict[str, Any]:
-    """The document of ``version`` for the routes of ``app``."""
-    spec = load_spec_document(SPEC_DIR / SPEC_FILES[version])
+def _routed_operations(version: ApiVersion, app: Any, spec: Mapping[str, Any]
+                       ) -> Iterator[tuple[tuple[str, str], str, str, Mapping[str, Any]]]:
+    """((method, path shape), path template, method, operation) of the spec's operations
+    that ``app`` routes, each once; ValueError if a route has none."""
     wanted = routed(app)[version]
-    paths: dict[str, dict[str, Any]] = {}
     found: set[tuple[str, str]] = set()
     for template, item in spec["paths"].items():
         for method, op in item.items():
             key = (method.upper(), _shape(template))
             if method in HTTP_METHODS and key in wanted and not op.get("servers") and key not in found:
                 found.add(key)
-                paths.setdefault(template, {})[method] = _operation(op)
+                yield key, template, method, op
     missing = sorted(wanted - found)
     if missing:
         raise ValueError(f"{version}: routes with no operation in the vendored spec: {missing}")
+
+
+def token_costs(app: Any) -> dict[str, dict[str, int]]:
+    """Per version, ``"METHOD /path/{}"`` -> the operation's ``x-token-cost``, for the
+    operations ``app`` routes (the rate limiter's table, ``api/limits.py``)."""
+    out: dict[str, dict[str, int]] = {}
+    for version in VERSIONS:
+        spec = spec_document(version)
+        out[version] = dict(sorted(
+            (f"{key[0]} {key[1]}", int(op["x-token-cost"]))
+            for key, _, _, op in _routed_operations(version, app, spec) if "x-token-cost" in op))
+    return out
+
+
+def build(version: ApiVersion, app: Any) -> dict[str, Any]:
+    """The document of ``version`` for the routes of ``app``."""
+    spec = spec_document(version)
+    paths: dict[str, dict[str, Any]] = {}
+    for _, template, method, op in _routed_operations(version, app, spec):
+        paths.setdefault(template, {})[method] = _operation(op)
     tags = sorted({t for item in paths.values() for op in item.values() for t in op.get("tags", ())})
     known = {t["name"]: t for t in spec.get("tags", ()) if isinstance(t, Mapping)}
     components = _components(spec, paths)
@@ -209,6 +229,13 @@ def main(argv: list[str]) -> int:
             path.write_bytes(data)
             print(f"wrote {path.relative_to(ROOT)} ({len(data):,} bytes, "
                   f"{sum(len(i) for i in document['paths'].values())} operations)")
+    costs = orjson.dumps(token_costs(app), option=orjson.OPT_INDENT_2) + b"\n"
+    if check:
+        if not COSTS.exists() or COSTS.read_bytes() != costs:
+            stale.append(COSTS.name)
+    else:
+        COSTS.write_bytes(costs)
+        print(f"wrote {COSTS.relative_to(ROOT)}")
     if stale:
         print(f"out of date: {', '.join(stale)} (run python scripts/openapi.py)", file=sys.stderr)
         return 1

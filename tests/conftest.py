@@ -270,6 +270,9 @@ def calls(app: Any) -> Calls:
     return Calls(service_of(app))
 
 
+HIGH_LIMITS = {"burst": 1_000_000, "search_burst": 1_000_000, "daily_budget": 10**12}
+
+
 @dataclass
 class Tenant:
     company: NewCompany
@@ -285,6 +288,9 @@ class Tenant:
 def _tenant(app: Any, http: SyncClient, name: str) -> Tenant:
     service = service_of(app)
     company = service.create_company(name, f"admin@{name.lower()}.example", "Admin")
+    # Limits stay on (headers, counting) but high: tests call fast (tests/api/test_rate_limits.py
+    # exercises the defaults).
+    service.limits.configure(company.company_id, HIGH_LIMITS)
     return Tenant(company, Pipedrive(http, company.api_token),
                   Direct(service, company.company_id, company.user_id))
 

@@ -47,6 +47,10 @@ class Settings:
     max_page_size: int = _setting(500, "Largest page a client may ask for")  # type: ignore[assignment]
     max_body_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes")  # type: ignore[assignment]
     pool_size: int = _setting(8, "Database connections per worker")  # type: ignore[assignment]
+    redis_url: str = _setting(  # type: ignore[assignment]
+        "", "Redis URL (`redis://HOST:PORT/DB`) where every worker counts rate limits and "
+        "injected faults together; unset: each worker counts in its own memory",
+        shown="unset")
 
     def __post_init__(self) -> None:
         # Built directly (tests, the benchmark): the same defaults as from_env, nothing made.

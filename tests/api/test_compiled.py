@@ -71,6 +71,15 @@ def world(app: Any, tenant: Tenant) -> Context:
     api.create(ctx, "deal_discount", {"deal_id": deal["id"], "description": "Loyal",
                                       "amount": 5, "type": "percentage"})
     api.create(ctx, "product", {"name": "Widget", "code": "W-1"})
+    board = api.list(ctx, "project_board", Query(page=Keyset(None, 1))).items[0]
+    api.create(ctx, "project_template", {"title": "Onboarding", "board_id": board["id"]})
+    project = api.create(ctx, "project", {"title": "Roll-out", "deal_ids": [deal["id"]],
+                                          "person_ids": [person["id"]],
+                                          "organization_ids": [org["id"]],
+                                          "start_date": "2024-06-01"})
+    api.create(ctx, "project", {"title": "Bare"})
+    api.create(ctx, "task", {"title": "Kick-off", "project_id": project["id"],
+                             "assignee_ids": [ctx.user_id], "is_done": True})
     return ctx
 
 

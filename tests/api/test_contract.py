@@ -15,8 +15,10 @@ from starlette.routing import Route
 
 from dealbase.api.app import HEALTH_PATHS, create_app
 from dealbase.api.docs import DOCUMENT_PATHS
+from dealbase.api.limits import ADMIN_PREFIX
+from dealbase.service import create_template
 from dealbase.settings import Settings
-from tests.conftest import Pipedrive
+from tests.conftest import Pipedrive, Tenant
 from tests.contract.openapi import Contract
 
 CREATE: dict[str, Any] = {
@@ -48,6 +50,8 @@ def _routes() -> list[tuple[str, str]]:
             continue  # the API documents and their page (tests/api/test_openapi_docs.py)
         if getattr(route, "path", "") in HEALTH_PATHS:
             continue  # health and readiness (tests/cli/test_first_hour.py)
+        if getattr(route, "path", "").startswith(ADMIN_PREFIX + "/"):
+            continue  # dealbase's own admin API (tests/api/test_rate_limits.py)
         assert isinstance(route, Route)
         for method in sorted((route.methods or set()) - {"HEAD"}):
             out.append((method, route.path))
@@ -71,7 +75,7 @@ def _made(response: Any) -> Any:
 
 
 @pytest.fixture
-def world(pd: Pipedrive) -> World:
+def world(pd: Pipedrive, tenant: Tenant) -> World:
     pipeline = _made(pd.post("/v1/pipelines", json={"name": "W"}))
     stage = _made(pd.post("/v1/stages", json={"name": "S", "pipeline_id": pipeline["id"]}))
     org = _made(pd.post("/v1/organizations", json={"name": "O"}))
@@ -98,7 +102,86 @@ def world(pd: Pipedrive) -> World:
     world["participant"] = _made(pd.post("/v1/persons", json={"name": "Q"}))
     _made(pd.post(f"/v1/deals/{deal['id']}/participants",
                   json={"person_id": world["participant"]["id"]}))
+    world.update(_project_world(pd, tenant, deal["id"]))
     return world
+
+
+def _project_world(pd: Pipedrive, tenant: Tenant, deal: int) -> World:
+    """A board with a phase, a template with a group and a task, a project made from it
+    (its group and task copied), an activity of the project, and an enum project field."""
+    board = _made(pd.post("/api/v2/boards", json={"name": "B"}))
+    phase = _made(pd.post("/api/v2/phases", json={"name": "F", "board_id": board["id"]}))
+    with tenant.records.service.unit(tenant.ctx, write=True) as unit:
+        template = create_template(unit, "T", board["id"], groups=["G"],
+                                   tasks=[{"title": "t", "group": "G"}])
+    project = _made(pd.post("/v1/projects", json={"title": "P", "template_id": template["id"],
+                                                  "deal_ids": [deal]}))
+    return {"boards": board, "phases": phase, "projectTemplates": template, "projects": project,
+            "tasks": _made(pd.get(f"/v1/projects/{project['id']}/tasks"))[0],
+            "groups": _made(pd.get(f"/v1/projects/{project['id']}/groups"))[0],
+            "project_activity": _made(pd.post("/v1/activities", json={
+                "subject": "a", "project_id": project["id"]})),
+            "projectFields": _made(pd.post("/api/v2/projectFields", json={
+                "field_name": "F", "field_type": "enum",
+                "options": [{"label": "a"}, {"label": "b"}]}))}
+
+
+PROJECT_RESOURCES = ("projects", "tasks", "boards", "phases", "projectTemplates", "projectFields")
+
+
+def _project_case(method: str, bare: str, path: str, pd: Pipedrive, world: World
+                  ) -> tuple[str, Any]:
+    """Projects, their tasks, boards, phases, templates and fields (seed 004)."""
+    project = world["projects"]
+    fresh = {"projects": lambda: _made(pd.post("/api/v2/projects", json={"title": "x"})),
+             "tasks": lambda: _made(pd.post("/api/v2/tasks", json={
+                 "title": "x", "project_id": project["id"]})),
+             "boards": lambda: _made(pd.post("/api/v2/boards", json={"name": "x"})),
+             "phases": lambda: _made(pd.post("/api/v2/phases", json={
+                 "name": "x", "board_id": world["boards"]["id"]}))}
+    create = {"projects": {"title": "n", "deal_ids": [world["deals"]["id"]]},
+              "tasks": {"title": "n", "project_id": project["id"]},
+              "boards": {"name": "n"}, "phases": {"name": "n", "board_id": world["boards"]["id"]},
+              "projectFields": {"field_name": "N", "field_type": "double"}}
+    update = {"projects": {"title": "u"}, "tasks": {"title": "u"}, "boards": {"name": "u"},
+              "phases": {"name": "u"}, "projectFields": {"field_name": "R"}}
+    parts = bare.strip("/").split("/")
+    resource, rest = parts[0], parts[1:]
+    if resource == "projects" and rest[:1] in (["boards"], ["phases"]):
+        resource, rest = rest[0], rest[1:]  # (v1's boards and phases)
+    if bare == "/projects/search":
+        return f"{path}?term=P&exact_match=1", None
+    if resource == "projectFields":
+        code = world["projectFields"]["field_code"]
+        if rest == []:
+            return path, create["projectFields"] if method == "POST" else None
+        if rest[-1] == "options":
+            body = {"POST": [{"label": "c"}],
+                    "PATCH": [{"id": world["projectFields"]["options"][0]["id"], "label": "A"}],
+                    "DELETE": [{"id": world["projectFields"]["options"][1]["id"]}]}[method]
+            return path.replace("{field_code}", code), body
+        if method == "DELETE":
+            code = _made(pd.post("/api/v2/projectFields", json=create["projectFields"]))[
+                "field_code"]
+        return path.replace("{field_code}", code), update["projectFields"] if method == "PATCH" \
+            else None
+    if rest == []:
+        query = f"?board_id={world['boards']['id']}" if resource == "phases" else ""
+        return path + query, create.get(resource) if method == "POST" else None
+    if rest == ["archived"]:
+        return path, None
+    if "{activityId}" in bare or "{taskId}" in bare:
+        url = path.replace("{id}", str(project["id"])).replace(
+            "{activityId}", str(world["project_activity"]["id"])).replace(
+            "{taskId}", str(world["tasks"]["id"]))
+        return url, {"phase_id": project["phase_id"], "group_id": world["groups"]["id"]}
+    if rest[1:] == ["archive"]:
+        return path.replace("{id}", str(fresh["projects"]()["id"])), None
+    if rest[1:]:
+        return path.replace("{id}", str(project["id"])), None
+    ident = fresh[resource]()["id"] if method == "DELETE" else world[resource]["id"]
+    return path.replace("{id}", str(ident)), update.get(resource) if method in ("PUT", "PATCH") \
+        else None
 
 
 def _body(resource: str, world: World) -> dict[str, Any]:
@@ -165,6 +248,14 @@ def _child_case(method: str, bare: str, path: str, pd: Pipedrive, world: World
             fill["{commentId}"] = comment
         if method in ("POST", "PUT"):
             body = {"content": "y"}
+    elif bare.startswith("/deals/{id}/installments"):
+        installment = {"description": "i", "amount": 2, "billing_date": "2025-01-01"}
+        if "{installment_id}" in bare:
+            fill["{installment_id}"] = str(_made(pd.post(
+                f"/api/v2/deals/{deal}/installments", json=installment))["id"])
+            body = {"amount": 3} if method == "PATCH" else None
+        elif method == "POST":
+            body = installment
     elif bare.startswith("/deals/{id}/discounts"):
         discount = {"description": "d", "amount": 2, "type": "amount"}
         if "{discount_id}" in bare:
@@ -191,6 +282,31 @@ def _child_case(method: str, bare: str, path: str, pd: Pipedrive, world: World
     return url, body
 
 
+def _subscription_case(method: str, bare: str, path: str, pd: Pipedrive) -> tuple[str, Any]:
+    """The seed's ``/subscriptions`` routes: each on a deal (and subscription) of its own."""
+    deal = _made(pd.post("/v1/deals", json={"title": "S"}))["id"]
+    payments = [{"amount": 5, "description": "p", "due_at": "2025-01-01"}]
+    installment = {"deal_id": deal, "currency": "EUR", "payments": payments}
+    recurring = {"deal_id": deal, "currency": "EUR", "start_date": "2025-01-31",
+                 "cadence_type": "monthly", "cycle_amount": 10, "cycles_count": 3}
+    if bare == "/subscriptions/installment":
+        return path, installment
+    if bare == "/subscriptions/recurring":
+        return path, recurring
+    if bare == "/subscriptions/find/{dealId}":
+        _made(pd.post("/v1/subscriptions/installment", json=installment))
+        return path.replace("{dealId}", str(deal)), None
+    kind = "installment" if "/installment/" in bare else "recurring"
+    made = _made(pd.post(f"/v1/subscriptions/{kind}",
+                         json=installment if kind == "installment" else recurring))["id"]
+    body = {"PUT /subscriptions/installment/{id}": {"payments": payments},
+            "PUT /subscriptions/recurring/{id}": {"effective_date": "2025-02-01",
+                                                  "cycle_amount": 20},
+            "PUT /subscriptions/recurring/{id}/cancel": {"end_date": "2025-02-15"}}.get(
+        f"{method} {bare}")
+    return path.replace("{id}", str(made)), body
+
+
 def _case(method: str, path: str, pd: Pipedrive, world: World
           ) -> tuple[str, Any] | None:
     """The concrete (url, body) of a successful call of this route, or None if unknown."""
@@ -198,6 +314,8 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
     parts = bare.strip("/").split("/")
     resource, rest = parts[0], parts[1:]
     v2 = _version(path) == "v2"
+    if resource in PROJECT_RESOURCES:
+        return _project_case(method, bare, path, pd, world)
     if resource in READ_FIELDS:
         return path.replace("{field_code}", READ_FIELDS[resource]), None
     if resource in FIELDS:
@@ -251,8 +369,10 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
     if rest == ["archived"] or resource in ("leadSources", "currencies") \
             or rest == ["helpers"]:
         return path, None
-    if rest in (["collection"], ["products"]):
-        return (f"{path}?deal_ids={world['deals']['id']}" if rest == ["products"] else path), None
+    if rest in (["collection"], ["products"], ["installments"]):
+        return (path if rest == ["collection"] else f"{path}?deal_ids={world['deals']['id']}"), None
+    if resource == "subscriptions":
+        return _subscription_case(method, bare, path, pd)
     if len(rest) > 1:
         return _child_case(method, bare, path, pd, world)
     ident = world[resource]["id"]

@@ -6,9 +6,7 @@ deals. Every response is checked against the vendored spec by the ``Pipedrive`` 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,38 +17,16 @@ from dealbase.api.pipedrive.history import CURSOR_SORT
 from dealbase.service import decode_cursor, encode_cursor
 from dealbase.store.changelog import ChangeLog
 from tests.api.answers import data, refused
+from tests.api.conftest import T0, Clock
 from tests.conftest import Pipedrive, Tenant
 from tests.contract.openapi import Contract
 
-T0 = dt.datetime(2030, 1, 1, 10, 0, 0)
 T0_TEXT = T0.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def get(client: Pipedrive, path: str, params: dict[str, Any] | None = None) -> Any:
     """``GET path?params`` (values URL-encoded)."""
     return client.get(f"{path}?{urlencode(params)}" if params else path)
-
-
-class Clock:
-    """The service's pinned time, moved on by hand."""
-
-    def __init__(self, app: Any) -> None:
-        self.now = T0
-        service_of(app).clock = lambda: self.now
-
-    def at(self, hours: float) -> str:
-        """Move to ``hours`` after T0; that time in v1's format."""
-        self.now = T0 + dt.timedelta(hours=hours)
-        return self.now.strftime("%Y-%m-%d %H:%M:%S")
-
-
-@pytest.fixture
-def clock(app: Any) -> Iterator[Clock]:
-    """The pinned clock; the service's own clock again afterwards (the service is shared
-    by every test of the session)."""
-    before = service_of(app).clock
-    yield Clock(app)
-    service_of(app).clock = before
 
 
 def _stage(pd: Pipedrive, probability: int = 100, enabled: bool = True) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import pytest
 from starlette.routing import Route
 
 from dealbase.api.app import create_app
+from dealbase.service import create_template
 from dealbase.settings import Settings
 from tests.conftest import Pipedrive, SyncClient, Tenant, _tenant
 
@@ -75,7 +76,15 @@ def _world(pd: Pipedrive) -> dict[str, Any]:
     pipeline = _made(pd.post("/v1/pipelines", json={"name": "P"}))
     saved = _made(pd.post("/v1/filters", json={"name": "F", "type": "deals", "conditions": {
         "glue": "and", "conditions": [{"glue": "and", "conditions": []}]}}))
+    board = _made(pd.post("/api/v2/boards", json={"name": "B"}))
+    phase = _made(pd.post("/api/v2/phases", json={"name": "F", "board_id": board["id"]}))
+    project = _made(pd.post("/v1/projects", json={"title": "P", "board_id": board["id"],
+                                                  "phase_id": phase["id"]}))
+    task = _made(pd.post("/v1/tasks", json={"title": "T", "project_id": project["id"]}))
+    planned = _made(pd.post("/v1/activities", json={"subject": "A", "project_id": project["id"]}))
     return {
+        "projects": project["id"], "tasks": task["id"], "boards": board["id"],
+        "phases": phase["id"], "{taskId}": task["id"], "{activityId}": planned["id"],
         "filters": saved["id"],
         "deals": deal["id"], "persons": person["id"], "organizations": org["id"],
         "products": product["id"], "notes": note["id"], "leads": lead["id"],
@@ -97,7 +106,7 @@ def _world(pd: Pipedrive) -> dict[str, Any]:
 
 def _fill(path: str, ids: dict[str, Any], parent: Any = None) -> str:
     """The path with ``ids``' records (``parent``: this id for ``{id}`` instead)."""
-    resource = re.sub(r"^/(api/)?v[12]/", "", path).split("/")[0]
+    resource = _resource(path)
     main = ids.get(resource)
     if "{conversion_id}" in path and resource == "leads":
         main = ids["lead_for_conversion"]
@@ -108,6 +117,14 @@ def _fill(path: str, ids: dict[str, Any], parent: Any = None) -> str:
     return url
 
 
+def _resource(path: str) -> str:
+    """The kind of record a path's ``{id}`` names (v1's boards and phases sit under
+    ``/projects/``)."""
+    parts = re.sub(r"^/(api/)?v[12]/", "", path).split("/")
+    return parts[1] if parts[0] == "projects" and parts[1:2] in (["boards"], ["phases"]) \
+        else parts[0]
+
+
 def _never(path: str) -> dict[str, Any]:
     return {k: (NEVER_UUID if k in ("leads", "leadLabels", "{commentId}", "{conversion_id}",
                                     "lead_for_conversion") else NEVER)
@@ -115,18 +132,22 @@ def _never(path: str) -> dict[str, Any]:
                       "leadLabels", "pipelines", "stages", "activities", "activityTypes",
                       "users", "{product_attachment_id}", "{product_variation_id}",
                       "{discount_id}", "{commentId}", "{deal_participant_id}",
-                      "{conversion_id}", "lead_for_conversion")}
+                      "{conversion_id}", "lead_for_conversion", "projects", "tasks", "boards",
+                      "phases", "projectTemplates", "{taskId}", "{activityId}")}
 
 
 class Doors:
     def __init__(self, a: Tenant, b: Tenant) -> None:
         self.a, self.b = a, b
         self.ids = _world(a.api)
+        with a.records.service.unit(a.ctx, write=True) as unit:
+            self.ids["projectTemplates"] = create_template(unit, "T", self.ids["boards"])["id"]
         b_deal = _made(b.api.post("/v1/deals", json={"title": "B"}))
         b_note = _made(b.api.post("/v1/notes", json={"content": "B"}))
         b_product = _made(b.api.post("/api/v2/products", json={"name": "B"}))
+        b_project = _made(b.api.post("/v1/projects", json={"title": "B"}))
         self.b_parents = {"deals": b_deal["id"], "notes": b_note["id"],
-                          "products": b_product["id"]}
+                          "products": b_product["id"], "projects": b_project["id"]}
 
     def state(self) -> list[Any]:
         """A's records as A reads them."""
@@ -137,7 +158,11 @@ class Doors:
         urls += [f"/v1/deals/{ids['deals']}/products", f"/v1/deals/{ids['deals']}/participants",
                  f"/api/v2/deals/{ids['deals']}/discounts", f"/v1/notes/{ids['notes']}/comments",
                  f"/api/v2/products/{ids['products']}/variations", "/v1/leadLabels",
-                 "/v1/activityTypes"]
+                 "/v1/activityTypes", f"/v1/projects/{ids['projects']}/plan",
+                 f"/v1/projects/{ids['projects']}/tasks", f"/api/v2/tasks/{ids['tasks']}",
+                 f"/api/v2/boards/{ids['boards']}", f"/api/v2/phases/{ids['phases']}",
+                 f"/v1/projectTemplates/{ids['projectTemplates']}",
+                 f"/api/v2/projects/{ids['projects']}"]
         return [api.get(u).json() for u in urls]
 
 
@@ -164,7 +189,7 @@ def test_other_companys_ids_answer_as_ids_that_never_were(doors: Doors, method: 
     assert hostile.status_code in (404, 400) and missing.status_code == hostile.status_code, (
         hostile.text, missing.text)
     assert _norm(hostile.text, ids) == _norm(missing.text, _never(path))
-    resource = re.sub(r"^/(api/)?v[12]/", "", path).split("/")[0]
+    resource = _resource(path)
     if resource in doors.b_parents and path.count("{") > 1:
         under_own = b.request(method, _fill(path, ids, doors.b_parents[resource]), json=body,
                               check=False)

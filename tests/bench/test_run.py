@@ -38,3 +38,7 @@ def test_the_suite_runs_at_tiny_scale(database: Database, tmp_path: Path) -> Non
     backend = "sqlite" if database.backend == "sqlite" else "postgresql"
     assert {(backend, t.workload) for t in TARGETS if t.backend in (None, backend)} <= judged
     assert "| backend | workers | workload |" in table.read_text()
+    costs = report["rate_limits"]  # rate limiting on a get, on and off, in-process
+    assert [c["backend"] for c in costs] == [backend]
+    assert costs[0]["on_per_second"] > 0 and costs[0]["off_per_second"] > 0
+    assert "Rate limiting on `GET /api/v2/deals/{id}`" in table.read_text()

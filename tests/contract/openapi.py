@@ -81,6 +81,7 @@ __all__ = [
     "SPEC_FILES",
     "ApiVersion",
     "load_spec_document",
+    "spec_document",
 ]
 
 ApiVersion: TypeAlias = Literal["v1", "v2"]
@@ -92,6 +93,14 @@ SPEC_FILES: Final[Mapping[ApiVersion, str]] = MappingProxyType(
         "v1": "openapi-v1-2026-01-with-deprecated.yaml",
         "v2": "openapi-v2.yaml",
     }
+)
+# Operations the vendored specs lack that a seed document asks for (seed 004's
+# /subscriptions): dealbase's own description of them (requests as the seed has them,
+# responses as the README's Decisions document), merged into the version's document by
+# ``spec_document``. A supplement only adds: it never replaces a vendored operation or
+# component.
+SUPPLEMENTS: Final[Mapping[ApiVersion, str]] = MappingProxyType(
+    {"v1": "dealbase-v1-seed-operations.yaml"}
 )
 # Longest prefix first: "/api/v1" must be tried before "/v1".
 URL_PREFIXES: Final[Mapping[ApiVersion, tuple[str, ...]]] = MappingProxyType(
@@ -574,7 +583,31 @@ class Contract:
 def _load_contract(version: ApiVersion) -> Contract:
     if version not in SPEC_FILES:
         raise ValueError(f"unknown API version {version!r}; expected one of {sorted(SPEC_FILES)}")
-    return Contract.from_file(version, SPEC_DIR / SPEC_FILES[version])
+    return Contract(version, spec_document(version))
+
+
+def spec_document(version: ApiVersion) -> JSONDict:
+    """The vendored spec of ``version`` with its supplement's paths, tags and components
+    added (``SUPPLEMENTS``)."""
+    document = load_spec_document(SPEC_DIR / SPEC_FILES[version])
+    name = SUPPLEMENTS.get(version)
+    if name is None:
+        return document
+    extra = load_spec_document(SPEC_DIR / name)
+    paths = dict(document["paths"])
+    for path, item in extra["paths"].items():
+        if set(paths.get(path, {})) & set(item):
+            raise ValueError(f"{name}: {path} is already in the vendored spec")
+        paths[path] = {**paths.get(path, {}), **item}
+    components = {kind: dict(items) for kind, items in document.get("components", {}).items()}
+    for kind, items in extra.get("components", {}).items():
+        if set(components.get(kind, {})) & set(items):
+            raise ValueError(f"{name}: a component of {kind} is already in the vendored spec")
+        components.setdefault(kind, {}).update(items)
+    known = {t.get("name") for t in document.get("tags", ())}
+    tags = [*document.get("tags", ()), *(t for t in extra.get("tags", ())
+                                         if t.get("name") not in known)]
+    return {**document, "paths": paths, "components": components, "tags": tags}
 
 
 # Where dealbase answers otherwise than the vendored spec, on purpose (README, "Decisions"):

@@ -33,6 +33,7 @@ __all__ = ["company"]  # (the fixture)
 # Query parameters a row needs before the server answers its list or fetch at all.
 NEEDS: dict[str, dict[str, Any]] = {
     "item_search": {"term": "zz"},
+    "project_phases": {"board_id": 1},
     "user_search": {"term": "admin"},
     "recents": {"since_timestamp": "2020-01-01 00:00:00"},
     "deals_timeline": {"start_date": "2024-01-01", "interval": "month", "amount": 2,
@@ -63,7 +64,8 @@ def test_every_row_of_the_table_answers(company: Company) -> None:
                    "organizations": api.organizations.create({"name": "O"})["id"],
                    "products": api.products.create({"name": "Stapler"})["id"],
                    "notes": api.notes.create({"content": "n", "deal_id": deal["id"]})["id"],
-                   "pipelines": deal["pipeline_id"], "stages": deal["stage_id"]}
+                   "pipelines": deal["pipeline_id"], "stages": deal["stage_id"],
+                   "projects": api.projects.create({"title": "P"})["id"]}
         reached = 0
         for name, spec in specs().items():
             for version in ("v1", "v2"):

@@ -78,6 +78,16 @@ def test_rederive_equals_what_writes_keep(tenant: Tenant, other: Tenant) -> None
                                       "person_id": rng.choice(persons)})["id"]
         if n % 5 == 0:
             direct.delete("note", [note])
+    for n, deal in enumerate(deals[:4]):  # subscriptions: sums (lifetime value, MRR…)
+        subscription = direct.create("subscription", {
+            "deal_id": deal, "kind": "recurring", "currency": "EUR", "cadence_type": "monthly",
+            "cycle_amount": 10.0 * (n + 1), "cycles_count": 3, "start_date": "2030-01-31"})["id"]
+        for m in range(3):
+            direct.create("subscription_payment", {
+                "subscription_id": subscription, "deal_id": deal, "amount": 10.0 * (n + 1),
+                "currency": "EUR", "due_at": f"2030-0{m + 1}-15", "payment_type": "recurring"})
+        if n == 3:
+            direct.update("subscription", subscription, {"is_active": False})
     direct.delete("deal", [deals[-1]])
     other.records.create("deal", {"title": "theirs"})  # another company, untouched
 

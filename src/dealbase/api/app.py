@@ -22,6 +22,7 @@ from ..domain.errors import NotFound, Reason
 from ..service import Service
 from ..settings import Settings
 from .docs import docs_routes
+from .limits import Limiter, RateLimitMiddleware, limit_routes
 from .pipedrive import render as pipedrive_render
 from .pipedrive.fieldsapi import field_routes
 from .pipedrive.routes import Api, build_routes
@@ -72,16 +73,21 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
     api = Api(settings, service)
     routes = [*health_routes(service), *user_routes(api), *field_routes(api), *build_routes(api),
               *pipeliner_routes(settings, service), *docs_routes(pipeliner_document)]
+    limiter = Limiter(service, routes, settings.redis_url)  # (costs from the route table)
+    routes.extend(limit_routes(api, limiter))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await limiter.counters.close()
         if owned:
             await anyio.to_thread.run_sync(service.close)
 
     app = Starlette(exception_handlers={HTTPException: _http_error})
     app.router = IndexedRouter(routes=routes, lifespan=lifespan)
     app.state.service = service
+    app.state.rate_limits = limiter
+    app.add_middleware(RateLimitMiddleware, limiter=limiter)  # (inside FieldSelector)
     app.add_middleware(FieldSelector)
     return app
 

@@ -216,3 +216,12 @@ from . import accounts, backup, transfer  # noqa: E402  (they use the helpers ab
 accounts.register(main, company)
 transfer.register(main)
 backup.register(main)
+from . import limits as limits_cli  # noqa: E402
+
+limits_cli.register(main)
+from . import templates  # noqa: E402
+
+templates.register(main)
+from . import rates as rates_cli  # noqa: E402
+
+rates_cli.register(main)

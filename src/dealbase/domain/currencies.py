@@ -177,4 +177,20 @@ _TABLE: tuple[tuple[str, str, int, str], ...] = (
 CURRENCIES: tuple[Currency, ...] = tuple(Currency(n, *row) for n, row in enumerate(_TABLE, 1))
 BY_CODE: dict[str, Currency] = {c.code: c for c in CURRENCIES}
 
-__all__ = ["BY_CODE", "CURRENCIES", "Currency"]
+Rates = dict[tuple[str, str], float]  # (from, to) -> what one unit of from is worth in to
+
+
+def rate(rates: Rates, source: str, target: str) -> float | None:
+    """The factor that turns an amount of ``source`` into ``target``: 1 for the same
+    currency, the pair's rate, else the inverse of the opposite pair's; None without one
+    (never a guess through a third currency)."""
+    if source == target:
+        return 1.0
+    found = rates.get((source, target))
+    if found is not None:
+        return found
+    opposite = rates.get((target, source))
+    return 1.0 / opposite if opposite else None
+
+
+__all__ = ["BY_CODE", "CURRENCIES", "Currency", "Rates", "rate"]

@@ -442,6 +442,9 @@ def compile_derive(parent: EntitySpec, fields: Sequence[FieldSpec], child: Entit
         if derived.how == "count":
             value_sql = "count(*)"
             tail = ""
+        elif derived.how == "sum":
+            value_sql = f"sum({field_expr(child, child.field(derived.of), backend)})"
+            tail = ""
         else:
             value_sql = f'{child_table}."id"'
             keys = [*derived.order, ("id", derived.order[-1][1] if derived.order else False)]
@@ -490,6 +493,13 @@ def _derive_all(parent: EntitySpec, fields: Sequence[FieldSpec], child: EntitySp
                      for name, op, v in derived.where]
             counts.append((n, ref, (" AND ".join(tests) or "1 = 1", params.values)))
             values.append((f, f"COALESCE(c.v{n}, 0)"))
+            continue
+        if derived.how == "sum":
+            where, bound = scoped(ref, derived.where)
+            total = field_expr(child, child.field(derived.of), backend)
+            firsts.append((f"LEFT JOIN (SELECT {ref} AS r, sum({total}) AS v FROM {child_table} "
+                           f'WHERE {where} GROUP BY {ref}) AS s{n} ON s{n}.r = q."id"', bound))
+            values.append((f, f"s{n}.v"))
             continue
         keys = [*derived.order, ("id", derived.order[-1][1] if derived.order else False)]
         order = ", ".join(

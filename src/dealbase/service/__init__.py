@@ -34,7 +34,18 @@ from ..query.cursor import decode_cursor, encode_cursor
 from ..settings import Settings
 from ..store.database import Database, Tx
 from .accounts import TOKEN_KINDS, Company, NewCompany, NewToken, Token
+from .projects import (
+    archive_project,
+    create_project,
+    create_template,
+    delete_project,
+    delete_task,
+    place_in_plan,
+    plan_of,
+)
 from .records import MAX_BULK, Context, Hit, Page, Records, new_uid, utcnow
+from .roles import Roles, Teams
+from .subscriptions import Subscriptions
 from .unit import Aggregate, Change, Outcome, Remove, Save, Unit, live
 
 T = TypeVar("T")
@@ -73,6 +84,10 @@ class Service:
         self._fields = CustomFields(self._accounts)
         self._permissions = Permissions()
         self._inline_reads = self._db.backend == "sqlite"
+        from .limits import Limits
+
+        self.limits = Limits(self._records)
+        """Companies' rate-limit settings and injected faults (``service.limits``)."""
 
     @property
     def database(self) -> Database:
@@ -209,5 +224,8 @@ class Service:
 
 __all__ = ["MAX_BULK", "TOKEN_KINDS", "Aggregate", "Change", "Company", "Context", "Credentials",
            "Hit", "NewCompany", "NewToken", "Outcome", "Page", "Token",
-           "Remove", "Save", "Service", "Unit", "decode_cursor", "encode_cursor", "live",
-           "new_uid", "utcnow"]
+           "Remove", "Roles", "Save", "Service", "Subscriptions", "Teams", "Unit", "decode_cursor",
+           "encode_cursor", "live",
+           "new_uid", "utcnow",
+           "archive_project", "create_project", "create_template", "delete_project", "delete_task",
+           "place_in_plan", "plan_of"]

@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.customfields import CustomField, kept_settings
 from ..domain.entities.activity import DEFAULT_TYPES
+from ..domain.entities.project import DEFAULT_BOARD, DEFAULT_PHASES
+from ..domain.entities.role import DEFAULT_ROLE
 from ..domain.errors import Conflict, NotFound, Unauthenticated, ValidationError
 from ..domain.registry import Schema
 from ..domain.spec import Option
@@ -173,6 +175,7 @@ class Accounts:
             ).returning(self.companies.c.id)).scalar_one())
             ctx = Context(company_id, None, self.records.registry.base, is_admin=True)
             tx = Tx.of(conn)
+            self.records.create(tx, ctx, "role", {"name": DEFAULT_ROLE, "is_default": True})
             team_id = self.records.create(tx, ctx, "team", {"name": DEFAULT_TEAM})
             user_id = self.records.create(tx, ctx, "user", {
                 "name": admin_name or admin_email.split("@")[0], "email": admin_email,
@@ -189,6 +192,9 @@ class Accounts:
                 self.records.create(tx, ctx, "activity_type", {
                     "name": label, "key": key, "icon_key": icon, "order_nr": order,
                     "is_custom": False})
+            board_id = self.records.create(tx, ctx, "project_board", {"name": DEFAULT_BOARD})
+            for phase in DEFAULT_PHASES:
+                self.records.create(tx, ctx, "project_phase", {"name": phase, "board_id": board_id})
             conn.execute(insert(self.tokens), [
                 {"company_id": company_id, "user_id": user_id, "kind": "pipedrive",
                  "token_hash": hash_secret(api_token), "secret_hash": None, "created_at": now},

@@ -1,7 +1,8 @@
 """Who may do what: one place, asked by the service for every door.
 
 Today the rule is small: any user of a company reads and writes its records, but only
-its admins change users, teams (sales units) and custom field definitions, and nobody
+its admins change users, teams (sales units), roles, exchange rates and custom field
+definitions, and nobody
 deactivates themselves. Roles, pipeline visibility and ``visible_to`` plug in here.
 """
 
@@ -13,8 +14,9 @@ from typing import Any
 from ..domain.errors import Forbidden, Reason, invalid
 from .records import Context
 
-ADMIN_ENTITIES = frozenset({"user", "team"})
-_PLURAL = {"user": "users", "team": "sales units"}
+ADMIN_ENTITIES = frozenset({"user", "team", "exchange_rate", "role"})
+_PLURAL = {"user": "users", "team": "sales units", "exchange_rate": "exchange rates",
+           "role": "roles"}
 
 
 class Permissions:

@@ -466,6 +466,13 @@ class Records:
                                    after=after, before=before, newest_first=newest_first,
                                    limit=limit)
 
+    def moves(self, tx: Tx, ctx: Context, entity: str, field_name: str, ids: Sequence[int],
+              until: dt.datetime) -> builtins.list[tuple[int, dt.datetime, Any, Any]]:
+        """How ``field_name`` of these records changed before ``until`` (creation included):
+        (record id, time, old, new), oldest first per record."""
+        ctx.schema.entity(entity).field(field_name)
+        return self.changelog.moves(tx, ctx.company_id, entity, field_name, ids, until)
+
     def recent(self, tx: Tx, ctx: Context, entities: Sequence[str], since: dt.datetime,
                start: int, limit: int) -> builtins.list[tuple[str, int, int, dt.datetime]]:
         """A page of the records written since ``since`` (see ``ChangeLog.recent``): a page

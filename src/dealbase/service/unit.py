@@ -32,6 +32,7 @@ T = TypeVar("T")
 Record = dict[str, Any]
 MAX_RUN = 250  # new items of a batch inserted together
 MAX_HISTORY = 1000  # change-log rows (or recent records) one read returns at most
+MAX_USERS = 10_000  # the users of a company one read returns at most
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,22 @@ class Unit:
         return self._records.recent(self._tx, self.ctx, entities, since, start,
                                     max(1, min(limit, MAX_HISTORY)))
 
+    def moves(self, entity: str, field_name: str, ids: Sequence[int], until: dt.datetime
+              ) -> builtins.list[tuple[int, dt.datetime, Any, Any]]:
+        """How one field of these records changed before ``until``, from the change log
+        (their creation included): (record id, time, old value, new value), oldest first
+        per record. Pass ids this unit has read (they are the caller's to see)."""
+        return self._records.moves(self._tx, self.ctx, entity, field_name, ids, until)
+
+    def permitted_users(self, entity: str, record_id: int) -> builtins.list[int]:
+        """The ids of the users who may see this record: the company's active users (every
+        user sees every record while visibility is not enforced), in id order."""
+        self.get(entity, record_id)
+        users = self.list("user", Query(where=all_of(Cond("is_deleted", "eq", False),
+                                                     Cond("is_active", "eq", True)),
+                                        page=Keyset(None, MAX_USERS), fields=("id",)))
+        return [int(u["id"]) for u in users.items]
+
     def sum_by(self, entity: str, where: Filter | None, group: Sequence[str],
                sums: Sequence[str] = ()) -> builtins.list[Aggregate]:
         """Per distinct value of the ``group`` fields of the records meeting ``where``: the
@@ -183,6 +200,11 @@ class Unit:
         return self._records.sum_by(self._tx, self.ctx, entity, where, group, sums)
 
     # ---- writes ------------------------------------------------------------------------
+
+    def may_write(self, entity: str) -> None:
+        """Refused (Forbidden) unless the caller may change records of ``entity`` (for an
+        operation that might otherwise have nothing to write)."""
+        self._service._permissions.write(self.ctx, entity)
 
     def create(self, entity: str, values: Mapping[str, Any]) -> Record:
         """A new record from canonical values; the record as stored."""

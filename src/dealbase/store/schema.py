@@ -63,6 +63,7 @@ FILLED_IN: dict[tuple[str, str], str] = {
     ("leads", "origin"): "'API'", ("leads", "was_seen"): "false",
     ("leads", "visible_to"): "3",
     ("organizations", "emails"): "'[]'", ("organizations", "phones"): "'[]'",
+    ("teams", "is_active"): "true",
 }
 
 
@@ -142,6 +143,7 @@ def build_metadata() -> MetaData:
         Column("updated_at", DateTime(), nullable=False),
     )
     Index("ix_user_passwords_user", passwords.c.company_id, passwords.c.user_id, unique=True)
+    _rate_limit_tables(metadata)
     for entity in ENTITIES:
         _entity_table(metadata, entity)
     fields = Table(
@@ -179,3 +181,36 @@ def build_metadata() -> MetaData:
           changes.c.seq)
     Index("ix_change_log_entity", changes.c.company_id, changes.c.entity, changes.c.seq)
     return metadata
+
+
+def _rate_limit_tables(metadata: MetaData) -> None:
+    """Per company: how its API calls are counted, and the faults an admin injected
+    (domain/limits.py; issue 15)."""
+    limits = Table(
+        "rate_limits", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("enabled", Boolean(), nullable=False),
+        Column("plan", String(16), nullable=False),
+        Column("seats", Integer(), nullable=False),
+        Column("burst", BigInteger(), nullable=True),
+        Column("search_burst", BigInteger(), nullable=True),
+        Column("daily_budget", BigInteger(), nullable=True),
+        Column("updated_at", DateTime(), nullable=False),
+    )
+    Index("ix_rate_limits_company", limits.c.company_id, unique=True)
+    faults = Table(
+        "injected_faults", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("method", String(8), nullable=False),
+        Column("path", String(255), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("status", Integer(), nullable=False),
+        Column("latency_ms", Integer(), nullable=False),
+        Column("rate", Float(), nullable=False),
+        Column("calls", BigInteger(), nullable=True),
+        Column("uid", String(32), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+    )
+    Index("ix_injected_faults_company", faults.c.company_id, faults.c.id)

@@ -395,6 +395,16 @@ def field_routes(api: Api) -> list[BaseRoute]:
     for ordinal, (resource, view) in enumerate(resources().items()):
         h = FieldHandlers(api, view, ordinal)
         v1, v2 = PREFIXES["v1"], PREFIXES["v2"]
+        if view.fields_api == "write-v2":  # v2 only (projectFields)
+            routes += routes_at(v2, f"/{resource}", h.v2_list, ["GET"])
+            routes += routes_at(v2, f"/{resource}", h.v2_create, ["POST"])
+            routes += routes_at(v2, f"/{resource}/{{field_code}}", h.v2_get, ["GET"])
+            routes += routes_at(v2, f"/{resource}/{{field_code}}", h.v2_update, ["PATCH"])
+            routes += routes_at(v2, f"/{resource}/{{field_code}}", h.v2_delete, ["DELETE"])
+            for method, handler in (("POST", h.v2_add_options), ("PATCH", h.v2_update_options),
+                                    ("DELETE", h.v2_delete_options)):
+                routes += routes_at(v2, f"/{resource}/{{field_code}}/options", handler, [method])
+            continue
         if view.fields_api.startswith("read"):  # listed only (v2 also one by one)
             routes += routes_at(v1, f"/{resource}", h.v1_list, ["GET"])
             if view.fields_api == "read":

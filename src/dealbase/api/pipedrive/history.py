@@ -399,6 +399,18 @@ def _default_currency(unit: Unit) -> str:
     return str(found[user_id]["default_currency"]) if user_id in found else "USD"
 
 
+def converting(unit: Unit, wanted: str | None) -> str | None:
+    """The currency ``totals_convert_currency`` names (``default_currency``: the caller's);
+    None when it is not given."""
+    convert = (wanted or "").strip() or None
+    if convert == "default_currency":
+        convert = _default_currency(unit)
+    if convert is not None and convert not in BY_CODE:
+        raise params.bad("totals_convert_currency", "Parameter 'totals_convert_currency'"
+                         " must be a currency code or default_currency")
+    return convert
+
+
 def _deal_filters(q: Mapping[str, str], unit: Unit, archived: bool, *, stage: bool
                   ) -> Filter | None:
     saved = saved_filter(unit, q)
@@ -509,12 +521,7 @@ def _timeline(api: Api, archived: bool) -> Handler:
             amount = params.integer(q, "amount", 1, 1, MAX_PERIODS)
             name, kind = _date_field(unit, (q.get("field_key") or "").strip())
             exclude = params.flag(q, "exclude_deals")
-            convert = (q.get("totals_convert_currency") or "").strip() or None
-            if convert == "default_currency":
-                convert = _default_currency(unit)
-            if convert is not None and convert not in BY_CODE:
-                raise params.bad("totals_convert_currency", "Parameter 'totals_convert_currency'"
-                                 " must be a currency code or default_currency")
+            convert = converting(unit, q.get("totals_convert_currency"))
             out = []
             spans = periods(start, interval, amount)
             base = all_of(_deal_filters(q, unit, archived, stage=False),

@@ -20,6 +20,8 @@ from typing import Any
 from ...domain.currencies import BY_CODE
 from ...domain.entities import BY_NAME
 from ...domain.entities._common import ACTIVITY_DONE, ADDRESS_PARTS, QUICK
+from ...domain.entities.project import PROJECT_STATUSES
+from ...domain.entities.role import permission_sets_of
 from ...domain.errors import Problem, Reason, ValidationError
 from ...domain.spec import FieldSpec
 from ...domain.types import Kind, coerce, parse_int
@@ -488,13 +490,18 @@ def parse_participants(flag: str) -> Parse:
     return parse
 
 
-def parse_done(value: Any) -> dict[str, Any]:
-    """``done``: a boolean (v1 also 0/1)."""
-    if value in (0, 1, "0", "1") and not isinstance(value, bool | float):
-        value = bool(int(value))
-    if not isinstance(value, bool):
-        raise _bad_input("done", "done must be a boolean")
-    return {"done": value}
+def parse_flag(key: str, field_name: str) -> Parse:
+    """A flag written as a boolean or 0/1 (``done``; a task's ``milestone``)."""
+    def parse(value: Any) -> dict[str, Any]:
+        if value in (0, 1, "0", "1") and not isinstance(value, bool | float):
+            value = bool(int(value))
+        if not isinstance(value, bool):
+            raise _bad_input(key, f"{key} must be a boolean (or 0/1)")
+        return {field_name: value}
+    return parse
+
+
+parse_done = parse_flag("done", "done")
 
 
 def parse_attendees(email: str) -> Parse:
@@ -614,17 +621,20 @@ def date_bound(param: str, canonical: str, op: str) -> Callable[[str], Filter]:
 DEAL_STATUSES = ("open", "won", "lost")
 
 
-def deal_status(allow_all_not_deleted: bool) -> Callable[[str], Filter]:
+def deal_status(allow_all_not_deleted: bool, statuses: tuple[str, ...] = DEAL_STATUSES
+                ) -> Callable[[str], Filter]:
+    """``status``: records of the given statuses (comma-separated), and deleted ones if
+    asked for (a project's statuses are its own)."""
     def build(value: str) -> Filter:
         wanted = [v.strip() for v in value.split(",") if v.strip()]
-        allowed = {*DEAL_STATUSES, "deleted"} | ({"all_not_deleted"} if allow_all_not_deleted
-                                                  else set())
+        allowed = {*statuses, "deleted"} | ({"all_not_deleted"} if allow_all_not_deleted
+                                             else set())
         if not wanted or any(v not in allowed for v in wanted):
             raise ValidationError(
                 f"Parameter 'status' must be one of {', '.join(sorted(allowed))}",
                 (Problem("status", "invalid status", Reason.BAD_PARAMETER),))
         parts: list[Filter] = []
-        live = [v for v in wanted if v in DEAL_STATUSES]
+        live = [v for v in wanted if v in statuses]
         if "all_not_deleted" in wanted:
             parts.append(Cond("is_deleted", "eq", False))
         elif live:
@@ -638,9 +648,9 @@ def deal_status(allow_all_not_deleted: bool) -> Callable[[str], Filter]:
 
 # ---- the views -------------------------------------------------------------------------
 
-# Counters of what dealbase does not hold yet (files, followers, mail; the deals a person
-# or organization takes part in besides its own): truly zero.
-UNHELD = ("files_count", "followers_count", "email_messages_count")
+# Counters of what dealbase does not hold yet (files, mail; the deals a person or
+# organization takes part in besides its own): truly zero.
+UNHELD = ("files_count", "email_messages_count")
 RELATED_DEALS = ("related_open_deals_count", "related_closed_deals_count",
                  "related_won_deals_count", "related_lost_deals_count")
 # Counters the records service keeps (``domain.entities._common``).
@@ -716,6 +726,15 @@ def _visible_to() -> Attr:
     return Attr("visible_to", "visible_to", style="str")
 
 
+def _revenue_currencies() -> tuple[Attr, ...]:
+    """v1 ``arr_currency``, ``mrr_currency``, ``acv_currency``: the deal's currency when it
+    has the value (its subscription sets both), else null."""
+    def currency_of(name: str) -> Compute:
+        return lambda r, rc: r["currency"] if r.get(name) is not None else None
+    return tuple(Attr(f"{name}_currency", compute=currency_of(name))
+                 for name in ("arr", "mrr", "acv"))
+
+
 NOT_ARCHIVED = Cond("is_archived", "eq", False)
 ARCHIVED = Cond("is_archived", "eq", True)
 
@@ -760,6 +779,7 @@ DEAL_V1 = View(
         Attr("participants_count", compute=_participants_count),
         *_activity_links(subjects=True),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time")),
+        *_revenue_currencies(),
     ),
 )
 
@@ -785,10 +805,7 @@ DEAL_V2 = View(
     declared=(
         Attr("first_won_time", "first_won_at", opt_in=True),
         Attr("source_lead_id", compute=_none),
-        Attr("arr", compute=_none),
-        Attr("mrr", compute=_none),
-        Attr("acv", compute=_none),
-        *_opt_in(*ACTIVITY_COUNTS, "products_count"),
+        *_opt_in(*ACTIVITY_COUNTS, "products_count", "followers_count"),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time", "smart_bcc_email"),
                 opt_in=True),
         *_zeros(UNHELD, opt_in=True),
@@ -836,7 +853,7 @@ PERSON_V2 = View(
         Attr("postal_address", "postal_address", compute=address_object("postal_address"),
              parse=parse_address("postal_address")),
         Attr("picture_id", compute=_none),
-        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS),
+        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS, "followers_count"),
         *_zeros((*UNHELD, *RELATED_DEALS, "participant_open_deals_count",
                  "participant_closed_deals_count"), opt_in=True),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time", "smart_bcc_email",
@@ -876,7 +893,7 @@ ORGANIZATION_V2 = View(
     declared=(
         Attr("address", "address", compute=address_object("address"),
              parse=parse_address("address")),
-        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS, "people_count"),
+        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS, "people_count", "followers_count"),
         *_zeros((*UNHELD, *RELATED_DEALS), opt_in=True),
         *_nones(("smart_bcc_email",), opt_in=True),
     ),
@@ -931,20 +948,24 @@ USER_V1 = View(
              writable=False),
         Attr("active_flag", "is_active", style="bool01"),
         Attr("activated", compute=lambda r, rc: bool(r["is_active"])),
-        Attr("access", compute=lambda r, rc: [{"app": "sales", "admin": bool(r["is_admin"])},
-                                              {"app": "global", "admin": bool(r["is_admin"])}]),
+        Attr("access", compute=lambda r, rc: [
+            {"app": s.app, "admin": s.for_admins, "permission_set_id": s.id}
+            for s in permission_sets_of(bool(r["is_admin"]))]),
         Attr("timezone_offset", compute=lambda r, rc: timezone_offset(r["timezone_name"])),
-        Attr("role_id", compute=lambda r, rc: 1),
+        Attr("role_id", "role_id", writable=False),
         Attr("is_you", compute=lambda r, rc: r["id"] == rc.user_id),
     ),
 )
+
+# An activity's place in its project's plan (the plan's own routes show it: projects.py).
+PLAN_PLACE = frozenset({"project_phase_id", "project_group_id"})
 
 ACTIVITY_V1 = View(
     entity="activity", path="activities", version="v1", create_status=201, omit_nulls=True,
     fields_api="read", own_by_default="owner_id",
     loads=(("user", "owner_id"), ("person", "person_id"), ("organization", "organization_id"),
            ("deal", "deal_id"), ("lead", "lead_id")),
-    hidden=PIPELINER_ONLY | {"priority", "status"}, uid_refs={"lead_id": "lead"},
+    hidden=PIPELINER_ONLY | PLAN_PLACE | {"priority", "status"}, uid_refs={"lead_id": "lead"},
     filters={"user_id": owner_or_all("user_id", "owner_id"), "type": one_of("type", "type"),
              "start_date": date_bound("start_date", "due_date", "ge"),
              "end_date": date_bound("end_date", "due_date", "le"), "done": done_flag("done")},
@@ -968,7 +989,6 @@ ACTIVITY_V1 = View(
         Attr("deal_title", compute=lambda r, rc: (_related(rc, "deal", r.get("deal_id"))
                                                   or {}).get("title")),
         _uid_key("lead_id", "lead_id", "lead"),
-        Attr("project_id", compute=_none),
         Attr("series", compute=lambda r, rc: []),
     ),
 )
@@ -988,7 +1008,7 @@ CHILD_ACTIVITY_V1 = replace(ACTIVITY_V1, own_by_default="", filters={
 
 ACTIVITY_V2 = View(
     entity="activity", path="activities", version="v2", omit_nulls=True, fields_api="read",
-    hidden=PIPELINER_ONLY | {"status", "location_formatted_address"}
+    hidden=PIPELINER_ONLY | PLAN_PLACE | {"status", "location_formatted_address"}
     | {f"location_{p}" for p in ADDRESS_PARTS},
     loads=(("lead", "lead_id"),), uid_refs={"lead_id": "lead"},
     filters={**V2_COMMON_FILTERS, "deal_id": eq_int("deal_id", "deal_id"),
@@ -1008,7 +1028,6 @@ ACTIVITY_V2 = View(
              opt_in=True),
         Attr("done", compute=lambda r, rc: r["status"] == ACTIVITY_DONE, parse=parse_done),
         _uid_key("lead_id", "lead_id", "lead"),
-        Attr("project_id", compute=_none),
     ),
 )
 
@@ -1303,11 +1322,148 @@ COLLECTIONS_V1 = (
                 done=done_flag("done"), type=one_of("type", "type")),
 )
 
+# ---- projects: their boards, phases, templates and tasks (issue 14; routes: projects.py) ---
+#
+# v1 shows a project's first contact person and organization (``person_id``, ``org_id``);
+# v2 all of them (``person_ids``, ``org_ids``). A task's assignees are a list; v1's and
+# v2's ``assignee_id`` writes a list of one, and v1 shows its first. Template groups and
+# tasks (those of no project) are never listed.
+
+def _first(field_name: str) -> Callable[[Record, RenderContext], Any]:
+    """The first id of a list of ids (v1's one contact person, organization, assignee)."""
+    return lambda r, rc: (r.get(field_name) or [None])[0]
+
+
+def _one_of_list(key: str, field_name: str) -> Parse:
+    """One id written into a list of ids (null: none)."""
+    def parse(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {field_name: []}
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _bad_input(key, f"{key} must be an id")
+        return {field_name: [value]}
+    return parse
+
+
+def _has(param: str, canonical: str) -> Callable[[str], Filter]:
+    """A list of ids that holds the id given."""
+    return lambda value: Cond(canonical, "has", _int(param, value))
+
+
+def _flag_filter(param: str, canonical: str) -> Callable[[str], Filter]:
+    def build(value: str) -> Filter:
+        text = value.strip().lower()
+        if text not in ("0", "1", "true", "false"):
+            raise ValidationError(f"Parameter '{param}' must be true/false (or 0/1)",
+                                  (Problem(param, "must be a boolean", Reason.BAD_PARAMETER),))
+        return Cond(canonical, "eq", text in ("1", "true"))
+    return build
+
+
+def _parent_filter(value: str) -> Filter:
+    """``parent_task_id``: a task's subtasks, or (``null``) tasks without a parent."""
+    if value.strip().lower() == "null":
+        return Cond("parent_task_id", "is_null", True)
+    return eq_int("parent_task_id", "parent_task_id")(value)
+
+
+PROJECT_STATUS = deal_status(False, PROJECT_STATUSES)
+# (lists, creation and deletion: projects.py)
+PROJECT_ROUTES = frozenset({"get", "update"})
+TASK_ROUTES = frozenset({"list", "create"})  # (the others: projects.py)
+PROJECT_HIDDEN = (PIPELINER_ONLY - {"description", "organization_ids"}) | {"is_archived", "is_deleted"}
+BY_ORDER = (Sort("order_nr"), Sort("id"))
+# A project's own records: not those of a template.
+OF_PROJECTS = Cond("project_id", "is_null", False)
+
+PROJECT_V1 = View(
+    entity="project", path="projects", version="v1", create_status=201, has_custom=True,
+    paging="cursor", omit_nulls=True, operations=PROJECT_ROUTES, listed=NOT_ARCHIVED,
+    fields_api="write-v2",
+    hidden=PROJECT_HIDDEN | {"person_ids", "organization_ids"},
+    filters={"status": PROJECT_STATUS, "phase_id": eq_int("phase_id", "phase_id")},
+    keys={"label_ids": "labels", "status_changed_at": "status_change_time"},
+    declared=(
+        Attr("person_id", compute=_first("person_ids"),
+             parse=_one_of_list("person_id", "person_ids")),
+        Attr("org_id", compute=_first("organization_ids"),
+             parse=_one_of_list("org_id", "organization_ids")),
+    ),
+)
+
+PROJECT_V2 = View(
+    entity="project", path="projects", version="v2", create_status=201, has_custom=True,
+    omit_null=frozenset({"description", "start_date", "end_date", "template_id"}),
+    operations=PROJECT_ROUTES, listed=NOT_ARCHIVED, hidden=PROJECT_HIDDEN,
+    filters={"status": PROJECT_STATUS, "phase_id": eq_int("phase_id", "phase_id"),
+             "deal_id": _has("deal_id", "deal_ids"), "person_id": _has("person_id", "person_ids"),
+             "org_id": _has("org_id", "organization_ids")},
+    keys={"organization_ids": "org_ids", "status_changed_at": "status_change_time"},
+)
+
+_PLAIN = (PIPELINER_ONLY - {"description"}) | {"is_deleted"}
+
+BOARD_V1 = View(entity="project_board", path="projects/boards", version="v1", paged=False,
+                operations=frozenset({"list", "get"}), hidden=_PLAIN, default_sort=BY_ORDER)
+BOARD_V2 = View(entity="project_board", path="boards", version="v2", operations=CRUD,
+                hidden=_PLAIN)
+PHASE_V1 = View(entity="project_phase", path="projects/phases", version="v1", paged=False,
+                operations=frozenset({"get"}), hidden=_PLAIN, default_sort=BY_ORDER,
+                filters={"board_id": eq_int("board_id", "board_id")})
+PHASE_V2 = View(entity="project_phase", path="phases", version="v2", operations=CRUD,
+                hidden=_PLAIN, filters={"board_id": eq_int("board_id", "board_id")})
+TEMPLATE_V1 = View(entity="project_template", path="projectTemplates", version="v1",
+                   paging="cursor", omit_nulls=True, operations=frozenset({"list", "get"}),
+                   hidden=_PLAIN, keys={"board_id": "projects_board_id"})
+TEMPLATE_V2 = View(entity="project_template", path="projectTemplates", version="v2",
+                   omit_nulls=True, operations=frozenset({"list", "get"}), hidden=_PLAIN,
+                   keys={"board_id": "projects_board_id"})
+GROUP_V1 = View(entity="project_group", path="groups", version="v1", paged=False,
+                operations=frozenset(), hidden=_PLAIN | {"project_id", "template_id"},
+                default_sort=BY_ORDER)
+
+# Template tasks, the plan's fields (the plan's routes show them) and v1's unknowns.
+TASK_HIDDEN = _PLAIN | {"template_id", "phase_id", "group_id"}
+
+TASK_V1 = View(
+    entity="task", path="tasks", version="v1", create_status=201, paging="cursor",
+    omit_nulls=True, operations=TASK_ROUTES, listed=OF_PROJECTS, require_any=("project_id",),
+    hidden=TASK_HIDDEN | {"is_done", "is_milestone", "start_date", "priority"},
+    filters={"assignee_id": _has("assignee_id", "assignee_ids"),
+             "project_id": eq_int("project_id", "project_id"),
+             "parent_task_id": _parent_filter, "done": _flag_filter("done", "is_done")},
+    keys={"done_at": "marked_as_done_time", "creator_id": "creator_id"},
+    declared=(
+        Attr("done", compute=lambda r, rc: int(r["is_done"]), parse=parse_flag("done", "is_done")),
+        Attr("assignee_id", compute=_first("assignee_ids"),
+             parse=_one_of_list("assignee_id", "assignee_ids")),
+    ),
+)
+
+TASK_V2 = View(
+    entity="task", path="tasks", version="v2", create_status=201, operations=TASK_ROUTES,
+    listed=OF_PROJECTS, require_any=("project_id",), hidden=TASK_HIDDEN,
+    filters={"is_done": _flag_filter("is_done", "is_done"),
+             "is_milestone": _flag_filter("is_milestone", "is_milestone"),
+             "assignee_id": _has("assignee_id", "assignee_ids"),
+             "project_id": eq_int("project_id", "project_id"),
+             "parent_task_id": _parent_filter},
+    keys={"done_at": "marked_as_done_time", "creator_id": "creator_id"},
+    declared=(Attr("is_done", "is_done", writable=False),
+              Attr("is_milestone", "is_milestone", writable=False)),
+    write_only=(Attr("done", parse=parse_flag("done", "is_done")),
+                Attr("milestone", parse=parse_flag("milestone", "is_milestone")),
+                Attr("assignee_id", parse=_one_of_list("assignee_id", "assignee_ids"))),
+)
+
+
 VIEWS: dict[str, dict[str, View]] = {
     # (the /collection lists first: their paths would match the others' ``/{id}``)
     "v1": {v.path: v for v in (*COLLECTIONS_V1, DEAL_V1, PERSON_V1, ORGANIZATION_V1, PIPELINE_V1,
                                STAGE_V1, USER_V1, ACTIVITY_V1, ACTIVITY_TYPE_V1, NOTE_V1,
-                               PRODUCT_V1, LEAD_V1, LEAD_LABEL_V1)},
+                               PRODUCT_V1, LEAD_V1, LEAD_LABEL_V1,
+                               PROJECT_V1, BOARD_V1, PHASE_V1, TEMPLATE_V1, TASK_V1)},
     "v2": {v.path: v for v in (DEAL_V2, PERSON_V2, ORGANIZATION_V2, PIPELINE_V2, STAGE_V2,
-                               ACTIVITY_V2, PRODUCT_V2)},
+                               ACTIVITY_V2, PRODUCT_V2,
+                               PROJECT_V2, BOARD_V2, PHASE_V2, TEMPLATE_V2, TASK_V2)},
 }

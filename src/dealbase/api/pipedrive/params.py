@@ -127,7 +127,7 @@ def filters(view: View, params: Mapping[str, str]) -> Filter | None:
             if len(raw) > 4000:
                 raise bad(name, f"Parameter '{name}' is too long")
             parts.append(build(raw))
-    if "status" not in params or view.entity != "deal":
+    if "status" not in params or view.entity not in ("deal", "project"):  # (status=deleted)
         parts.append(Cond("is_deleted", "eq", False))
     return all_of(*parts)
 

@@ -9,7 +9,7 @@ leave through ``render.error``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...domain.currencies import CURRENCIES
 from ...domain.errors import DealbaseError, NotFound, Reason
-from ...domain.types import parse_int
+from ...domain.types import INT_MAX, parse_int
 from ...query.ast import And, Cond, Cursor, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
 from ...service import MAX_BULK, Context, Credentials, Service, Unit
 from ...settings import Settings
@@ -237,13 +237,19 @@ class Handlers:
         return await self.api.read(request, lambda unit: self.listing(unit, request, extra))
 
     def listing(self, unit: Unit, request: Request, extra: Any,
-              parent: tuple[str, int] | None = None) -> Response:
+                parent: tuple[str, int] | None = None,
+                given: Mapping[str, str] | None = None,
+                summary: Callable[[Unit, Filter | None], dict[str, Any]] | None = None
+                ) -> Response:
+        """A page of the view's records meeting ``extra`` (and the request's parameters, or
+        ``given`` in their stead); ``summary`` adds to v1's ``additional_data`` what it
+        makes of the records listed (all pages)."""
         ctx = unit.ctx
         if parent is not None:
             unit.get(*parent)
         if callable(extra):
             extra = extra(ctx)
-        q = query_params(request)
+        q = query_params(request) if given is None else given
         view, settings = self.view, self.api.settings
         limit = params.integer(q, "limit", settings.default_page_size, 1, settings.max_page_size)
         if q.get("filter_id"):  # a saved filter (it takes precedence over v1's user_id and
@@ -267,6 +273,8 @@ class Handlers:
             data, related = self.present(unit, page.items, opts)
             additional = (render.v1_pagination(start, limit, page.more, view.flat_pagination)
                           if view.paged else None)
+            if summary is not None:
+                additional = {**(additional or {}), **summary(unit, where)}
             return render.success(selected(request, data), additional_data=additional,
                                   related_objects=related)
         sort = params.v2_sort(view, q) if view.version == "v2" else ()
@@ -506,6 +514,20 @@ def build_routes(api: Api) -> list[BaseRoute]:
     routes += saved_filters(api)
     from .search import routes as searches  # (it imports this module)
     routes += searches(api)
+    from .projects import routes as projects  # (it imports this module)
+    routes += projects(api)
+    from .subscriptions import routes as subscriptions  # (it imports this module)
+    routes += subscriptions(api)
+    from .statistics import routes as statistics  # (it imports this module)
+    routes += statistics(api)
+    from .goals import routes as goals  # (it imports this module)
+    routes += goals(api)
+    from .rates import routes as rates  # (it imports this module)
+    routes += rates(api)
+    from .followers import routes as followers  # (it imports this module)
+    routes += followers(api)
+    from .roles import routes as roles  # (it imports this module)
+    routes += roles(api)
     # The first match wins: a fixed segment before a parameter in the same place
     # (``/deals/collection`` and ``/deals/products`` before ``/deals/{id}``).
     routes.sort(key=lambda r: tuple("{" in s for s in getattr(r, "path", "").split("/")))
@@ -744,20 +766,35 @@ def _nested(api: Api) -> list[BaseRoute]:
 
 
 def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: bool) -> Handler:
+    """A parent's records of ``view``. ``owner_scoped`` (a stage's or a pipeline's deals, as
+    seed 002 has them): open deals of the caller unless ``user_id`` names another owner or
+    ``filter_id`` a saved filter (which then decides the status too); ``everyone=1`` drops
+    both and lists every owner's open deals; a pipeline's deals narrow to ``stage_id``;
+    ``get_summary=1`` adds ``deals_summary`` (converted with ``totals_convert_currency``)."""
     handlers = Handlers(api, view)
 
     async def handler(request: Request) -> Response:
         parent_id = record_id(request)
         q = query_params(request)
-        # Spec: without user_id or everyone=1, stage/pipeline deal lists show the caller's deals.
-        mine = owner_scoped and not params.flag(q, "everyone") and not q.get("user_id") \
-            and not q.get("filter_id")
+        everyone = owner_scoped and params.flag(q, "everyone")
+        if everyone:
+            q = {k: v for k, v in q.items() if k not in ("user_id", "filter_id")}
+        stage_id = (params.integer(q, "stage_id", 0, 1, INT_MAX) or None
+                    if owner_scoped and parent == "pipeline" else None)
+        mine = owner_scoped and not everyone and not q.get("user_id") and not q.get("filter_id")
+        status = owner_scoped and not q.get("filter_id")
 
         def extra(ctx: Context) -> Filter | None:
             return all_of(Cond(field, "eq", parent_id),
-                          Cond("owner_id", "eq", ctx.user_id) if mine else None)
-        return await api.read(request, lambda unit: handlers.listing(unit, request, extra,
-                                                                    (parent, parent_id)))
+                          Cond("owner_id", "eq", ctx.user_id) if mine else None,
+                          Cond("status", "eq", "open") if status else None,
+                          Cond("stage_id", "eq", stage_id) if stage_id else None)
+        summary = None
+        if owner_scoped and params.flag(q, "get_summary"):
+            from .statistics import summarised  # (it imports this module)
+            summary = summarised(q.get("totals_convert_currency"))
+        return await api.read(request, lambda unit: handlers.listing(
+            unit, request, extra, (parent, parent_id), q, summary), long=summary is not None)
     return handler
 
 

@@ -41,10 +41,10 @@ from .routes import PREFIXES, Api, Handlers, record_id, routes_at
 
 # A filter's type -> the entity its lists show (``projects``: none here).
 ENTITY_OF = {"deals": "deal", "leads": "lead", "org": "organization", "people": "person",
-             "products": "product", "activity": "activity"}
+             "products": "product", "activity": "activity", "projects": "project"}
 # A condition's ``object`` -> its entity.
 OBJECTS = {"deal": "deal", "lead": "lead", "person": "person", "organization": "organization",
-           "product": "product", "activity": "activity"}
+           "product": "product", "activity": "activity", "project": "project"}
 # Conditions on a related object: (filter's entity, object's entity) -> the filter's entity's
 # reference to it ("deal_product": a deal's products, through its product lines).
 RELATED = {("deal", "person"): "person_id", ("deal", "organization"): "organization_id",
@@ -466,9 +466,6 @@ class FilterHandlers(Handlers):
                  ) -> dict[str, Any]:
         values.pop("is_deleted", None)
         kind = values.get("type", before["type"] if before else None)
-        if kind == "projects":
-            raise params.bad("type", "Filters of projects are not supported (dealbase has no "
-                             "projects)", Reason.INVALID)
         conditions = values.get("conditions", before["conditions"] if before else None)
         if ("type" in values or "conditions" in values) and isinstance(kind, str) \
                 and kind in ENTITY_OF and conditions is not None:

@@ -6,20 +6,36 @@ from ..spec import EntitySpec
 from .activity import ACTIVITY, ACTIVITY_TYPE
 from .deal import DEAL
 from .filter import FILTER
+from .follower import FOLLOWER
+from .goal import GOAL
 from .lead import CONVERSION, LEAD, LEAD_LABEL
 from .note import NOTE, NOTE_COMMENT
 from .organization import ORGANIZATION
 from .person import PERSON
 from .pipeline import PIPELINE
 from .product import DEAL_DISCOUNT, DEAL_PRODUCT, PRODUCT, PRODUCT_VARIATION
+from .project import (
+    PROJECT,
+    PROJECT_BOARD,
+    PROJECT_GROUP,
+    PROJECT_PHASE,
+    PROJECT_TEMPLATE,
+    TASK,
+)
+from .rate import EXCHANGE_RATE
+from .role import ROLE
 from .stage import STAGE
+from .subscription import SUBSCRIPTION, SUBSCRIPTION_PAYMENT
 from .team import TEAM
 from .user import USER
 
-ENTITIES: tuple[EntitySpec, ...] = (TEAM, USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL,
+ENTITIES: tuple[EntitySpec, ...] = (TEAM, ROLE, USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL,
                                     LEAD_LABEL, LEAD, ACTIVITY_TYPE, ACTIVITY, NOTE, PRODUCT,
                                     PRODUCT_VARIATION, DEAL_PRODUCT, CONVERSION,
-                                    NOTE_COMMENT, DEAL_DISCOUNT, FILTER)
+                                    NOTE_COMMENT, DEAL_DISCOUNT, FILTER,
+                                    PROJECT_BOARD, PROJECT_PHASE, PROJECT_TEMPLATE, PROJECT,
+                                    PROJECT_GROUP, TASK, SUBSCRIPTION, SUBSCRIPTION_PAYMENT,
+                                    EXCHANGE_RATE, GOAL, FOLLOWER)
 BY_NAME: dict[str, EntitySpec] = {e.name: e for e in ENTITIES}
 
 __all__ = ["BY_NAME", "ENTITIES"]

@@ -99,6 +99,24 @@ def in_range(name: str, low: int, high: int) -> Rule:
     return check
 
 
+def no_cycle(entity: str, field: str = "parent_id") -> Rule:
+    """A rule: following ``field`` (a reference to the same entity) from a record never
+    comes back to it (a record is not its own ancestor)."""
+    def check(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
+        parent_id = values.get(field)
+        if before is None or parent_id is None:
+            return
+        seen = {before["id"]}
+        while parent_id is not None:
+            if parent_id in seen:
+                raise ValidationError(f"{field}: a {entity} cannot be its own ancestor",
+                                      (Problem(field, "would make a cycle"),))
+            seen.add(parent_id)
+            parent = lookup.fetch(entity, parent_id)
+            parent_id = parent[field] if parent else None
+    return check
+
+
 def owners_team(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
     """A new record without a sales unit joins its owner's."""
     if before is None and values.get("team_id") is None and values.get("owner_id") is not None:

@@ -28,6 +28,7 @@ from ._common import (
     owners_team,
     team,
 )
+from .project import ACTIVITY_IN_PLAN, ACTIVITY_PROJECT_FIELDS
 
 # 1 not started, 2 in progress, 3 waiting, 4 completed, 5 deferred
 STATUSES = (1, 2, 3, 4, 5)
@@ -162,10 +163,11 @@ ACTIVITY = EntitySpec(
         FieldSpec("conference_meeting_client", Kind.TEXT, max_length=255),
         FieldSpec("conference_meeting_url", Kind.TEXT, max_length=2048),
         FieldSpec("conference_meeting_id", Kind.TEXT, max_length=255),
+        *ACTIVITY_PROJECT_FIELDS,
         *lifecycle(),
     ),
     rules=(_done, _known_type, _times, _attendees, owners_team,
-           apart("person_id", "participant_ids")),
+           apart("person_id", "participant_ids"), ACTIVITY_IN_PLAN),
     # a user's undone activities by due date (lists that clients run)
     indexes=(("owner_id", "status", "is_deleted", "due_date", "id"),),
 )

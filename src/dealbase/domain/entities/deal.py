@@ -31,6 +31,8 @@ from ._common import (
     team,
     visibility,
 )
+from .follower import followers_count
+from .subscription import recurring_revenue
 
 STATUSES = ("open", "won", "lost")
 
@@ -165,8 +167,12 @@ DEAL = EntitySpec(
         *access(),
         *people_lists(),
         *activity_tallies("deal_id"),
+        followers_count("deal_id"),
         note_tally("deal_id"),
         counter("products_count", "deal_product", "deal_id", label="Products"),
+        recurring_revenue("mrr", "MRR"),
+        recurring_revenue("arr", "ARR"),
+        recurring_revenue("acv", "ACV"),
         *lifecycle(),
     ),
     rules=(_place_in_stage, _stamp, _archive, owners_team, apart("person_id", "participant_ids"),

@@ -22,6 +22,7 @@ from ._common import (
     team,
     visibility,
 )
+from .follower import followers_count
 
 ORGANIZATION = EntitySpec(
     name="organization",
@@ -56,6 +57,7 @@ ORGANIZATION = EntitySpec(
         *access(),
         counter("people_count", "person", "organization_id", label="People"),
         *activity_tallies("organization_id"),
+        followers_count("organization_id"),
         note_tally("organization_id"),
         *deal_tallies("organization_id"),
         *lifecycle(),

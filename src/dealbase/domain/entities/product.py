@@ -15,6 +15,7 @@ from ..errors import Reason, invalid
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import FLOAT_LIMIT, Kind
 from ._common import identity, last_writer, lifecycle, owned, updated_by, visibility
+from .follower import followers_count
 
 BILLING_FREQUENCIES = ("one-time", "annually", "semi-annually", "quarterly", "monthly", "weekly")
 MAX_CYCLES = 208
@@ -109,6 +110,7 @@ PRODUCT = EntitySpec(
         *billing(),
         FieldSpec("prices", Kind.JSON, default=(), nullable=False, field_type="set",
                   label="Unit prices"),
+        followers_count("product_id"),
         *lifecycle(),
     ),
     rules=(_prices, _cycles),

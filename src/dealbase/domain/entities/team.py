@@ -1,29 +1,12 @@
-"""The team: a sales unit that users and records belong to (Pipeliner's SalesUnit)."""
+"""The team: a sales unit that users and records belong to (Pipeliner's SalesUnit, and
+Pipedrive's legacy team: its manager, whether it is active, who made it; its users are
+the users whose sales unit it is)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from ..errors import Problem, ValidationError
-from ..spec import EntitySpec, FieldSpec, Lookup
+from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, lifecycle
-
-
-def _no_cycle(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
-    parent_id = values.get("parent_id")
-    if before is None or parent_id is None:
-        return
-    seen = {before["id"]}
-    while parent_id is not None:
-        if parent_id in seen:
-            raise ValidationError("parent_id: a team cannot be its own ancestor",
-                                  (Problem("parent_id", "would make a cycle"),))
-        seen.add(parent_id)
-        parent = lookup.fetch("team", parent_id)
-        parent_id = parent["parent_id"] if parent else None
-
+from ._common import CURRENT_USER, identity, lifecycle, no_cycle
 
 TEAM = EntitySpec(
     name="team",
@@ -32,7 +15,12 @@ TEAM = EntitySpec(
         *identity(),
         FieldSpec("name", Kind.TEXT, required=True, max_length=255, nullable=False, label="Name"),
         FieldSpec("parent_id", Kind.REF, ref="team", field_type="int", label="Parent"),
+        FieldSpec("manager_id", Kind.REF, ref="user", field_type="user", label="Manager"),
+        FieldSpec("is_active", Kind.BOOL, default=True, nullable=False, field_type="boolean",
+                  label="Active"),
+        FieldSpec("creator_id", Kind.REF, ref="user", readonly=True, default=CURRENT_USER,
+                  field_type="user", label="Creator"),
         *lifecycle(),
     ),
-    rules=(_no_cycle,),
+    rules=(no_cycle("team"),),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
 from ._common import identity, lifecycle, name_parts, team
+from .role import assign_default_role
 
 USER = EntitySpec(
     name="user",
@@ -25,7 +26,8 @@ USER = EntitySpec(
         FieldSpec("icon_url", Kind.TEXT, max_length=2048),
         FieldSpec("last_login_at", Kind.DATETIME, readonly=True, field_type="date"),
         team(),
+        FieldSpec("role_id", Kind.REF, ref="role", field_type="int", label="Role"),
         *lifecycle(),
     ),
-    rules=(name_parts,),
+    rules=(name_parts, assign_default_role),
 )

@@ -1,0 +1,179 @@
+"""Seed 002's pipeline statistics: ``GET /v1/pipelines/{id}/conversion_statistics`` and
+``/movement_statistics`` for a period (``start_date``..``end_date``, whole UTC days) and a
+user (``user_id``; the caller by default). The figures are ``domain.statistics``'s, over the
+pipeline's live deals owned by that user and their stage moves from the change log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from ...domain import statistics
+from ...domain.currencies import rate
+from ...domain.errors import NotFound
+from ...query.ast import Cond, Filter, Keyset, Query, Sort, all_of
+from ...service import Unit, live
+from ..body import query_params
+from . import params, render
+from .history import _date, _id, _money, _weighted, converting
+from .mapping import format_money
+from .rates import rates_of
+from .routes import PREFIXES, Api, Handler, record_id, routes_at
+
+PAGE = 5_000  # deals read per statement
+FACTS = ("id", "created_at", "status", "stage_id", "value", "currency", "won_at", "lost_at",
+         "closed_at")
+
+
+def _period(q: Mapping[str, str]) -> tuple[dt.datetime, dt.datetime]:
+    """``[start_date, end_date]`` as ``[start, end)`` date-times."""
+    first, last = _date(q, "start_date"), _date(q, "end_date")
+    if last < first:
+        raise params.bad("end_date", "Parameter 'end_date' must not be before 'start_date'")
+    if last == dt.date.max:
+        raise params.bad("end_date", "Parameter 'end_date' is out of range")
+    start = dt.datetime.combine(first, dt.time())
+    return start, dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+
+
+def _facts(unit: Unit, q: Mapping[str, str], pipeline_id: int, end: dt.datetime
+           ) -> tuple[list[statistics.Deal], list[statistics.Move], list[int]]:
+    """The pipeline's stages in order, and the deals of the user the request names (the
+    caller by default) with their stage moves before ``end``."""
+    if unit.find("pipeline", live(Cond("id", "eq", pipeline_id))) is None:
+        raise NotFound("Pipeline not found")
+    owner = _id(q, "user_id") or unit.ctx.user_id
+    if owner is None or unit.find("user", Cond("id", "eq", owner)) is None:
+        raise NotFound("User not found")
+    stages = [s["id"] for s in unit.list("stage", Query(
+        where=live(Cond("pipeline_id", "eq", pipeline_id)), sort=(Sort("order_nr"),),
+        page=Keyset(None, 1_000), fields=("id", "order_nr"))).items]
+    where = live(all_of(Cond("pipeline_id", "eq", pipeline_id), Cond("owner_id", "eq", owner),
+                        Cond("created_at", "lt", end)))
+    deals: list[statistics.Deal] = []
+    after: tuple[Any, ...] | None = None
+    while True:
+        page = unit.list("deal", Query(where=where, page=Keyset(after, PAGE), fields=FACTS))
+        deals += [statistics.Deal(
+            id=r["id"], added=r["created_at"], status=r["status"], stage_id=r["stage_id"],
+            value=float(r["value"] or 0), currency=r["currency"], won_at=r["won_at"],
+            lost_at=r["lost_at"], closed_at=r["closed_at"]) for r in page.items]
+        after = page.last_key()
+        if after is None:
+            break
+    moves = unit.moves("deal", "stage_id", [d.id for d in deals], end)
+    return deals, moves, stages
+
+
+def _group(group: statistics.Group) -> dict[str, Any]:
+    return {"count": len(group.ids), "deals_ids": group.ids,
+            "values": {c: int(round(v)) for c, v in sorted(group.values.items())},
+            "formatted_values": {c: format_money(round(v, 2), c)
+                                 for c, v in sorted(group.values.items())}}
+
+
+def _conversion(unit: Unit, q: Mapping[str, str], pipeline_id: int) -> dict[str, Any]:
+    start, end = _period(q)
+    found = statistics.conversion(*_facts(unit, q, pipeline_id, end), start, end)
+    return {"stage_conversions": [{"from_stage_id": a, "to_stage_id": b, "conversion_rate": r}
+                                  for a, b, r in found.stages],
+            "won_conversion": found.won, "lost_conversion": found.lost}
+
+
+def _movement(unit: Unit, q: Mapping[str, str], pipeline_id: int) -> dict[str, Any]:
+    start, end = _period(q)
+    found = statistics.movement(*_facts(unit, q, pipeline_id, end), start, end)
+    return {"movements_between_stages": {"count": found.moves},
+            "new_deals": _group(found.new), "deals_left_open": _group(found.left_open),
+            "won_deals": _group(found.won), "lost_deals": _group(found.lost),
+            "average_age_in_days": {
+                "across_all_stages": found.average_age,
+                "by_stages": [{"stage_id": s, "value": d} for s, d in found.age_by_stage]}}
+
+
+# ---- a deal list's summary (``get_summary``) ---------------------------------------------------
+
+def _amounts(value: float, weighted: float, count: int, currency: str) -> dict[str, Any]:
+    value, weighted = _money(value), _money(weighted)
+    return {"count": count, "value": value, "value_formatted": format_money(value, currency),
+            "weighted_value": weighted,
+            "weighted_value_formatted": format_money(weighted, currency)}
+
+
+def summarised(convert: str | None) -> Callable[[Unit, Filter | None], dict[str, Any]]:
+    """What ``get_summary`` adds to a pipeline's or stage's deal list: ``deals_summary``
+    with the listed deals' count, value and weighted value per stage and currency, per
+    currency, in all; with ``totals_convert_currency``, ``per_stages_converted``: each
+    stage's totals in that currency by the company's exchange rates. A stage holding a
+    currency without a rate says so (``currencies_without_rate``) and has no converted
+    value rather than a guessed one."""
+    def summary(unit: Unit, where: Filter | None) -> dict[str, Any]:
+        target = converting(unit, convert)
+        groups = _weighted(unit, unit.sum_by("deal", where, ("currency", "stage_id",
+                                                             "probability"), ("value",)))
+        stages: dict[int, dict[str, list[float]]] = {}
+        for g, weighted in groups:
+            sums = stages.setdefault(g.values["stage_id"], {}).setdefault(
+                g.values["currency"], [0.0, 0.0, 0])
+            sums[0] += g.sums["value"]
+            sums[1] += weighted
+            sums[2] += g.count
+        currencies: dict[str, list[float]] = {}
+        for per_currency in stages.values():
+            for code, (value, weighted, count) in per_currency.items():
+                total = currencies.setdefault(code, [0.0, 0.0, 0])
+                total[0] += value
+                total[1] += weighted
+                total[2] += count
+        out: dict[str, Any] = {
+            "per_stages": {str(s): {c: _amounts(v, w, int(n), c)
+                                    for c, (v, w, n) in sorted(per.items())}
+                           for s, per in sorted(stages.items())},
+            "per_currency": {c: _amounts(v, w, int(n), c)
+                             for c, (v, w, n) in sorted(currencies.items())},
+            "total_count": int(sum(n for _, _, n in currencies.values()))}
+        if target is not None:
+            rates = rates_of(unit)
+            converted: dict[str, Any] = {}
+            for s, per in sorted(stages.items()):
+                factors = {c: rate(rates, c, target) for c in per}
+                missing = sorted(c for c, f in factors.items() if f is None)
+                count = int(sum(n for _, _, n in per.values()))
+                if missing:
+                    converted[str(s)] = {"count": count, "currency": target, "value": None,
+                                         "weighted_value": None,
+                                         "currencies_without_rate": missing}
+                    continue
+                value = sum(v * (factors[c] or 0) for c, (v, _, _) in per.items())
+                weighted = sum(w * (factors[c] or 0) for c, (_, w, _) in per.items())
+                converted[str(s)] = {**_amounts(value, weighted, count, target),
+                                     "currency": target, "currencies_without_rate": []}
+            out["per_stages_converted"] = converted
+        return {"deals_summary": out}
+    return summary
+
+
+def _handler(api: Api, compute: Callable[[Unit, Mapping[str, str], int], dict[str, Any]]
+             ) -> Handler:
+    async def handler(request: Request) -> Response:
+        q = query_params(request)
+        pipeline_id = record_id(request)
+        return await api.read(request, lambda unit: render.success(compute(unit, q, pipeline_id)),
+                              long=True)
+    return handler
+
+
+def routes(api: Api) -> list[BaseRoute]:
+    v1 = PREFIXES["v1"]
+    return [*routes_at(v1, "/pipelines/{id}/conversion_statistics", _handler(api, _conversion),
+                       ["GET"]),
+            *routes_at(v1, "/pipelines/{id}/movement_statistics", _handler(api, _movement),
+                       ["GET"])]
+
+
+__all__ = ["routes"]
