@@ -116,6 +116,24 @@ def saved_filter(app: Any, token: str, stage_id: int, owner: int, manager: str) 
     return asyncio.run(make())
 
 
+def goal(app: Any, token: str, owner: int, stage_id: int) -> str:
+    """A goal made through the API: ``owner``'s deals moved into ``stage_id`` in 2024 (the
+    goal results workload)."""
+    async def make() -> str:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://bench.local",
+                                     headers={"x-api-token": token}) as client:
+            made = await client.post("/v1/goals", json={
+                "title": "Bench: deals progressed", "interval": "quarterly",
+                "type": {"name": "deals_progressed", "params": {"stage_id": stage_id}},
+                "assignee": {"id": owner, "type": "person"},
+                "expected_outcome": {"target": 100, "tracking_metric": "quantity"},
+                "duration": {"start": "2024-01-01", "end": "2024-12-31"}})
+            assert made.status_code < 300, made.text
+            return str(made.json()["data"]["goal"]["id"])
+    return asyncio.run(make())
+
+
 def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
     service = service_of(app)
     stage_id, write_stage = info["stage_ids"][0], info["stage_ids"][-1]
@@ -141,6 +159,8 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
         depth=depth, search_term=search_term(info["scale"]["deals"]),
         filter_id=saved_filter(app, info["api_token"], stage_id, owner, manager),
         pipeline_id=stage["pipeline_id"],
+        goal_id=goal(app, info["api_token"], owner, info["stage_ids"][
+            min(1, len(info["stage_ids"]) - 1)]),
         project_id=info.get("first_project_id", 0) + 42 % max(1, info["scale"].get("projects", 1)))
 
 

@@ -55,6 +55,7 @@ class Company:
     filter_id: int  # a saved deal filter: the stage, and the account manager is ``owner_id``
     project_id: int = 0  # a project with tasks (and a few activities)
     pipeline_id: int = 0  # the pipeline of ``stage_id`` (its statistics)
+    goal_id: str = ""  # a goal: the owner's deals moved into ``stage_id`` in 2024
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,13 @@ def v1_conversion_statistics(c: Company) -> str:
               end_date="2024-06-30", user_id=c.owner_id)
 
 
+def v1_goal_results(c: Company) -> str:
+    """A quarter of a goal's progress: the owner's deals moved into one stage (the change
+    log), as the movement statistics read them."""
+    return _q(f"/v1/goals/{c.goal_id}/results", **{"period.start": "2024-04-01",
+                                                  "period.end": "2024-06-30"})
+
+
 # ---- subscriptions: a deal's payments (seed 004), installments of 100 deals (v2) -----------
 
 def v2_installments(c: Company) -> str:
@@ -337,6 +345,7 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("a deal's activities · pipeliner", "pipeliner", _get(_plh, pl_deal_activities)),
     Workload("movement statistics · v1", "v1", _get(_pd, v1_movement_statistics)),
     Workload("conversion statistics · v1", "v1", _get(_pd, v1_conversion_statistics)),
+    Workload("goal results · v1", "v1", _get(_pd, v1_goal_results)),
     Workload("undone by due date · v1", "v1", _get(_pd, v1_undone)),
     Workload("undone by due date · v2", "v2", _get(_pd, v2_undone)),
     Workload("undone by due date · pipeliner", "pipeliner", _get(_plh, pl_undone)),

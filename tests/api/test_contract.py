@@ -8,6 +8,7 @@ fails ``test_success_response_matches_the_spec``.
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import pytest
@@ -214,7 +215,18 @@ def _child_case(method: str, bare: str, path: str, pd: Pipedrive, world: World
     deal, product = world["deals"]["id"], world["products"]["id"]
     fill = {"{id}": str(deal)}
     body: Any = None
-    if bare.startswith("/products/"):
+    if "/followers" in bare:  # a new user follows the world's record
+        resource = bare.split("/")[1]
+        fill = {"{id}": str(world[resource]["id"])}
+        user = _made(pd.post("/v1/users", json={
+            "email": f"follower{secrets.token_hex(4)}@acme.example"}))["id"]
+        if method == "POST":
+            body = {"user_id": user}
+        elif "{follower_id}" in bare:
+            follow = _made(pd.post(f"/v1/{resource}/{world[resource]['id']}/followers",
+                                   json={"user_id": user}))
+            fill["{follower_id}"] = str(user if _version(path) == "v2" else follow["id"])
+    elif bare.startswith("/products/"):
         fill = {"{id}": str(product)}
         if bare.endswith("/variations") and method == "POST":
             body = {"name": "W"}
@@ -373,6 +385,9 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
         return (path if rest == ["collection"] else f"{path}?deal_ids={world['deals']['id']}"), None
     if resource == "subscriptions":
         return _subscription_case(method, bare, path, pd)
+    if rest[-1:] in (["conversion_statistics"], ["movement_statistics"]):
+        return (path.replace("{id}", str(world["pipelines"]["id"]))
+                + "?start_date=2000-01-01&end_date=2000-01-31"), None
     if len(rest) > 1:
         return _child_case(method, bare, path, pd, world)
     ident = world[resource]["id"]

@@ -173,3 +173,22 @@ def test_the_cli_keeps_the_same_rates(database: Any, pd: Pipedrive, tenant: Tena
     assert _rates(pd) == []
     assert "no rate" in one_line_error(run(database, "rates", "delete", "EUR", "USD",
                                            "--company", company))
+
+
+def test_a_pipeline_shows_the_summary_of_its_open_deals(pd: Pipedrive, tenant: Tenant,
+                                                        app: Any, http: Any,
+                                                        board: dict[str, Any]) -> None:
+    pipeline, a = board["pipeline"], str(board["a"])
+    someone = tenant.records.create("user", {"name": "Kim", "email": "kim@acme.example"})
+    data(pd.post("/api/v2/deals", json={"title": "theirs", "stage_id": board["a"], "value": 1,
+                                        "currency": "EUR", "owner_id": someone["id"]}))
+    v2 = data(pd.get(f"/api/v2/pipelines/{pipeline}"))
+    assert v2["name"] == "Board" and v2["deals_summary"]["total_count"] == 5  # every owner's
+    assert v2["deals_summary"]["per_stages"][a]["EUR"]["value"] == 101
+    data(_call(pd, "POST", PATH, {"from_currency": "USD", "to_currency": "EUR", "rate": 0.5}),
+         201)
+    v1 = data(pd.get(f"/v1/pipelines/{pipeline}?totals_convert_currency=EUR"))
+    assert v1["deal_probability"] is True or v1["deal_probability"] == 1
+    assert v1["deals_summary"]["per_stages_converted"][a]["value"] == 201  # 101 + 200 × 0.5
+    refused(pd.get(f"/v1/pipelines/{pipeline}?totals_convert_currency=nope"), 400)
+    refused(pd.get("/api/v2/pipelines/99999999"), 404)

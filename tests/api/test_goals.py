@@ -227,7 +227,7 @@ def test_results_of_each_goal_type_match_the_hand_computed_figures(
         # won in the period: d1 (Jan 3), d2 (Jan 5), d3 (Jan 3); d5 only on Jan 20
         (_goal(pd), 3),
         (_goal(pd, params={"pipeline_id": [p]}), 2),  # d1, d2 (d3 is in Q)
-        (_goal(pd, metric="sum", currency=EUR), 130),  # d1 + d3; d2 is in USD
+        (_goal(pd, metric="sum", currency=EUR), 130),  # d1 + d3; d2 is in USD (no rate)
         (_goal(pd, metric="sum", currency=USD), 50),
         (_goal(pd, who=team, who_type="team"), 1),  # d7
         (_goal(pd, who=company, who_type="company"), 4),
@@ -253,6 +253,18 @@ def test_results_of_each_goal_type_match_the_hand_computed_figures(
         assert (goal["type"], goal["assignee"]["type"], found["progress"]) == (
             goal["type"], goal["assignee"]["type"], progress)
         assert found["goal"] == goal
+    # A sum says which currencies had no rate; with one, they count converted.
+    revenue = expected[2][0]
+    found = get(pd, f"/v1/goals/{revenue['id']}/results", PERIOD).json()
+    assert found["additional_data"] == {"currencies_without_rate": ["USD"]}
+    data(pd.request("POST", "/api/dealbase/exchangeRates", json={
+        "from_currency": "EUR", "to_currency": "USD", "rate": 2}, check=False), 201)
+    found = get(pd, f"/v1/goals/{revenue['id']}/results", PERIOD).json()
+    assert found["data"]["progress"] == 155  # 130 + USD 50 / 2
+    assert found["additional_data"] == {"currencies_without_rate": []}
+    assert _progress(pd, expected[3][0]) == 310  # USD: 50 + EUR 130 × 2
+    assert "additional_data" not in get(pd, f"/v1/goals/{expected[0][0]['id']}/results",
+                                        PERIOD).json()
     # A shorter period: Jan 3 alone (d1 and d3 won then).
     assert _progress(pd, expected[0][0], {"period.start": "2030-01-03",
                                           "period.end": "2030-01-03"}) == 2

@@ -116,6 +116,23 @@ def nodes(app: Any) -> Iterator[Nodes]:
             portal.call(client.aclose)
         for limiter in made.limiters:  # (the app's lifespan would; ASGITransport runs none)
             portal.call(limiter.counters.close)
+        if any(isinstance(limiter.counters, RedisCounters) for limiter in made.limiters):
+            _forget_keys(made.prefix)
+
+
+def _forget_keys(prefix: str) -> None:
+    """Delete a test's Redis keys (a fault's count would outlive the run)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
 
 
 def _ints(response: httpx.Response) -> dict[str, int]:
@@ -482,3 +499,55 @@ def test_a_redis_that_never_answers_still_serves(nodes: Nodes) -> None:
     answers = [api.get("/api/v2/deals") for _ in range(3)]
     assert [r.status_code for r in answers] == [200] * 3
     assert [_ints(r)["x-ratelimit-remaining"] for r in answers] == [999, 998, 997]
+
+
+def test_counting_adds_no_statement_to_a_request(nodes: Nodes) -> None:
+    node, company = nodes.node(), nodes.company()
+    api = node.api(company.api_token)
+    database = nodes.service.database
+
+    def statements() -> list[str]:
+        seen: list[str] = []
+        with database.observed(lambda sql, params, many: seen.append(sql)):
+            assert api.get("/api/v2/deals").status_code == 200
+        return seen
+
+    api.get("/api/v2/deals")  # (the worker learns whose the token is, once)
+    counted = statements()
+    _limited(node, company, enabled=False)
+    api.get("/api/v2/deals")
+    assert statements() == counted
+
+
+def test_a_revoked_token_is_forgotten(nodes: Nodes) -> None:
+    node, company = nodes.node(), nodes.company()
+    token = nodes.service.create_token(company.company_id, company.user_id)
+    api = node.api(token.token)
+    assert "x-ratelimit-limit" in api.get("/v1/users/me").headers
+    nodes.service.revoke_token(company.company_id, token.id)
+    assert api.get("/v1/users/me").status_code == 401
+    nodes.clock.now += 61
+    gone = api.get("/v1/users/me")
+    assert gone.status_code == 401 and "x-ratelimit-limit" not in gone.headers
+
+
+def test_the_field_selector_is_counted_as_its_operation(nodes: Nodes) -> None:
+    node, company = nodes.node(), nodes.company()
+    api = node.api(company.api_token)
+    selected = api.get("/v1/deals:(id,title)", check=False)
+    assert selected.status_code == 200
+    assert _ints(selected)["x-daily-requests-left"] == LimitSettings().budget() - 20
+
+
+def test_a_failure_to_count_serves_the_call_uncounted(nodes: Nodes,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    node, company = nodes.node(), nodes.company()
+    api = node.api(company.api_token)
+
+    async def broken(*args: Any) -> Any:
+        raise RuntimeError("the counters broke")
+    node.limiter.counters.take = broken  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, logger="dealbase.limits"):
+        answer = api.get("/v1/users/me")
+    assert answer.status_code == 200 and "x-ratelimit-limit" not in answer.headers
+    assert any("served uncounted" in r.message for r in caplog.records)

@@ -161,6 +161,7 @@ RESOURCE_KIND: Final = {
     "deals": "deal", "persons": "person", "organizations": "organization",
     "pipelines": "pipeline", "stages": "stage", "users": "user",
     "dealFields": "deal", "personFields": "person", "organizationFields": "organization",
+    "roles": "role", "legacyTeams": "team", "user": "user",
 }
 FIELD_RESOURCES: Final = {"dealFields": "deal", "personFields": "person",
                           "organizationFields": "organization"}
@@ -333,6 +334,11 @@ def seed_world(http: SyncClient, tenant: Tenant, label: str, field_entities: Seq
             values.update(valid_v1_custom(f, world))
         # Best effort: a record with every custom value set renders more code paths.
         tenant.api.request("PUT", f"/v1/{ENTITY_RESOURCE[entity]}/{ids[entity][0]}", json=values, check=False)
+    role, roles, teams = calls(http, world.token, [("POST", "/v1/roles", {"name": "Fuzz role"}),
+                                                   ("GET", "/v1/roles", None),
+                                                   ("GET", "/v1/legacyTeams", None)])
+    ids["role"] = [r["id"] for r in roles]
+    ids["team"] = [t["id"] for t in teams]
     return world
 
 

@@ -61,7 +61,7 @@ def test_period_is_whole_days_within_the_goal() -> None:
     (goals.Target("deals_won", owners=frozenset()), 0),
 ])
 def test_deal_goals(target: goals.Target, expected: int) -> None:
-    assert goals.progress(target, START, END, deals=DEALS) == expected
+    assert goals.progress(target, START, END, deals=DEALS).whole == expected
 
 
 def test_deals_progressed_count_moves_into_the_stage_once_per_deal() -> None:
@@ -73,9 +73,14 @@ def test_deals_progressed_count_moves_into_the_stage_once_per_deal() -> None:
         (5, _day(0), None, 6), (5, _day(8), 6, 7),  # after the period
     ]
     target = goals.Target("deals_progressed", stage_id=7, owners=frozenset({1}))
-    assert goals.progress(target, START, END, deals=DEALS, moves=moves) == 1
+    assert goals.progress(target, START, END, deals=DEALS, moves=moves).whole == 1
     anyone = goals.Target("deals_progressed", "sum", "EUR", stage_id=7)
-    assert goals.progress(anyone, START, END, deals=DEALS, moves=moves) == 5  # (USD 40 left out)
+    found = goals.progress(anyone, START, END, deals=DEALS, moves=moves)
+    assert (found.whole, found.without_rate) == (5, {"USD"})  # (USD 40 has no rate)
+    converted = goals.Target("deals_progressed", "sum", "EUR", stage_id=7,
+                             rates={("EUR", "USD"): 2.0})
+    found = goals.progress(converted, START, END, deals=DEALS, moves=moves)
+    assert (found.whole, found.without_rate) == (25, set())  # 5 + 40 / 2
 
 
 def test_activity_goals() -> None:
@@ -94,12 +99,13 @@ def test_activity_goals() -> None:
             (goals.Target("activities_completed", owners=mine), 2),
             (goals.Target("activities_completed"), 3),
             (goals.Target("activities_completed", activity_types=frozenset({"email"})), 0)):
-        assert goals.progress(target, START, END, activities=activities) == expected
+        assert goals.progress(target, START, END, activities=activities).whole == expected
 
 
 def test_sums_round_half_up_and_ids_compare_as_sets() -> None:
     deal = _deal(1, status="won", won=1, value=2.5)
-    assert goals.progress(goals.Target("deals_won", "sum", "EUR"), START, END, deals=[deal]) == 3
+    assert goals.progress(goals.Target("deals_won", "sum", "EUR"), START, END,
+                          deals=[deal]).whole == 3
     assert goals.same_ids([1, 2], [2, 1]) and goals.same_ids(None, None)
     assert not goals.same_ids([1], None) and not goals.same_ids(None, [1])
 

@@ -20,7 +20,7 @@ a request atomically, so workers share the counts exactly). If Redis does not an
 the worker counts in its own memory meanwhile (logged once per outage) and keeps serving.
 
 Which company a token belongs to comes from the records service's own sign-in (and its
-cache), once per token and worker; the company's settings and faults are read at most
+cache), once a minute per token and worker; the company's settings and faults are read at most
 every ``CONFIG_TTL`` seconds (in the thread pool), and at once after the admin API
 changes them. Nothing here blocks the event loop.
 """
@@ -58,6 +58,7 @@ log = logging.getLogger("dealbase.limits")
 DEFAULT_COST = 10  # an unrouted path (404/405): the cost of most v1 operations
 CONFIG_TTL = 2.0  # seconds a worker keeps a company's settings and faults
 FORGET_BAD_TOKEN = 2.0  # seconds a worker remembers that a token does not sign in
+FORGET_CALLER = 60.0  # ... and whose a token is (a revoked token stops counting by then)
 MAX_REMEMBERED = 10_000
 REDIS_RETRY_MS = 1000  # while Redis is down, how often a worker tries it again
 KEEP_MS = 60_000  # a Redis bucket outlives its window by this much (then Redis drops it)
@@ -276,16 +277,16 @@ class Limiter:
         key = hashlib.sha256(credentials.token.encode()).hexdigest()
         now = self.clock()
         known = self._callers.get(key)
-        if known is not None and (known[0] is not None or now < known[1]):
+        if known is not None and now < known[1]:
             return known[0]
-        try:  # the service's own sign-in, once per token and worker
+        try:  # the service's own sign-in, once a minute per token and worker
             ctx: Context = await self.service.read(credentials, lambda unit: unit.ctx)
             found: Caller | None = Caller(ctx.company_id, key)
         except Unauthenticated:
             found = None
         if len(self._callers) >= MAX_REMEMBERED:
             self._callers.clear()
-        self._callers[key] = (found, now + FORGET_BAD_TOKEN)
+        self._callers[key] = (found, now + (FORGET_BAD_TOKEN if found is None else FORGET_CALLER))
         return found
 
     async def config(self, company_id: int) -> tuple[LimitSettings, list[Fault]]:
@@ -370,31 +371,18 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(_PIPEDRIVE):
             await self.app(scope, receive, send)
             return
-        limiter = self.limiter
-        caller = await limiter.caller(scope)
-        if caller is None:
+        try:
+            decided = await self._decide(scope)
+        except Exception:  # counting must never cost an answer: serve uncounted
+            log.exception("rate limits: %s %s served uncounted", scope["method"], scope["path"])
+            decided = None
+        if isinstance(decided, Response):
+            await decided(scope, receive, send)
+            return
+        if not decided:
             await self.app(scope, receive, send)
             return
-        settings, faults = await limiter.config(caller.company_id)
-        method, path = scope["method"], scope["path"]
-        now_ms = int(limiter.clock() * 1000)
-        fault = await limiter.fault(caller, faults, method, path, now_ms) if faults else None
-        if fault is not None:
-            if fault.kind == "latency":
-                await limiter.sleep(fault.latency_ms / 1000)
-            else:
-                await self._injected(fault, settings, caller)(scope, receive, send)
-                return
-        if not settings.enabled:
-            await self.app(scope, receive, send)
-            return
-        ok, headers, why = await limiter.take(caller, settings, method, path, now_ms)
-        if not ok:
-            message = ("Daily API token budget exceeded" if why == "daily"
-                       else "Request over limit: too many requests in a 2-second window")
-            await _too_many(message, headers)(scope, receive, send)
-            return
-        raw = [(k.encode(), v.encode()) for k, v in headers]
+        raw = [(k.encode(), v.encode()) for k, v in decided]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -402,6 +390,30 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _decide(self, scope: Scope) -> Response | list[tuple[str, str]] | None:
+        """The answer instead of the app's (a refusal, an injected fault), or the headers
+        to add to the app's, or None (nothing to count)."""
+        limiter = self.limiter
+        caller = await limiter.caller(scope)
+        if caller is None:
+            return None
+        settings, faults = await limiter.config(caller.company_id)
+        method, path = scope["method"], scope["path"]
+        now_ms = int(limiter.clock() * 1000)
+        fault = await limiter.fault(caller, faults, method, path, now_ms) if faults else None
+        if fault is not None:
+            if fault.kind != "latency":
+                return self._injected(fault, settings, caller)
+            await limiter.sleep(fault.latency_ms / 1000)
+        if not settings.enabled:
+            return None
+        ok, headers, why = await limiter.take(caller, settings, method, path, now_ms)
+        if not ok:
+            return _too_many("Daily API token budget exceeded" if why == "daily"
+                             else "Request over limit: too many requests in a 2-second window",
+                             headers)
+        return headers
 
     @staticmethod
     def _injected(fault: Fault, settings: LimitSettings, caller: Caller) -> Response:

@@ -18,9 +18,10 @@ UTC days ``first``..``last``, that is ``[start, end)``. What counts, per goal ty
 Deals count when their owner is an assignee (the user; the team's members; anyone for a
 company goal) and, but for deals progressed (whose stage names the pipeline), when they
 sit in one of the goal's pipelines (null: any). ``quantity`` counts them; ``sum`` adds
-their values **in the goal's currency only**: dealbase keeps no exchange rates for goals
-yet, so a deal in another currency adds nothing. Progress is a whole number, rounded half
-up.
+their values in the goal's currency, a deal in another currency converted at the company's
+exchange rate (``currencies.rate``: never a guess through a third currency); a deal whose
+currency has no rate adds nothing, and the result names its currency. Progress is a whole
+number, rounded half up.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .currencies import Rates, rate
 from .errors import Reason, invalid
 from .statistics import Move
 
@@ -46,6 +48,30 @@ class Target:
     stage_id: int | None = None
     activity_types: frozenset[str] | None = None  # activity type keys; None: any
     owners: frozenset[int] | None = None  # None: anyone's (a company goal)
+    rates: Rates = field(default_factory=dict)  # the company's exchange rates (sum goals)
+
+
+@dataclass
+class Progress:
+    """How far a goal got, and the currencies of counted deals that had no rate to the
+    goal's (left out of a sum)."""
+
+    value: float = 0.0
+    without_rate: set[str] = field(default_factory=set)
+
+    def add(self, target: Target, deal: Deal, share: float = 1.0) -> None:
+        if target.metric == "quantity":
+            self.value += 1.0
+            return
+        factor = rate(target.rates, deal.currency, target.currency or deal.currency)
+        if factor is None:
+            self.without_rate.add(deal.currency)
+        else:
+            self.value += deal.value * share * factor
+
+    @property
+    def whole(self) -> int:
+        return math.floor(self.value + 0.5)
 
 
 @dataclass(frozen=True)
@@ -117,20 +143,17 @@ def _owned(target: Target, owner_id: int) -> bool:
     return target.owners is None or owner_id in target.owners
 
 
-def _amount(target: Target, deal: Deal, share: float = 1.0) -> float:
-    if target.metric == "quantity":
-        return 1.0
-    return deal.value * share if deal.currency == target.currency else 0.0
-
-
 def _deals(target: Target, deals: Iterable[Deal], moves: Iterable[Move],
-           start: dt.datetime, end: dt.datetime) -> float:
-    total = 0.0
+           start: dt.datetime, end: dt.datetime) -> Progress:
+    total = Progress()
     if target.kind == "deals_progressed":
         moved = {deal_id for deal_id, at, old, new in moves
                  if start <= at < end and _as_int(new) == target.stage_id
                  and old is not None and _as_int(old) != target.stage_id}
-        return sum(_amount(target, d) for d in deals if d.id in moved and _owned(target, d.owner_id))
+        for deal in deals:
+            if deal.id in moved and _owned(target, deal.owner_id):
+                total.add(target, deal)
+        return total
     for deal in deals:
         if not _owned(target, deal.owner_id) or (
                 target.pipelines is not None and deal.pipeline_id not in target.pipelines):
@@ -140,32 +163,30 @@ def _deals(target: Target, deals: Iterable[Deal], moves: Iterable[Move],
                    "revenue_forecast": won}[target.kind]
         expected = deal.expected_close_date
         if counted:
-            total += _amount(target, deal)
+            total.add(target, deal)
         elif target.kind == "revenue_forecast" and deal.status == "open" \
                 and expected is not None and start.date() <= expected < end.date():
-            total += _amount(target, deal, deal.probability / 100)
+            total.add(target, deal, deal.probability / 100)
     return total
 
 
 def _activities(target: Target, activities: Iterable[Activity], start: dt.datetime,
-                end: dt.datetime) -> float:
-    return float(sum(
+                end: dt.datetime) -> Progress:
+    return Progress(float(sum(
         1 for a in activities
         if _owned(target, a.owner_id)
         and (target.activity_types is None or a.type in target.activity_types)
-        and _within(a.added if target.kind == "activities_added" else a.done_at, start, end)))
+        and _within(a.added if target.kind == "activities_added" else a.done_at, start, end))))
 
 
 def progress(target: Target, start: dt.datetime, end: dt.datetime, *,
              deals: Iterable[Deal] = (), moves: Iterable[Move] = (),
-             activities: Iterable[Activity] = ()) -> int:
+             activities: Iterable[Activity] = ()) -> Progress:
     """The goal's progress during ``[start, end)``: how many, or how much (see above)."""
     if target.kind.startswith("activities_"):
-        found = _activities(target, activities, start, end)
-    else:
-        found = _deals(target, deals, moves, start, end)
-    return math.floor(found + 0.5)
+        return _activities(target, activities, start, end)
+    return _deals(target, deals, moves, start, end)
 
 
-__all__ = ["Activity", "Deal", "Move", "Target", "company_assignee", "period", "progress",
+__all__ = ["Activity", "Deal", "Move", "Progress", "Target", "company_assignee", "period", "progress",
            "same_ids"]

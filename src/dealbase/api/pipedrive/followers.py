@@ -115,9 +115,10 @@ def _remove(api: Api, entity: str, version: str) -> Handler:
     field = FOLLOWED[entity]
 
     async def handler(request: Request) -> Response:
-        parent_id, named = record_id(request), record_id(request, "follower_id")
+        parent_id = record_id(request)
 
         def work(unit: Unit) -> Response:
+            named = record_id(request, "follower_id")
             _parent(unit, entity, parent_id)
             by = "user_id" if version == "v2" else "id"
             follow = unit.find("follower", live(all_of(Cond(field, "eq", parent_id),

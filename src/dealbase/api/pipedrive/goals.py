@@ -33,6 +33,7 @@ from ..body import query_params
 from . import params, render
 from .history import _date
 from .mapping import wire_uuid
+from .rates import rates_of
 from .routes import PREFIXES, Api, routes_at, uid_record
 
 Record = dict[str, Any]
@@ -252,7 +253,8 @@ def _activity_facts(unit: Unit, target: goals.Target, start: dt.datetime, end: d
                 ("id", "owner_id", "type", "created_at", "done_at"))]
 
 
-def progress(unit: Unit, goal: Mapping[str, Any], first: dt.date, last: dt.date) -> int:
+def progress(unit: Unit, goal: Mapping[str, Any], first: dt.date, last: dt.date
+             ) -> goals.Progress:
     """The goal's progress during ``first``..``last``, from the company's records."""
     start, end = goals.period(first, last, goal["start_date"], goal["end_date"])
     types: frozenset[str] | None = None
@@ -262,9 +264,10 @@ def progress(unit: Unit, goal: Mapping[str, Any], first: dt.date, last: dt.date)
     target = goals.Target(
         kind=goal["type_name"], metric=goal["tracking_metric"], currency=goal["currency"],
         pipelines=None if goal["pipeline_ids"] is None else frozenset(goal["pipeline_ids"]),
-        stage_id=goal["stage_id"], activity_types=types, owners=_owners(unit, goal))
+        stage_id=goal["stage_id"], activity_types=types, owners=_owners(unit, goal),
+        rates=rates_of(unit) if goal["tracking_metric"] == "sum" else {})
     if target.owners is not None and not target.owners:
-        return 0  # (a team without members)
+        return goals.Progress()  # (a team without members)
     if target.kind in ACTIVITY_GOALS:
         return goals.progress(target, start, end,
                               activities=_activity_facts(unit, target, start, end))
@@ -407,8 +410,10 @@ class GoalHandlers:
         def work(unit: Unit) -> Response:
             goal = unit.get("goal", self._goal(unit, request))
             first, last = _date(q, "period.start"), _date(q, "period.end")
-            return render.success({"progress": progress(unit, goal, first, last),
-                                   "goal": present(goal)})
+            found = progress(unit, goal, first, last)
+            return render.success({"progress": found.whole, "goal": present(goal)},
+                                  additional_data={"currencies_without_rate": sorted(
+                                      found.without_rate)} if goal["currency"] else None)
         return await self.api.read(request, work, long=True)
 
 

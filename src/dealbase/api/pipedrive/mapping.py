@@ -899,8 +899,9 @@ ORGANIZATION_V2 = View(
     ),
 )
 
+# (a pipeline's get, with its deals' summary: api/pipedrive/statistics.py)
 PIPELINE_V1 = View(
-    entity="pipeline", path="pipelines", version="v1", paged=False, operations=CRUD,
+    entity="pipeline", path="pipelines", version="v1", paged=False, operations=CRUD - {"get"},
     default_sort=(Sort("order_nr"),),
     declared=(
         _flag("active", "is_deleted"),
@@ -911,7 +912,7 @@ PIPELINE_V1 = View(
 )
 
 PIPELINE_V2 = View(
-    entity="pipeline", path="pipelines", version="v2",
+    entity="pipeline", path="pipelines", version="v2", operations=CRUD - {"get"},
     declared=(Attr("order_nr", "order_nr", writable=False),),
 )
 

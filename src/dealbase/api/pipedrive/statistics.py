@@ -21,9 +21,9 @@ from ...service import Unit, live
 from ..body import query_params
 from . import params, render
 from .history import _date, _id, _money, _weighted, converting
-from .mapping import format_money
+from .mapping import NOT_ARCHIVED, PIPELINE_V1, PIPELINE_V2, View, format_money
 from .rates import rates_of
-from .routes import PREFIXES, Api, Handler, record_id, routes_at
+from .routes import PREFIXES, Api, Handler, Handlers, record_id, routes_at, selected
 
 PAGE = 5_000  # deals read per statement
 FACTS = ("id", "created_at", "status", "stage_id", "value", "currency", "won_at", "lost_at",
@@ -158,6 +158,27 @@ def summarised(convert: str | None) -> Callable[[Unit, Filter | None], dict[str,
     return summary
 
 
+def _pipeline(api: Api, view: View) -> Handler:
+    """``GET /pipelines/{id}`` (v1 and v2): the pipeline, and (as seed 002 says) the
+    summary of its deals across its stages: ``deals_summary`` as ``get_summary`` gives it,
+    over its open deals of every owner (archived ones aside), converted with
+    ``totals_convert_currency``."""
+    handlers = Handlers(api, view)
+
+    async def handler(request: Request) -> Response:
+        q = query_params(request)
+
+        def work(unit: Unit) -> Response:
+            record = unit.get("pipeline", record_id(request))
+            data, related = handlers.present(unit, [record], handlers._render_opts(request))
+            where = live(all_of(NOT_ARCHIVED, Cond("pipeline_id", "eq", record["id"]),
+                                Cond("status", "eq", "open")))
+            shown = {**data[0], **summarised(q.get("totals_convert_currency"))(unit, where)}
+            return render.success(selected(request, shown), related_objects=related)
+        return await api.read(request, work, long=True)
+    return handler
+
+
 def _handler(api: Api, compute: Callable[[Unit, Mapping[str, str], int], dict[str, Any]]
              ) -> Handler:
     async def handler(request: Request) -> Response:
@@ -173,7 +194,9 @@ def routes(api: Api) -> list[BaseRoute]:
     return [*routes_at(v1, "/pipelines/{id}/conversion_statistics", _handler(api, _conversion),
                        ["GET"]),
             *routes_at(v1, "/pipelines/{id}/movement_statistics", _handler(api, _movement),
-                       ["GET"])]
+                       ["GET"]),
+            *routes_at(v1, "/pipelines/{id}", _pipeline(api, PIPELINE_V1), ["GET"]),
+            *routes_at(PREFIXES["v2"], "/pipelines/{id}", _pipeline(api, PIPELINE_V2), ["GET"])]
 
 
 __all__ = ["routes"]
