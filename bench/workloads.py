@@ -366,6 +366,7 @@ WORKLOADS: tuple[Workload, ...] = (
              _get(_pd, lambda c: f"/v1/projects/{c.project_id}/activities")),
     Workload("a project's plan · v1", "v1", _get(_pd, lambda c: f"/v1/projects/{c.project_id}/plan")),
     Workload("a deal's installments · v2", "v2", _get(_pd, v2_installments)),
+    Workload("roles list · v1", "v1", _get(_pd, lambda c: _q("/v1/roles", limit=PAGE))),
     Workload("a subscription's payments · v1", "v1",
              _get(_pd, lambda c: f"/v1/subscriptions/find/{c.deal_id}"), reach=reach_payments),
     Workload("create · v1", "v1", lambda c: (v1_create(c),), writes=True),

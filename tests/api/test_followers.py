@@ -40,21 +40,23 @@ def test_follow_list_count_and_unfollow_v1_and_v2(pd: Pipedrive, tenant: Tenant,
     assert [(f["user_id"], f[key]) for f in listed] == [(kim, record), (me, record)]
     assert [f["user_id"] for f in data(pd.get(f"/api/v2/{path}/{record}/followers"))] == [
         kim, me]
-    counted = data(pd.get(f"/api/v2/{path}/{record}?include_fields=followers_count")) \
-        if path != "products" else tenant.records.get("product", record)
-    assert counted["followers_count"] == 2
+    entity = {"deals": "deal", "persons": "person", "organizations": "organization",
+              "products": "product"}[path]
+    assert tenant.records.get(entity, record)["watcher_ids"] == [kim, me]  # (Pipeliner's WATCHERS)
     if path != "products":
+        assert data(pd.get(f"/api/v2/{path}/{record}?include_fields=followers_count"))[
+            "followers_count"] == 2
         assert data(pd.get(f"/v1/{path}/{record}"))["followers_count"] == 2
     # Following twice is a conflict; a user of nowhere is refused.
     refused(pd.post(f"/v1/{path}/{record}/followers", json={"user_id": kim}), 409)
     refused(pd.post(f"/api/v2/{path}/{record}/followers", json={"user_id": 99999999}), 400)
-    # v1 removes by the follow's id, v2 by the user's id.
-    assert data(pd.delete(f"/v1/{path}/{record}/followers/{added['id']}")) == {"id": added["id"]}
+    # A follow is named by its user's id, in v1 as in v2.
+    assert added["id"] == kim
+    assert data(pd.delete(f"/v1/{path}/{record}/followers/{kim}")) == {"id": kim}
     assert data(pd.delete(f"/api/v2/{path}/{record}/followers/{me}")) == {"user_id": me}
     assert data(pd.get(f"/v1/{path}/{record}/followers")) == []
     refused(pd.delete(f"/api/v2/{path}/{record}/followers/{me}"), 404)
-    assert tenant.records.get(path.rstrip("s") if path != "persons" else "person",
-                              record)["followers_count"] == 0
+    assert tenant.records.get(entity, record)["watcher_ids"] == []
 
 
 def test_followers_changelog_tells_who_added_and_removed_whom(pd: Pipedrive, tenant: Tenant,
@@ -85,13 +87,12 @@ def test_users_followers_and_who_may_see_them(pd: Pipedrive, tenant: Tenant, app
 
     kim, lee = _user(pd, "kim@acme.example"), _user(pd, "lee@acme.example")
     service = service_of(app)
-    follow = tenant.records.create("follower", {"user_id": lee, "followed_user_id": kim})
+    tenant.records.update("user", kim, {"watcher_ids": [lee]})
     assert answer(pd.get(f"/v1/users/{kim}/followers")) == [lee]
     assert [f["user_id"] for f in answer(pd.get(f"/api/v2/users/{kim}/followers"))] == [lee]
     as_lee = Pipedrive(http, service.create_token(tenant.company.company_id, lee).token)
     refused(as_lee.get(f"/v1/users/{kim}/followers"), 403)
     assert answer(as_lee.get(f"/v1/users/{lee}/followers")) == []
-    assert follow["followed_user_id"] == kim
 
 
 @pytest.mark.parametrize(("path", "body", "key"), KINDS)
@@ -133,3 +134,20 @@ def test_other_companies_records_and_users_are_not_found(pd: Pipedrive, other: T
     refused(pd.get(f"/v1/users/{their_user}/followers"), 404)
     refused(pd.get(f"/v1/deals/{theirs}/permittedUsers"), 404)
     assert data(other.api.get(f"/v1/deals/{theirs}/followers")) == []
+
+
+def test_pipeliner_watchers_are_pipedrive_followers(pd: Pipedrive, tenant: Tenant,
+                                                    http: Any) -> None:
+    """One concept, two dialects: a contact's WATCHERS are the person's followers."""
+    from tests.pipeliner.conftest import pipeliner_for
+
+    pl = pipeliner_for(http, tenant)
+    me = tenant.company.user_id
+    kim = _user(pd, "kim@acme.example")
+    made = pl.create("Contacts", {"SURNAME": "Bolton", "WATCHERS": [me]})
+    person = next(p["id"] for p in data(pd.get("/api/v2/persons"))
+                  if p["name"].endswith("Bolton"))
+    assert [f["user_id"] for f in data(pd.get(f"/api/v2/persons/{person}/followers"))] == [me]
+    data(pd.post(f"/api/v2/persons/{person}/followers", json={"user_id": kim}), 201)
+    got = pl.get(f"/Contacts/{made['ID']}").json()
+    assert got["WATCHERS"] == [me, kim]

@@ -304,8 +304,8 @@ class Limiter:
         """Read the company's settings and faults afresh on its next request."""
         self._configs.pop(company_id, None)
 
-    async def fault(self, caller: Caller, faults: list[Fault], method: str, path: str,
-                    now_ms: int) -> Fault | None:
+    async def fault(self, faults: list[Fault], method: str, path: str, now_ms: int
+                    ) -> Fault | None:
         """The first fault that strikes this call."""
         for fault in faults:
             if not fault.matches(method, path) or (fault.rate < 1 and self.random() >= fault.rate):
@@ -401,7 +401,7 @@ class RateLimitMiddleware:
         settings, faults = await limiter.config(caller.company_id)
         method, path = scope["method"], scope["path"]
         now_ms = int(limiter.clock() * 1000)
-        fault = await limiter.fault(caller, faults, method, path, now_ms) if faults else None
+        fault = await limiter.fault(faults, method, path, now_ms) if faults else None
         if fault is not None:
             if fault.kind != "latency":
                 return self._injected(fault, settings, caller)

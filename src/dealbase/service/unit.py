@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..domain import search
 from ..domain.customfields import CustomField
-from ..domain.errors import DealbaseError, NotFound, Reason, ValidationError, invalid
+from ..domain.errors import (
+    Conflict,
+    DealbaseError,
+    NotFound,
+    Reason,
+    ValidationError,
+    invalid,
+)
 from ..domain.registry import Schema
 from ..query.ast import Cond, Filter, Keyset, Query, all_of
 from ..store.changelog import Change
@@ -183,6 +190,61 @@ class Unit:
         (their creation included): (record id, time, old value, new value), oldest first
         per record. Pass ids this unit has read (they are the caller's to see)."""
         return self._records.moves(self._tx, self.ctx, entity, field_name, ids, until)
+
+    # ---- followers: the users in a record's ``watcher_ids`` (Pipeliner's WATCHERS) ------
+
+    def follow(self, entity: str, record_id: int, user_id: int) -> None:
+        """``user_id`` follows the live record from now on (a user follows once)."""
+        followers = list(self._live(entity, record_id).get("watcher_ids") or [])
+        if user_id in followers:
+            raise Conflict(f"User {user_id} already follows this {entity}",
+                           reason=Reason.DUPLICATE)
+        self.update(entity, record_id, {"watcher_ids": [*followers, user_id]})
+
+    def unfollow(self, entity: str, record_id: int, user_id: int) -> None:
+        followers = list(self._live(entity, record_id).get("watcher_ids") or [])
+        if user_id not in followers:
+            raise NotFound("Follower not found")
+        self.update(entity, record_id, {"watcher_ids": [u for u in followers if u != user_id]})
+
+    def follower_changes(self, entity: str, record_id: int
+                         ) -> builtins.list[tuple[str, int, int | None, dt.datetime, int]]:
+        """Who started and stopped following the record, oldest first, from the change log:
+        (``added``/``removed``, the follower, the user who made the change, when, seq)."""
+        out: builtins.list[tuple[str, int, int | None, dt.datetime, int]] = []
+        after = 0
+        while True:
+            changes = self.changes(entity, record_id, after=after, limit=MAX_HISTORY)
+            for change in changes:
+                if "watcher_ids" not in change.changes:
+                    continue
+                old, new = change.changes["watcher_ids"]
+                before, now = list(old or []), list(new or [])
+                out += [("added", u, change.user_id, change.at, change.seq)
+                        for u in now if u not in before]
+                out += [("removed", u, change.user_id, change.at, change.seq)
+                        for u in before if u not in now]
+            if len(changes) < MAX_HISTORY:
+                return out
+            after = changes[-1].seq
+
+    def followers(self, entity: str, record_id: int) -> builtins.list[tuple[int, dt.datetime]]:
+        """The live record's followers in the order they came, each with when they began
+        to follow (the change log's word; the record's creation for the first ones)."""
+        record = self._live(entity, record_id)
+        since: dict[int, dt.datetime] = {}
+        for action, user_id, _, at, _ in self.follower_changes(entity, record_id):
+            if action == "added":
+                since[user_id] = at
+        created: dt.datetime = record["created_at"]
+        return [(u, since[u] if u in since else created) for u in record.get("watcher_ids") or ()]
+
+    def _live(self, entity: str, record_id: int) -> Record:
+        found = self.find(entity, all_of(Cond("id", "eq", record_id),
+                                         Cond("is_deleted", "eq", False)))
+        if found is None:
+            raise NotFound(f"{entity.capitalize()} not found")
+        return found
 
     def permitted_users(self, entity: str, record_id: int) -> builtins.list[int]:
         """The ids of the users who may see this record: the company's active users (every

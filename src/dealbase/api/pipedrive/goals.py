@@ -24,7 +24,13 @@ from starlette.routing import BaseRoute
 from ...domain import goals
 from ...domain.currencies import BY_CODE, CURRENCIES
 from ...domain.entities._common import ACTIVITY_DONE
-from ...domain.entities.goal import ACTIVITY_GOALS, ASSIGNEE_TYPES, GOAL_TYPES, METRICS
+from ...domain.entities.goal import (
+    ACTIVITY_GOALS,
+    ASSIGNEE_TYPES,
+    GOAL_TYPES,
+    INTERVALS,
+    METRICS,
+)
 from ...domain.errors import Reason
 from ...domain.types import INT_MAX, Kind, clean_text, loosen, parse_int
 from ...query.ast import And, Cond, Filter, Keyset, Or, Query, all_of
@@ -146,7 +152,7 @@ def values_of(body: Any, creating: bool, company_id: int) -> dict[str, Any]:
     if "title" in body:
         out["title"] = body["title"]
     if "interval" in body:
-        out["cadence"] = body["interval"]
+        out["cadence"] = _choice("interval", body["interval"], INTERVALS)
     if "assignee" in body:
         who = _object(body, "assignee", frozenset({"id", "type"}), ("id", "type"))
         out["assignee_type"] = _choice("assignee.type", who["type"], ASSIGNEE_TYPES)

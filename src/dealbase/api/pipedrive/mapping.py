@@ -668,6 +668,12 @@ def _nones(keys: tuple[str, ...], opt_in: bool = False) -> tuple[Attr, ...]:
     return tuple(Attr(k, compute=_none, opt_in=opt_in) for k in keys)
 
 
+def _followers(opt_in: bool = False) -> Attr:
+    """``followers_count``: the users following the record (its ``watcher_ids``)."""
+    return Attr("followers_count", compute=lambda r, rc: len(r.get("watcher_ids") or ()),
+                opt_in=opt_in)
+
+
 def _opt_in(*names: str) -> tuple[Attr, ...]:
     """v2: canonical fields shown only when ``include_fields`` names them."""
     return tuple(Attr(n, n, opt_in=True) for n in names)
@@ -776,6 +782,7 @@ DEAL_V1 = View(
         Attr("org_hidden", compute=_false),
         Attr("person_hidden", compute=_false),
         *_zeros(UNHELD),
+        _followers(),
         Attr("participants_count", compute=_participants_count),
         *_activity_links(subjects=True),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time")),
@@ -805,7 +812,8 @@ DEAL_V2 = View(
     declared=(
         Attr("first_won_time", "first_won_at", opt_in=True),
         Attr("source_lead_id", compute=_none),
-        *_opt_in(*ACTIVITY_COUNTS, "products_count", "followers_count"),
+        *_opt_in(*ACTIVITY_COUNTS, "products_count"),
+        _followers(opt_in=True),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time", "smart_bcc_email"),
                 opt_in=True),
         *_zeros(UNHELD, opt_in=True),
@@ -837,6 +845,7 @@ PERSON_V1 = View(
         Attr("org_name", compute=_name_of("organization", "organization_id")),
         Attr("owner_name", compute=_name_of("user", "owner_id")),
         *_zeros((*UNHELD, *RELATED_DEALS)),
+        _followers(),
         *_activity_links(),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time")),
     ),
@@ -853,7 +862,8 @@ PERSON_V2 = View(
         Attr("postal_address", "postal_address", compute=address_object("postal_address"),
              parse=parse_address("postal_address")),
         Attr("picture_id", compute=_none),
-        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS, "followers_count"),
+        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS),
+        _followers(opt_in=True),
         *_zeros((*UNHELD, *RELATED_DEALS, "participant_open_deals_count",
                  "participant_closed_deals_count"), opt_in=True),
         *_nones(("last_incoming_mail_time", "last_outgoing_mail_time", "smart_bcc_email",
@@ -881,6 +891,7 @@ ORGANIZATION_V1 = View(
         Attr("label", compute=_first_label),
         Attr("owner_name", compute=_name_of("user", "owner_id")),
         *_zeros((*UNHELD, *RELATED_DEALS)),
+        _followers(),
         *_activity_links(),
     ),
 )
@@ -893,7 +904,8 @@ ORGANIZATION_V2 = View(
     declared=(
         Attr("address", "address", compute=address_object("address"),
              parse=parse_address("address")),
-        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS, "people_count", "followers_count"),
+        *_opt_in(*ACTIVITY_COUNTS, *DEAL_COUNTS, "people_count"),
+        _followers(opt_in=True),
         *_zeros((*UNHELD, *RELATED_DEALS), opt_in=True),
         *_nones(("smart_bcc_email",), opt_in=True),
     ),

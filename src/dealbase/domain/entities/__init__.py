@@ -6,7 +6,6 @@ from ..spec import EntitySpec
 from .activity import ACTIVITY, ACTIVITY_TYPE
 from .deal import DEAL
 from .filter import FILTER
-from .follower import FOLLOWER
 from .goal import GOAL
 from .lead import CONVERSION, LEAD, LEAD_LABEL
 from .note import NOTE, NOTE_COMMENT
@@ -35,7 +34,7 @@ ENTITIES: tuple[EntitySpec, ...] = (TEAM, ROLE, USER, PIPELINE, STAGE, ORGANIZAT
                                     NOTE_COMMENT, DEAL_DISCOUNT, FILTER,
                                     PROJECT_BOARD, PROJECT_PHASE, PROJECT_TEMPLATE, PROJECT,
                                     PROJECT_GROUP, TASK, SUBSCRIPTION, SUBSCRIPTION_PAYMENT,
-                                    EXCHANGE_RATE, GOAL, FOLLOWER)
+                                    EXCHANGE_RATE, GOAL)
 BY_NAME: dict[str, EntitySpec] = {e.name: e for e in ENTITIES}
 
 __all__ = ["BY_NAME", "ENTITIES"]

@@ -31,7 +31,6 @@ from ._common import (
     team,
     visibility,
 )
-from .follower import followers_count
 from .subscription import recurring_revenue
 
 STATUSES = ("open", "won", "lost")
@@ -167,7 +166,6 @@ DEAL = EntitySpec(
         *access(),
         *people_lists(),
         *activity_tallies("deal_id"),
-        followers_count("deal_id"),
         note_tally("deal_id"),
         counter("products_count", "deal_product", "deal_id", label="Products"),
         recurring_revenue("mrr", "MRR"),

@@ -12,6 +12,7 @@ from ._common import (
     contact_points,
     counter,
     deal_tallies,
+    id_list,
     identity,
     labels,
     lifecycle,
@@ -22,7 +23,6 @@ from ._common import (
     team,
     visibility,
 )
-from .follower import followers_count
 
 ORGANIZATION = EntitySpec(
     name="organization",
@@ -55,9 +55,9 @@ ORGANIZATION = EntitySpec(
         FieldSpec("parent_ref", Kind.TEXT, max_length=120, label="Parent"),
         picture(),
         *access(),
+        id_list("watcher_ids", "user", "Followers"),
         counter("people_count", "person", "organization_id", label="People"),
         *activity_tallies("organization_id"),
-        followers_count("organization_id"),
         note_tally("organization_id"),
         *deal_tallies("organization_id"),
         *lifecycle(),

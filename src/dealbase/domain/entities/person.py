@@ -28,7 +28,6 @@ from ._common import (
     team,
     visibility,
 )
-from .follower import followers_count
 
 
 def _shape(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: Lookup) -> None:
@@ -70,7 +69,6 @@ PERSON = EntitySpec(
         *access(),
         *people_lists(),
         *activity_tallies("person_id"),
-        followers_count("person_id"),
         note_tally("person_id"),
         *deal_tallies("person_id"),
         *lifecycle(),

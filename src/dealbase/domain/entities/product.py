@@ -14,8 +14,7 @@ from typing import Any
 from ..errors import Reason, invalid
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import FLOAT_LIMIT, Kind
-from ._common import identity, last_writer, lifecycle, owned, updated_by, visibility
-from .follower import followers_count
+from ._common import id_list, identity, last_writer, lifecycle, owned, updated_by, visibility
 
 BILLING_FREQUENCIES = ("one-time", "annually", "semi-annually", "quarterly", "monthly", "weekly")
 MAX_CYCLES = 208
@@ -110,7 +109,7 @@ PRODUCT = EntitySpec(
         *billing(),
         FieldSpec("prices", Kind.JSON, default=(), nullable=False, field_type="set",
                   label="Unit prices"),
-        followers_count("product_id"),
+        id_list("watcher_ids", "user", "Followers"),
         *lifecycle(),
     ),
     rules=(_prices, _cycles),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..spec import EntitySpec, FieldSpec
 from ..types import Kind
-from ._common import identity, lifecycle, name_parts, team
+from ._common import id_list, identity, lifecycle, name_parts, team
 from .role import assign_default_role
 
 USER = EntitySpec(
@@ -27,6 +27,7 @@ USER = EntitySpec(
         FieldSpec("last_login_at", Kind.DATETIME, readonly=True, field_type="date"),
         team(),
         FieldSpec("role_id", Kind.REF, ref="role", field_type="int", label="Role"),
+        id_list("watcher_ids", "user", "Followers"),
         *lifecycle(),
     ),
     rules=(name_parts, assign_default_role),
