@@ -186,6 +186,7 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
                 rng, created, title=f"{rng.choice(WORDS)} {rng.choice(PRODUCTS)} {i}",
                 value=float(rng.randrange(500, 100_000, 50)), currency="EUR",
                 owner_id=rng.choice(users), creator_id=company.user_id,
+                watcher_ids=[rng.choice(users)],
                 person_id=rng.choice(person_ids), organization_id=rng.choice(org_ids),
                 stage_id=stage_id, pipeline_id=stage_pipeline[stage_id], status=status,
                 closed_at=closed, won_at=closed if status == "won" else None,

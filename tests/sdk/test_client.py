@@ -36,6 +36,8 @@ NEEDS: dict[str, dict[str, Any]] = {
     "project_phases": {"board_id": 1},
     "user_search": {"term": "admin"},
     "recents": {"since_timestamp": "2020-01-01 00:00:00"},
+    "pipeline_conversion_statistics": {"start_date": "2024-01-01", "end_date": "2024-03-31"},
+    "pipeline_movement_statistics": {"start_date": "2024-01-01", "end_date": "2024-03-31"},
     "deals_timeline": {"start_date": "2024-01-01", "interval": "month", "amount": 2,
                        "field_key": "add_time"},
     "archived_deals_timeline": {"start_date": "2024-01-01", "interval": "month", "amount": 2,
@@ -65,7 +67,8 @@ def test_every_row_of_the_table_answers(company: Company) -> None:
                    "products": api.products.create({"name": "Stapler"})["id"],
                    "notes": api.notes.create({"content": "n", "deal_id": deal["id"]})["id"],
                    "pipelines": deal["pipeline_id"], "stages": deal["stage_id"],
-                   "projects": api.projects.create({"title": "P"})["id"]}
+                   "projects": api.projects.create({"title": "P"})["id"],
+                   "users": api.current_user.fetch()["id"]}
         reached = 0
         for name, spec in specs().items():
             for version in ("v1", "v2"):

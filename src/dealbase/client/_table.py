@@ -15,6 +15,7 @@ CHILD: frozenset[Op] = frozenset({"list", "create", "update", "delete"})
 ENTITY_V1: frozenset[Op] = CRUD | {"delete_many", "search"}
 ENTITY_V2: frozenset[Op] = CRUD | {"search"}
 FIELDS_V1: frozenset[Op] = CRUD | {"delete_many"}
+FOLLOWS: frozenset[Op] = frozenset({"list", "create", "delete"})  # (a follow is its user's id)
 
 
 class Resources:
@@ -98,6 +99,18 @@ class Resources:
     archived_deals_summary = Spec("deals/summary/archived", v1=FETCH)
     deals_timeline = Spec("deals/timeline", v1=FETCH)
     archived_deals_timeline = Spec("deals/timeline/archived", v1=FETCH)
+    pipeline_conversion_statistics = Spec("pipelines/{parent}/conversion_statistics", v1=FETCH)
+    pipeline_movement_statistics = Spec("pipelines/{parent}/movement_statistics", v1=FETCH)
+    # followers (Pipeliner's watchers) and the users who may see a record
+    deal_followers = Spec("deals/{parent}/followers", v1=FOLLOWS, v2=FOLLOWS)
+    person_followers = Spec("persons/{parent}/followers", v1=FOLLOWS, v2=FOLLOWS)
+    organization_followers = Spec("organizations/{parent}/followers", v1=FOLLOWS, v2=FOLLOWS)
+    product_followers = Spec("products/{parent}/followers", v1=FOLLOWS, v2=FOLLOWS)
+    user_followers = Spec("users/{parent}/followers", v2=LIST)
+    deal_permitted_users = Spec("deals/{parent}/permittedUsers", v1=FETCH)
+    person_permitted_users = Spec("persons/{parent}/permittedUsers", v1=FETCH)
+    organization_permitted_users = Spec("organizations/{parent}/permittedUsers", v1=FETCH)
+    product_permitted_users = Spec("products/{parent}/permittedUsers", v1=FETCH)
 
 
 def specs() -> dict[str, Spec]:

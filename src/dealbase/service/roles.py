@@ -21,8 +21,9 @@ from .records import Page
 from .unit import Record, Unit, live
 
 MAX_ROLES = 1_000  # roles a company holds at most (the hierarchy is read whole)
-MAX_TEAM = 10_000  # users a team lists at most
+MAX_USERS = 10_000  # users one read here lists at most (a team's, a role's)
 MAX_TEAMS = 1_000  # teams a company lists at most
+MAX_PIPELINES = 10_000  # pipelines a role's visibility is read over
 
 
 def _all(unit: Unit, entity: str, most: int, where: Any = None) -> list[Record]:
@@ -102,7 +103,7 @@ class Roles:
 
     def pipelines(self) -> list[int]:
         """The company's live pipelines, by id."""
-        return [p["id"] for p in _all(self.unit, "pipeline", MAX_ROLES * 10)]
+        return [p["id"] for p in _all(self.unit, "pipeline", MAX_PIPELINES)]
 
     def visible_pipelines(self, role_id: int, visible: bool = True) -> list[int]:
         """The live pipelines a role's users see (or, ``visible`` false, do not see)."""
@@ -144,7 +145,7 @@ class Roles:
         if any(r["parent_id"] == role_id for r in self.all()):
             raise invalid("id", "The role has sub-roles: move or delete them first")
         self.unit.delete("role", [role_id])
-        for user in _all(self.unit, "user", MAX_TEAM, Cond("role_id", "eq", role_id)):
+        for user in _all(self.unit, "user", MAX_USERS, Cond("role_id", "eq", role_id)):
             self.unit.update("user", user["id"], {"role_id": default["id"]})
         self._roles = None
         return role_id
@@ -223,7 +224,7 @@ class Teams:
         """The live users of each team, by id."""
         out: dict[int, list[int]] = {t: [] for t in team_ids}
         if team_ids:
-            for user in _all(self.unit, "user", MAX_TEAM, Cond("team_id", "in", list(team_ids))):
+            for user in _all(self.unit, "user", MAX_USERS, Cond("team_id", "in", list(team_ids))):
                 out[user["team_id"]].append(user["id"])
         return out
 
@@ -251,7 +252,7 @@ class Teams:
         return made
 
     def _users(self, user_ids: Sequence[int]) -> dict[int, Record]:
-        found = {u["id"]: u for u in _all(self.unit, "user", MAX_TEAM,
+        found = {u["id"]: u for u in _all(self.unit, "user", MAX_USERS,
                                           Cond("id", "in", list(user_ids)))} if user_ids else {}
         missing = [u for u in user_ids if u not in found]
         if missing:

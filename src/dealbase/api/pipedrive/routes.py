@@ -207,7 +207,7 @@ class Handlers:
             body = self.api.parse_body(request, raw)
         return resolve_uids(unit, self.view, params.values(self.view, unit.schema, body))
 
-    def _render_opts(self, request: Request) -> dict[str, Any]:
+    def render_opts(self, request: Request) -> dict[str, Any]:
         if self.view.version != "v2":
             return {}
         q = query_params(request)
@@ -262,7 +262,7 @@ class Handlers:
         if view.own_by_default and not q.get("user_id") and not q.get("filter_id"):
             extra = all_of(extra, Cond(view.own_by_default, "eq", ctx.user_id))
         where = resolve_filter(unit, view, all_of(params.filters(view, q), extra, view.listed))
-        opts = self._render_opts(request)
+        opts = self.render_opts(request)
         if view.version == "v1" and view.paging != "cursor":
             sort = params.v1_sort(view, ctx.schema, q.get("sort"))
             start = params.integer(q, "start", 0, 0, 10**9) if view.paged else 0
@@ -287,7 +287,7 @@ class Handlers:
         return await self.api.read(request, lambda unit: self._get(unit, request))
 
     def _get(self, unit: Unit, request: Request) -> Response:
-        opts = self._render_opts(request)
+        opts = self.render_opts(request)
         record = unit.get(self.view.entity, self.key(unit, request))
         data, related = self.present(unit, [record], opts)
         return render.success(selected(request, data[0]), related_objects=related)

@@ -170,7 +170,7 @@ def _pipeline(api: Api, view: View) -> Handler:
 
         def work(unit: Unit) -> Response:
             record = unit.get("pipeline", record_id(request))
-            data, related = handlers.present(unit, [record], handlers._render_opts(request))
+            data, related = handlers.present(unit, [record], handlers.render_opts(request))
             where = live(all_of(NOT_ARCHIVED, Cond("pipeline_id", "eq", record["id"]),
                                 Cond("status", "eq", "open")))
             shown = {**data[0], **summarised(q.get("totals_convert_currency"))(unit, where)}
