@@ -165,3 +165,41 @@ def test_import_error_cases_are_one_line(database: Database, tenant: Tenant, tmp
     mapped = run(database, "import", "deals", str(odd), "--map", "Shoe size=", *company)
     assert mapped.exit_code == 0, mapped.output
     assert [d["title"] for d in _deals(tenant)] == ["A"]
+
+
+def test_references_by_name_e_mail_or_id(database: Database, tenant: Tenant,
+                                         tmp_path: Path) -> None:
+    """Organization, person and stage columns may name a record; owner by e-mail or name.
+    A name that no live record, or several, have refuses that row (and only it)."""
+    initech = tenant.records.create("organization", {"name": "Initech"})
+    tenant.records.create("organization", {"name": "Twin"})
+    tenant.records.create("organization", {"name": "Twin"})
+    gone = tenant.records.create("organization", {"name": "Gone"})
+    tenant.records.delete("organization", [gone["id"]])
+    milton = tenant.records.create("person", {"name": "Milton Waddams"})
+    kim = tenant.records.create("user", {"name": "Kim Lee", "email": "kim@acme.example"})
+    stage = tenant.records.list("stage", Query(where=live(), page=Keyset(None, 1))).items[0]
+    source = tmp_path / "deals.csv"
+    source.write_text(
+        "Title,Organization,Person,Owner,Stage\n"
+        f"One,Initech,Milton Waddams,kim@acme.example,{stage['name']}\n"
+        f"Two,{initech['id']},,Kim Lee,\n"
+        "Three,Twin,,,\n"          # row 4: two organizations are named Twin
+        "Four,Gone,,,\n"           # row 5: a deleted one is no one
+        "Five,Initech,Nobody,,\n",  # row 6: no such person
+        encoding="utf-8")
+    report = tmp_path / "errors.csv"
+    result = run(database, "import", "deals", str(source), "--errors", str(report),
+                 "--company", str(tenant.company.company_id))
+    assert "3 row(s) refused" in one_line_error(result)
+    rows = list(csv.DictReader(report.read_text(encoding="utf-8").splitlines()))
+    assert [(r["row"], r["column"]) for r in rows] == [
+        ("4", "Organization"), ("5", "Organization"), ("6", "Person")]
+    assert "2 organizations are named 'Twin'" in rows[0]["message"]
+    assert "no organization is named 'Gone'" in rows[1]["message"]
+    by_title = {d["title"]: d for d in _deals(tenant)}
+    assert sorted(by_title) == ["One", "Two"]
+    one, two = by_title["One"], by_title["Two"]
+    assert (one["organization_id"], one["person_id"], one["owner_id"], one["stage_id"]) == (
+        initech["id"], milton["id"], kim["id"], stage["id"])
+    assert (two["organization_id"], two["owner_id"]) == (initech["id"], kim["id"])

@@ -45,6 +45,21 @@ LIST_KEYS = {"emails": "emails#0", "phones": "phones#0"}
 TRUE, FALSE = {"true", "yes", "y", "1", "t"}, {"false", "no", "n", "0", "f"}
 
 
+# What a reference column may name a record by instead of its id (users: e-mail or name).
+NAMED_BY = {"organization": ("name",), "person": ("name",), "product": ("name",),
+            "pipeline": ("name",), "stage": ("name",), "deal": ("title",),
+            "user": ("email", "name")}
+MAX_NAMES = 10_000  # records of one kind one name may match (the rest is "many")
+
+
+@dataclass(frozen=True)
+class Named:
+    """A reference cell that names a record (an organization's name, a user's e-mail)
+    rather than giving its id: resolved to the id of the one live record so named."""
+
+    text: str
+
+
 def _norm(name: str) -> str:
     return "_".join("".join(c if c.isalnum() else " " for c in name.strip().lower()).split())
 
@@ -136,6 +151,8 @@ def reader_of(f: FieldSpec) -> Callable[[Any], Any]:
                 try:
                     return int(text)
                 except ValueError:
+                    if f.kind is Kind.REF and f.ref in NAMED_BY and text:
+                        return Named(text)  # (found by name in the write unit)
                     try:
                         number = float(text)  # "3.0" from a spreadsheet
                     except ValueError:
@@ -411,22 +428,67 @@ def _existing(unit: Unit, plan: Plan, keys: Sequence[Any]) -> dict[Any, int]:
     return found
 
 
+def _resolve_names(unit: Unit, plan: Plan, rows: list[tuple[int, dict[str, Any]]]
+                   ) -> dict[int, tuple[str, str]]:
+    """Reference cells that name records become their ids, in place (one query per kind
+    and field); per row index, the field whose name could not be resolved and why (no
+    record, or several, is so named)."""
+    from ..query.ast import Cond, Keyset, Query
+    from ..service import live
+
+    spec = unit.schema.entity(plan.entity)
+    wanted: dict[str, set[str]] = {}
+    for _, values in rows:
+        for name, value in values.items():
+            if isinstance(value, Named):
+                wanted.setdefault(spec.field(name).ref or "", set()).add(value.text)
+    found: dict[tuple[str, str], set[int]] = {}
+    for entity, texts in wanted.items():
+        for attribute in NAMED_BY[entity]:
+            names = sorted(texts)
+            for start in range(0, len(names), KEYS_PER_QUERY):
+                page = unit.list(entity, Query(
+                    where=live(Cond(attribute, "in", names[start:start + KEYS_PER_QUERY])),
+                    page=Keyset(None, MAX_NAMES), fields=("id", attribute)))
+                for record in page.items:
+                    found.setdefault((entity, record[attribute]), set()).add(int(record["id"]))
+    failures: dict[int, tuple[str, str]] = {}
+    for index, (_, values) in enumerate(rows):
+        for name, value in list(values.items()):
+            if not isinstance(value, Named):
+                continue
+            entity = spec.field(name).ref or ""
+            ids = found.get((entity, value.text), set())
+            if len(ids) == 1:
+                values[name] = next(iter(ids))
+            else:
+                failures[index] = (name, f"no {entity} is named {value.text!r}" if not ids
+                                   else f"{len(ids)} {entity}s are named {value.text!r} (give"
+                                        " the id)")
+    return failures
+
+
 def write_batch(service: Service, ctx: Context, plan: Plan,
                 rows: list[tuple[int, dict[str, Any]]], tally: Tally, dry_run: bool,
                 report: Callable[[int, str, str], None]) -> None:
     """One write unit: the rows each all or nothing; the outcomes counted and reported."""
+    from ..domain.errors import Reason, invalid
     from ..service import Save
 
     outcomes: list[Outcome] = []
     updates: list[bool] = []
 
     def work(unit: Unit) -> None:
+        unresolved = _resolve_names(unit, plan, rows)
         known: dict[Any, int] = {}
         if plan.key is not None:
             keys = [k for _, values in rows if (k := plan.key_of(values)) is not None]
             known = _existing(unit, plan, keys) if keys else {}
 
         def save(index: int, item: tuple[int, dict[str, Any]]) -> Save:
+            if index in unresolved:
+                updates.append(False)
+                raise invalid(*unresolved[index], Reason.MISSING_RELATED)
             values = item[1]
             record_id = known.get(plan.key_of(values)) if plan.key is not None else None
             updates.append(record_id is not None)
