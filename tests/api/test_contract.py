@@ -319,6 +319,24 @@ def _subscription_case(method: str, bare: str, path: str, pd: Pipedrive) -> tupl
     return path.replace("{id}", str(made)), body
 
 
+def _goal_case(method: str, bare: str, path: str, pd: Pipedrive) -> tuple[str, Any]:
+    """Goals: each on a goal of its own (the caller's)."""
+    me = pd.get("/v1/users/me").json()["data"]["id"]
+    body = {"title": "G", "type": {"name": "deals_won", "params": {"pipeline_id": None}},
+            "assignee": {"id": me, "type": "person"}, "interval": "monthly",
+            "expected_outcome": {"target": 3, "tracking_metric": "quantity"},
+            "duration": {"start": "2025-01-01", "end": "2025-12-31"}}
+    if bare == "/goals":
+        return path, body
+    if bare == "/goals/find":
+        return f"{path}?type.name=deals_won", None
+    made = _made(pd.post("/v1/goals", json=body))["goal"]["id"]
+    url = path.replace("{id}", made)
+    if bare.endswith("/results"):
+        return f"{url}?period.start=2025-01-01&period.end=2025-03-31", None
+    return url, ({"title": "H"} if method == "PUT" else None)
+
+
 def _case(method: str, path: str, pd: Pipedrive, world: World
           ) -> tuple[str, Any] | None:
     """The concrete (url, body) of a successful call of this route, or None if unknown."""
@@ -385,6 +403,8 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
         return (path if rest == ["collection"] else f"{path}?deal_ids={world['deals']['id']}"), None
     if resource == "subscriptions":
         return _subscription_case(method, bare, path, pd)
+    if resource == "goals":
+        return _goal_case(method, bare, path, pd)
     if rest[-1:] in (["conversion_statistics"], ["movement_statistics"]):
         return (path.replace("{id}", str(world["pipelines"]["id"]))
                 + "?start_date=2000-01-01&end_date=2000-01-31"), None
