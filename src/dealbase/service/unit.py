@@ -237,7 +237,7 @@ class Unit:
             if action == "added":
                 since[user_id] = at
         created: dt.datetime = record["created_at"]
-        return [(u, since[u] if u in since else created) for u in record.get("watcher_ids") or ()]
+        return [(u, since.get(u, created)) for u in record.get("watcher_ids") or ()]
 
     def _live(self, entity: str, record_id: int) -> Record:
         found = self.find(entity, all_of(Cond("id", "eq", record_id),
