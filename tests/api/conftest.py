@@ -1,4 +1,5 @@
-"""Fixtures of the Pipedrive API tests: a pinned clock."""
+"""Fixtures of the Pipedrive API tests: a pinned clock, and deals made and changed at
+known times on it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 import pytest
 
 from dealbase.api.app import service_of
+from tests.api.answers import data
+from tests.conftest import Pipedrive
 
 T0 = dt.datetime(2030, 1, 1, 10, 0, 0)
 
@@ -33,3 +36,18 @@ def clock(app: Any) -> Iterator[Clock]:
     before = service_of(app).clock
     yield Clock(app)
     service_of(app).clock = before
+
+
+def deal_at(pd: Pipedrive, clock: Clock, hours: float, stage: int, value: float,
+            currency: str = "EUR", **more: Any) -> int:
+    """A deal made ``hours`` after T0 in ``stage``; its id."""
+    clock.at(hours)
+    return int(data(pd.post("/api/v2/deals", json={
+        "title": f"deal at {hours}", "stage_id": stage, "value": value, "currency": currency,
+        **more}))["id"])
+
+
+def change_at(pd: Pipedrive, clock: Clock, hours: float, deal: int, **values: Any) -> None:
+    """The deal changed ``hours`` after T0."""
+    clock.at(hours)
+    data(pd.patch(f"/api/v2/deals/{deal}", json=values))

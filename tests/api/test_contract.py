@@ -337,6 +337,43 @@ def _goal_case(method: str, bare: str, path: str, pd: Pipedrive) -> tuple[str, A
     return url, ({"title": "H"} if method == "PUT" else None)
 
 
+def _role_case(method: str, bare: str, path: str, pd: Pipedrive, world: World
+               ) -> tuple[str, Any]:
+    """Roles, permission sets and legacy teams (tests/api/test_roles.py goes deeper)."""
+    resource = bare.split("/")[1]
+    user = _made(pd.post("/v1/users", json={
+        "email": f"member{secrets.token_hex(4)}@acme.example"}))["id"]
+    if resource == "permissionSets":
+        return path.replace("{id}", str(_made(pd.get("/v1/permissionSets"))[0]["id"])), None
+    if resource == "legacyTeams":
+        if bare == "/legacyTeams/user/{id}":
+            return path.replace("{id}", str(user)), None
+        if bare == "/legacyTeams":
+            return path, {"name": "Team", "manager_id": user} if method == "POST" else None
+        team = _made(pd.post("/v1/legacyTeams", json={"name": "Other", "manager_id": user}))["id"]
+        if method == "DELETE":
+            _made(pd.post(f"/v1/legacyTeams/{team}/users", json={"users": [user]}))
+        return path.replace("{id}", str(team)), {
+            "PUT /legacyTeams/{id}": {"name": "Renamed"},
+            "POST /legacyTeams/{id}/users": {"users": [user]},
+            "DELETE /legacyTeams/{id}/users": {"users": [user]}}.get(f"{method} {bare}")
+    if bare == "/roles":
+        return path, {"name": "Role"} if method == "POST" else None
+    role = _made(pd.post("/v1/roles", json={"name": f"Role {secrets.token_hex(3)}"}))["id"]
+    url = path.replace("{id}", str(role))
+    if bare.endswith("/assignments"):
+        if method == "DELETE":
+            _made(pd.post(f"/v1/roles/{role}/assignments", json={"user_id": user}))
+        return url, {"user_id": user} if method in ("POST", "DELETE") else None
+    if bare.endswith("/settings"):
+        return url, ({"setting_key": "deal_default_visibility", "value": 1}
+                     if method == "POST" else None)
+    if bare.endswith("/pipelines"):
+        return url, ({"visible_pipeline_ids": {"remove": [world["pipelines"]["id"]]}}
+                     if method == "PUT" else None)
+    return url, {"name": "Renamed"} if method == "PUT" else None
+
+
 def _case(method: str, path: str, pd: Pipedrive, world: World
           ) -> tuple[str, Any] | None:
     """The concrete (url, body) of a successful call of this route, or None if unknown."""
@@ -405,6 +442,8 @@ def _case(method: str, path: str, pd: Pipedrive, world: World
         return _subscription_case(method, bare, path, pd)
     if resource == "goals":
         return _goal_case(method, bare, path, pd)
+    if resource in ("roles", "permissionSets", "legacyTeams"):
+        return _role_case(method, bare, path, pd, world)
     if rest[-1:] in (["conversion_statistics"], ["movement_statistics"]):
         return (path.replace("{id}", str(world["pipelines"]["id"]))
                 + "?start_date=2000-01-01&end_date=2000-01-31"), None

@@ -12,7 +12,7 @@ import pytest
 
 from dealbase.domain.currencies import BY_CODE
 from tests.api.answers import data, refused
-from tests.api.conftest import Clock
+from tests.api.conftest import Clock, change_at, deal_at
 from tests.api.test_history import get
 from tests.conftest import Pipedrive, Tenant
 
@@ -157,17 +157,6 @@ def test_find_refuses_bad_parameters(pd: Pipedrive, query: dict[str, str]) -> No
 
 # ---- results -----------------------------------------------------------------------------
 
-def _deal(pd: Pipedrive, clock: Clock, hours: float, stage: int, value: float,
-          currency: str = "EUR", **more: Any) -> int:
-    clock.at(hours)
-    return int(data(pd.post("/api/v2/deals", json={
-        "title": f"deal at {hours}", "stage_id": stage, "value": value, "currency": currency,
-        **more}))["id"])
-
-
-def _change(pd: Pipedrive, clock: Clock, hours: float, deal: int, **values: Any) -> None:
-    clock.at(hours)
-    data(pd.patch(f"/api/v2/deals/{deal}", json=values))
 
 
 def _activity(pd: Pipedrive, clock: Clock, hours: float, kind: str,
@@ -192,23 +181,23 @@ def seeded(pd: Pipedrive, tenant: Tenant, clock: Clock) -> dict[str, Any]:
     team = tenant.records.create("team", {"name": "Hunters"})["id"]
     someone = data(pd.post("/v1/users", json={"email": "peter@initech.example"}))["id"]
     tenant.records.update("user", someone, {"team_id": team})
-    d1 = _deal(pd, clock, 0, a, 100)  # Jan 1: A; Jan 2: B; Jan 3: won
-    _change(pd, clock, DAY, d1, stage_id=b)
-    _change(pd, clock, 2 * DAY, d1, status="won")
-    d2 = _deal(pd, clock, DAY, a, 50, "USD")  # Jan 2: A; Jan 4: B; Jan 5: won
-    _change(pd, clock, 3 * DAY, d2, stage_id=b)
-    _change(pd, clock, 4 * DAY, d2, status="won")
-    d3 = _deal(pd, clock, DAY, qs, 30)  # Jan 2 in Q; Jan 3: won
-    _change(pd, clock, 2 * DAY, d3, status="won")
-    _deal(pd, clock, 2 * DAY, b, 200, expected_close_date="2030-01-06",
+    d1 = deal_at(pd, clock, 0, a, 100)  # Jan 1: A; Jan 2: B; Jan 3: won
+    change_at(pd, clock, DAY, d1, stage_id=b)
+    change_at(pd, clock, 2 * DAY, d1, status="won")
+    d2 = deal_at(pd, clock, DAY, a, 50, "USD")  # Jan 2: A; Jan 4: B; Jan 5: won
+    change_at(pd, clock, 3 * DAY, d2, stage_id=b)
+    change_at(pd, clock, 4 * DAY, d2, status="won")
+    d3 = deal_at(pd, clock, DAY, qs, 30)  # Jan 2 in Q; Jan 3: won
+    change_at(pd, clock, 2 * DAY, d3, status="won")
+    deal_at(pd, clock, 2 * DAY, b, 200, expected_close_date="2030-01-06",
           probability=50)  # Jan 3: straight into B, open; expected Jan 6 at 50 %
-    d5 = _deal(pd, clock, -10 * DAY, a, 1_000)  # Dec 22: A; won Jan 20 (after the period)
-    _change(pd, clock, 19 * DAY, d5, status="won")
-    _deal(pd, clock, 5, a, 80, expected_close_date="2030-01-05")  # Jan 1: open, A's 20 %
-    _deal(pd, clock, DAY, a, 400, expected_close_date="2030-01-09")  # expected after it
-    d7 = _deal(pd, clock, DAY, a, 70, owner_id=someone)  # Jan 2: A; Jan 3: B; Jan 4: won
-    _change(pd, clock, 2 * DAY, d7, stage_id=b)
-    _change(pd, clock, 3 * DAY, d7, status="won")
+    d5 = deal_at(pd, clock, -10 * DAY, a, 1_000)  # Dec 22: A; won Jan 20 (after the period)
+    change_at(pd, clock, 19 * DAY, d5, status="won")
+    deal_at(pd, clock, 5, a, 80, expected_close_date="2030-01-05")  # Jan 1: open, A's 20 %
+    deal_at(pd, clock, DAY, a, 400, expected_close_date="2030-01-09")  # expected after it
+    d7 = deal_at(pd, clock, DAY, a, 70, owner_id=someone)  # Jan 2: A; Jan 3: B; Jan 4: won
+    change_at(pd, clock, 2 * DAY, d7, stage_id=b)
+    change_at(pd, clock, 3 * DAY, d7, status="won")
     _activity(pd, clock, 0, "call", done_at=DAY)  # added Jan 1, done Jan 2
     _activity(pd, clock, DAY, "meeting")  # added Jan 2
     _activity(pd, clock, -12 * DAY, "call", done_at=2 * DAY)  # added Dec 20, done Jan 3

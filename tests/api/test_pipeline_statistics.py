@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.api.answers import data, refused
-from tests.api.conftest import Clock
+from tests.api.conftest import Clock, change_at, deal_at
 from tests.api.test_history import get
 from tests.conftest import Pipedrive, Tenant
 
@@ -25,38 +25,27 @@ def _pipeline(pd: Pipedrive) -> tuple[int, list[int]]:
     return pipeline["id"], stages
 
 
-def _deal(pd: Pipedrive, clock: Clock, hours: float, stage: int, value: float,
-          currency: str = "EUR", **more: Any) -> int:
-    clock.at(hours)
-    return int(data(pd.post("/api/v2/deals", json={
-        "title": f"deal at {hours}", "stage_id": stage, "value": value, "currency": currency,
-        **more}))["id"])
-
-
-def _change(pd: Pipedrive, clock: Clock, hours: float, deal: int, **values: Any) -> None:
-    clock.at(hours)
-    data(pd.patch(f"/api/v2/deals/{deal}", json=values))
 
 
 @pytest.fixture
 def seeded(pd: Pipedrive, clock: Clock) -> dict[str, Any]:
     """The period is 2030-01-01..07, that is [Jan 1 00:00, Jan 8 00:00)."""
     pipeline, (a, b, c) = _pipeline(pd)
-    d1 = _deal(pd, clock, 0, a, 100)  # Jan 1: A; Jan 3: B; Jan 5: C; Jan 6: won
-    _change(pd, clock, 2 * DAY, d1, stage_id=b)
-    _change(pd, clock, 4 * DAY, d1, stage_id=c)
-    _change(pd, clock, 5 * DAY, d1, status="won")
-    d2 = _deal(pd, clock, 1 * DAY, a, 50, "USD")  # Jan 2: A; Jan 4: B; Jan 7 12:00: lost
-    _change(pd, clock, 3 * DAY, d2, stage_id=b)
-    _change(pd, clock, 6 * DAY + 2, d2, status="lost")
-    d3 = _deal(pd, clock, -12 * DAY, a, 30)  # Dec 20 10:00: A, open since
-    d4 = _deal(pd, clock, 1 * DAY, b, 70)  # Jan 2: B, open since
-    _deal(pd, clock, 11 * DAY, a, 5)  # Jan 12: after the period
-    d7 = _deal(pd, clock, -31 * DAY, a, 9)  # Dec 1: A, lost Dec 15: before the period
-    _change(pd, clock, -17 * DAY, d7, status="lost")
+    d1 = deal_at(pd, clock, 0, a, 100)  # Jan 1: A; Jan 3: B; Jan 5: C; Jan 6: won
+    change_at(pd, clock, 2 * DAY, d1, stage_id=b)
+    change_at(pd, clock, 4 * DAY, d1, stage_id=c)
+    change_at(pd, clock, 5 * DAY, d1, status="won")
+    d2 = deal_at(pd, clock, 1 * DAY, a, 50, "USD")  # Jan 2: A; Jan 4: B; Jan 7 12:00: lost
+    change_at(pd, clock, 3 * DAY, d2, stage_id=b)
+    change_at(pd, clock, 6 * DAY + 2, d2, status="lost")
+    d3 = deal_at(pd, clock, -12 * DAY, a, 30)  # Dec 20 10:00: A, open since
+    d4 = deal_at(pd, clock, 1 * DAY, b, 70)  # Jan 2: B, open since
+    deal_at(pd, clock, 11 * DAY, a, 5)  # Jan 12: after the period
+    d7 = deal_at(pd, clock, -31 * DAY, a, 9)  # Dec 1: A, lost Dec 15: before the period
+    change_at(pd, clock, -17 * DAY, d7, status="lost")
     someone = data(pd.post("/v1/users", json={"email": "peter@initech.example"}))["id"]
-    d6 = _deal(pd, clock, 1 * DAY, a, 1_000, owner_id=someone)  # another owner's
-    _change(pd, clock, 2 * DAY, d6, stage_id=c)
+    d6 = deal_at(pd, clock, 1 * DAY, a, 1_000, owner_id=someone)  # another owner's
+    change_at(pd, clock, 2 * DAY, d6, stage_id=c)
     return {"pipeline": pipeline, "stages": (a, b, c), "deals": (d1, d2, d3, d4, d6, d7),
             "someone": someone}
 
@@ -156,13 +145,13 @@ def _ids(response: Any) -> list[int]:
 
 def test_pipeline_and_stage_deals_as_seed_002_defines_them(pd: Pipedrive, clock: Clock) -> None:
     pipeline, (a, b, _) = _pipeline(pd)
-    mine_a = _deal(pd, clock, 0, a, 10)
-    mine_b = _deal(pd, clock, 1, b, 20)
-    _deal(pd, clock, 2, a, 30, status="won")
-    _deal(pd, clock, 3, b, 40, status="lost")
+    mine_a = deal_at(pd, clock, 0, a, 10)
+    mine_b = deal_at(pd, clock, 1, b, 20)
+    deal_at(pd, clock, 2, a, 30, status="won")
+    deal_at(pd, clock, 3, b, 40, status="lost")
     someone = data(pd.post("/v1/users", json={"email": "joanna@initech.example"}))["id"]
-    theirs = _deal(pd, clock, 4, a, 50, owner_id=someone)
-    theirs_won = _deal(pd, clock, 5, b, 60, owner_id=someone, status="won")
+    theirs = deal_at(pd, clock, 4, a, 50, owner_id=someone)
+    theirs_won = deal_at(pd, clock, 5, b, 60, owner_id=someone, status="won")
     base = f"/v1/pipelines/{pipeline}/deals"
     # No parameters: the caller's open deals.
     assert _ids(pd.get(base)) == [mine_a, mine_b]

@@ -66,25 +66,33 @@ def _page(q: Mapping[str, str], api: Api, items: list[Any]) -> tuple[list[Any], 
     return items[start:start + limit], encode_cursor(AFTER, (start + limit,)) if more else None
 
 
-def _list(api: Api, entity: str, key: str, version: str) -> Handler:
+def _reading(api: Api, answer: Callable[[Unit, int, Mapping[str, str]], Response]) -> Handler:
+    """A GET of the record the path names: ``answer(unit, its id, the query)``."""
     async def handler(request: Request) -> Response:
-        parent_id, q = record_id(request), query_params(request)
-
-        def work(unit: Unit) -> Response:
-            follows = unit.followers(entity, parent_id)
-            if version == "v2":
-                page, cursor = _page(q, api, follows)
-                return render.success([{"user_id": u, "add_time": render.v2_time(at)}
-                                       for u, at in page], additional_data={"next_cursor": cursor})
-            start = params.integer(q, "start", 0, 0, 10**9)
-            limit = params.integer(q, "limit", api.settings.default_page_size, 1,
-                                   api.settings.max_page_size)
-            return render.success(
-                [{"user_id": u, "id": u, key: parent_id, "add_time": render.v1_time(at)}
-                 for u, at in follows[start:start + limit]],
-                additional_data=render.v1_pagination(start, limit, len(follows) > start + limit))
-        return await api.read(request, work)
+        record, q = record_id(request), query_params(request)
+        return await api.read(request, lambda unit: answer(unit, record, q))
     return handler
+
+
+def _v2_follows(api: Api, q: Mapping[str, str], follows: list[tuple[int, Any]]) -> Response:
+    page, cursor = _page(q, api, follows)
+    return render.success([{"user_id": u, "add_time": render.v2_time(at)} for u, at in page],
+                          additional_data={"next_cursor": cursor})
+
+
+def _list(api: Api, entity: str, key: str, version: str) -> Handler:
+    def answer(unit: Unit, parent_id: int, q: Mapping[str, str]) -> Response:
+        follows = unit.followers(entity, parent_id)
+        if version == "v2":
+            return _v2_follows(api, q, follows)
+        start = params.integer(q, "start", 0, 0, 10**9)
+        limit = params.integer(q, "limit", api.settings.default_page_size, 1,
+                               api.settings.max_page_size)
+        return render.success(
+            [{"user_id": u, "id": u, key: parent_id, "add_time": render.v1_time(at)}
+             for u, at in follows[start:start + limit]],
+            additional_data=render.v1_pagination(start, limit, len(follows) > start + limit))
+    return _reading(api, answer)
 
 
 def _add(api: Api, entity: str, key: str, version: str, status: int) -> Handler:
@@ -117,37 +125,27 @@ def _remove(api: Api, entity: str, version: str) -> Handler:
 
 def _changelog(api: Api, entity: str) -> Handler:
     """Who started and stopped following the record, oldest first, in cursor pages."""
-    async def handler(request: Request) -> Response:
-        parent_id, q = record_id(request), query_params(request)
-
-        def work(unit: Unit) -> Response:
-            if unit.find(entity, live_id(parent_id)) is None:
-                raise NotFound(f"{entity.capitalize()} not found")
-            page, cursor = _page(q, api, unit.follower_changes(entity, parent_id))
-            return render.success(
-                [{"action": action, "actor_user_id": actor, "follower_user_id": user_id,
-                  "time": render.v2_time(at)} for action, user_id, actor, at, _ in page],
-                additional_data={"next_cursor": cursor})
-        return await api.read(request, work)
-    return handler
+    def answer(unit: Unit, parent_id: int, q: Mapping[str, str]) -> Response:
+        if unit.find(entity, live_id(parent_id)) is None:
+            raise NotFound(f"{entity.capitalize()} not found")
+        page, cursor = _page(q, api, unit.follower_changes(entity, parent_id))
+        return render.success(
+            [{"action": action, "actor_user_id": actor, "follower_user_id": user_id,
+              "time": render.v2_time(at)} for action, user_id, actor, at, _ in page],
+            additional_data={"next_cursor": cursor})
+    return _reading(api, answer)
 
 
 def _user_followers(api: Api, version: str) -> Handler:
     """The users following a user: admins see anyone's, a user their own."""
-    async def handler(request: Request) -> Response:
-        user_id, q = record_id(request), query_params(request)
-
-        def work(unit: Unit) -> Response:
-            if not unit.ctx.is_admin and unit.ctx.user_id != user_id:
-                raise Forbidden("Only admins can see another user's followers")
-            follows = unit.followers("user", user_id)
-            if version == "v1":
-                return render.success([u for u, _ in follows])
-            page, cursor = _page(q, api, follows)
-            return render.success([{"user_id": u, "add_time": render.v2_time(at)}
-                                   for u, at in page], additional_data={"next_cursor": cursor})
-        return await api.read(request, work)
-    return handler
+    def answer(unit: Unit, user_id: int, q: Mapping[str, str]) -> Response:
+        if not unit.ctx.is_admin and unit.ctx.user_id != user_id:
+            raise Forbidden("Only admins can see another user's followers")
+        follows = unit.followers("user", user_id)
+        if version == "v1":
+            return render.success([u for u, _ in follows])
+        return _v2_follows(api, q, follows)
+    return _reading(api, answer)
 
 
 def _permitted(api: Api, entity: str, by_uid: Callable[[Unit, str], int] | None) -> Handler:
