@@ -37,7 +37,6 @@ from ...query.ast import And, Cond, Filter, Keyset, Or, Query, all_of
 from ...service import Unit, live
 from ..body import query_params
 from . import params, render
-from .history import _date
 from .mapping import wire_uuid
 from .rates import rates_of
 from .routes import PREFIXES, Api, routes_at, uid_record
@@ -349,7 +348,7 @@ def _find_filter(q: Mapping[str, str], ctx_user: int | None) -> tuple[Filter | N
     if bool(first) != bool(last):
         raise params.bad("period.start", "Parameters 'period.start' and 'period.end' go together")
     if first and last:
-        start, end = _date(q, "period.start"), _date(q, "period.end")
+        start, end = params.date(q, "period.start"), params.date(q, "period.end")
         if end < start:
             raise params.bad("period.end", "Parameter 'period.end' must not be before "
                              "'period.start'")
@@ -415,7 +414,7 @@ class GoalHandlers:
 
         def work(unit: Unit) -> Response:
             goal = unit.get("goal", self._goal(unit, request))
-            first, last = _date(q, "period.start"), _date(q, "period.end")
+            first, last = params.date(q, "period.start"), params.date(q, "period.end")
             found = progress(unit, goal, first, last)
             return render.success({"progress": found.whole, "goal": present(goal)},
                                   additional_data={"currencies_without_rate": sorted(

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute
 
 from ...domain.currencies import BY_CODE
 from ...domain.dates import add_months
-from ...domain.types import INT_MAX, Kind, parse_int
+from ...domain.types import Kind, parse_int
 from ...query.ast import Cond, Filter, Keyset, Query, Sort, all_of
 from ...service import Aggregate, Change, Unit, decode_cursor, encode_cursor, live
 from ..body import query_params
@@ -149,10 +149,6 @@ def _with_user(row: Row, key: str, user_id: int | None) -> Row:
 
 
 # ---- parameters ------------------------------------------------------------------------
-
-def _id(q: Mapping[str, str], name: str) -> int | None:
-    """An optional id parameter (a positive integer)."""
-    return params.integer(q, name, 0, 1, INT_MAX) or None
 
 
 def _page(api: Api, q: Mapping[str, str], deepest: int = MAX_FLOW_ROWS) -> tuple[int, int]:
@@ -309,7 +305,7 @@ def _cursor(q: Mapping[str, str], unit: Unit) -> tuple[int | None, int]:
     return seq, position
 
 
-def _cursor_pages(api: Api, entity: str,
+def cursor_pages(api: Api, entity: str,
                   rows_of: Callable[[Unit, Change], list[Row]]) -> Handler:
     """A record's history as a cursor-paged list: ``rows_of`` each change-log row."""
     async def handler(request: Request) -> Response:
@@ -370,11 +366,11 @@ def _participant_rows(unit: Unit, change: Change) -> list[Row]:
 
 # ---- summaries and timelines -------------------------------------------------------------
 
-def _money(value: float) -> float:
+def money(value: float) -> float:
     return round(value, 2)
 
 
-def _weighted(unit: Unit, groups: list[Aggregate]) -> list[tuple[Aggregate, float]]:
+def with_weights(unit: Unit, groups: list[Aggregate]) -> list[tuple[Aggregate, float]]:
     """Each group with its weighted value: the value times the deal's probability (else
     its stage's), where the pipeline weighs deals by probability."""
     stages = unit.get_many("stage", {g.values["stage_id"] for g in groups})
@@ -414,8 +410,9 @@ def converting(unit: Unit, wanted: str | None) -> str | None:
 def _deal_filters(q: Mapping[str, str], unit: Unit, archived: bool, *, stage: bool
                   ) -> Filter | None:
     saved = saved_filter(unit, q)
-    user_id = None if saved is not None else _id(q, "user_id")
-    pipeline_id, stage_id = _id(q, "pipeline_id"), _id(q, "stage_id") if stage else None
+    user_id = None if saved is not None else params.optional_id(q, "user_id")
+    pipeline_id = params.optional_id(q, "pipeline_id")
+    stage_id = params.optional_id(q, "stage_id") if stage else None
     return live(all_of(ARCHIVED if archived else NOT_ARCHIVED, saved,
                   None if user_id is None else Cond("owner_id", "eq", user_id),
                   None if pipeline_id is None else Cond("pipeline_id", "eq", pipeline_id),
@@ -436,7 +433,7 @@ def _summary(api: Api, archived: bool) -> Handler:
                                  ("value",))
             default = _default_currency(unit)
             values: dict[str, list[float]] = {}
-            for g, weighted in _weighted(unit, groups):
+            for g, weighted in with_weights(unit, groups):
                 total = values.setdefault(g.values["currency"], [0.0, 0.0, 0])
                 total[0] += g.sums["value"]
                 total[1] += weighted
@@ -444,7 +441,7 @@ def _summary(api: Api, archived: bool) -> Handler:
             values_total: dict[str, Row] = {}
             weighted_total: dict[str, Row] = {}
             for code, (raw_value, raw_weighted, count) in sorted(values.items()):
-                value, weighted = _money(raw_value), _money(raw_weighted)
+                value, weighted = money(raw_value), money(raw_weighted)
                 values_total[code] = {"value": value, "count": int(count),
                                       "value_formatted": format_money(value, code)}
                 weighted_total[code] = {"value": weighted, "count": int(count),
@@ -453,7 +450,7 @@ def _summary(api: Api, archived: bool) -> Handler:
                     values_total[code].update(value_converted=value,
                                               value_converted_formatted=format_money(value, code))
             converted = values.get(default, [0.0, 0.0, 0])
-            in_default, weighted_default = _money(converted[0]), _money(converted[1])
+            in_default, weighted_default = money(converted[0]), money(converted[1])
             return render.success({
                 "values_total": values_total, "weighted_values_total": weighted_total,
                 "total_count": sum(int(v[2]) for v in values.values()),
@@ -464,13 +461,6 @@ def _summary(api: Api, archived: bool) -> Handler:
                     weighted_default, default)})
         return await api.read(request, work, long=True)
     return handler
-
-
-def _date(q: Mapping[str, str], name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat((q.get(name) or "").strip())
-    except ValueError:
-        raise params.bad(name, f"Parameter '{name}' is required (YYYY-MM-DD)") from None
 
 
 def periods(start: dt.date, interval: str, amount: int) -> list[tuple[dt.date, dt.date]]:
@@ -511,7 +501,7 @@ def _timeline(api: Api, archived: bool) -> Handler:
         q = query_params(request)
 
         def work(unit: Unit) -> Response:
-            start = _date(q, "start_date")
+            start = params.date(q, "start_date")
             interval = (q.get("interval") or "").strip()
             if interval not in ("day", "week", "month", "quarter"):
                 raise params.bad("interval", "Parameter 'interval' must be day, week, month or"
@@ -540,7 +530,7 @@ def _timeline(api: Api, archived: bool) -> Handler:
                                                    page=Keyset(None, MAX_TIMELINE_DEALS)))
                     deals, _ = handlers.present(unit, page.items, {})
                     period["deals"] = deals
-                period["totals"], converted = _totals(_weighted(unit, groups), convert)
+                period["totals"], converted = _totals(with_weights(unit, groups), convert)
                 if convert is not None:
                     period["totals_converted"] = converted
                 out.append(period)
@@ -570,8 +560,8 @@ def _totals(groups: list[tuple[Aggregate, float]], convert: str | None
     for key in ("values", "weighted_values", "open_count", "open_values", "weighted_open_values",
                 "won_count", "won_values"):
         totals[key] = counts[key] if key in counts else {
-            code: _money(v) for code, v in sorted(sums[key].items())}
-    converted = {f"{key}_total": _money(sums[key].get(convert or "", 0.0)) for key in sums}
+            code: money(v) for code, v in sorted(sums[key].items())}
+    converted = {f"{key}_total": money(sums[key].get(convert or "", 0.0)) for key in sums}
     return totals, converted
 
 
@@ -584,9 +574,9 @@ def routes(api: Api) -> list[BaseRoute]:
     for path, (entity, view, _, _) in FLOWS.items():
         out += routes_at(v1, f"/{path}/{{id}}/flow", _flow(api, path), ["GET"])
         out += routes_at(v1, f"/{path}/{{id}}/changelog",
-                         _cursor_pages(api, entity, _changelog_rows(view)), ["GET"])
+                         cursor_pages(api, entity, _changelog_rows(view)), ["GET"])
     out += routes_at(v1, "/deals/{id}/participantsChangelog",
-                     _cursor_pages(api, "deal", _participant_rows), ["GET"])
+                     cursor_pages(api, "deal", _participant_rows), ["GET"])
     for tail, archived in (("", False), ("/archived", True)):
         out += routes_at(v1, f"/deals/summary{tail}", _summary(api, archived), ["GET"])
         out += routes_at(v1, f"/deals/timeline{tail}", _timeline(api, archived), ["GET"])

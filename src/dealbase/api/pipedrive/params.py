@@ -6,13 +6,14 @@ Business rules stay in the domain; SQL stays in the query engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...domain.errors import Problem, Reason, ValidationError, invalid
 from ...domain.registry import Schema
-from ...domain.types import Kind, loosen, parse_int
+from ...domain.types import INT_MAX, Kind, loosen, parse_int
 from ...query.ast import Cond, Filter, Sort, all_of
 from ..body import json_body
 from . import customvalues
@@ -54,6 +55,19 @@ def id_list(raw: str | None, most: int, name: str = "ids") -> list[int]:
     if len(ids) > most:
         raise bad(name, f"at most {most} ids at once")
     return ids
+
+
+def optional_id(params: Mapping[str, str], name: str) -> int | None:
+    """An optional id parameter (a positive integer)."""
+    return integer(params, name, 0, 1, INT_MAX) or None
+
+
+def date(params: Mapping[str, str], name: str) -> dt.date:
+    """A required ``YYYY-MM-DD`` parameter."""
+    try:
+        return dt.date.fromisoformat((params.get(name) or "").strip())
+    except ValueError:
+        raise bad(name, f"Parameter '{name}' is required (YYYY-MM-DD)") from None
 
 
 def flag(params: Mapping[str, str], name: str) -> bool:

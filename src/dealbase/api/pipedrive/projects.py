@@ -28,7 +28,7 @@ from ...service import (
 )
 from ..body import query_params
 from . import params, render
-from .history import _cursor_pages, field_rows
+from .history import cursor_pages, field_rows
 from .mapping import (
     ARCHIVED,
     CHILD_ACTIVITY_V1,
@@ -40,7 +40,7 @@ from .mapping import (
     TASK_V2,
     View,
 )
-from .routes import PREFIXES, Api, Handler, Handlers, _child_list, record_id, routes_at
+from .routes import PREFIXES, Api, Handler, Handlers, child_list, record_id, routes_at
 
 PLAN_KEYS = frozenset({"phase_id", "group_id"})
 
@@ -268,12 +268,12 @@ def routes(api: Api) -> list[BaseRoute]:
     out += routes_at(v1, "/projects/{id}/groups", _of_project(api, GROUP_V1), ["GET"])
     out += routes_at(v1, "/projects/{id}/tasks", _of_project(api, TASK_V1), ["GET"])
     out += routes_at(v1, "/projects/{id}/activities",
-                     _child_list(api, CHILD_ACTIVITY_V1, "project", "project_id", False), ["GET"])
+                     child_list(api, CHILD_ACTIVITY_V1, "project", "project_id", False), ["GET"])
     out += routes_at(v1, "/projects/phases", _phases_v1(api), ["GET"])
     out += routes_at(v2, "/projects/search", _search(api), ["GET"])
     out += routes_at(v2, "/projects/{id}/permittedUsers", _permitted_users(api), ["GET"])
     out += routes_at(v2, "/projects/{id}/changelog",
-                     _cursor_pages(api, "project", _changelog_rows), ["GET"])
+                     cursor_pages(api, "project", _changelog_rows), ["GET"])
     return out
 
 

@@ -755,17 +755,17 @@ def _nested(api: Api) -> list[BaseRoute]:
                                        ("persons", "person", "person_id"),
                                        ("organizations", "organization", "organization_id")):
         routes += routes_at(PREFIXES["v1"], f"/{parent_path}/{{id}}/activities",
-                            _child_list(api, CHILD_ACTIVITY_V1, parent, field, False), ["GET"])
+                            child_list(api, CHILD_ACTIVITY_V1, parent, field, False), ["GET"])
     for parent_path, parent, field, view, owner_scoped in nested:
         routes += routes_at(PREFIXES["v1"], f"/{parent_path}/{{id}}/deals",
-                          _child_list(api, view, parent, field, owner_scoped), ["GET"])
+                          child_list(api, view, parent, field, owner_scoped), ["GET"])
     routes += routes_at(PREFIXES["v1"], "/organizations/{id}/persons",
-                      _child_list(api, PERSON_V1, "organization", "organization_id", False),
+                      child_list(api, PERSON_V1, "organization", "organization_id", False),
                       ["GET"])
     return routes
 
 
-def _child_list(api: Api, view: View, parent: str, field: str, owner_scoped: bool) -> Handler:
+def child_list(api: Api, view: View, parent: str, field: str, owner_scoped: bool) -> Handler:
     """A parent's records of ``view``. ``owner_scoped`` (a stage's or a pipeline's deals, as
     seed 002 has them): open deals of the caller unless ``user_id`` names another owner or
     ``filter_id`` a saved filter (which then decides the status too); ``everyone=1`` drops

@@ -20,7 +20,7 @@ from ...query.ast import Cond, Filter, Keyset, Query, Sort, all_of
 from ...service import Unit, live
 from ..body import query_params
 from . import params, render
-from .history import _date, _id, _money, _weighted, converting
+from .history import converting, money, with_weights
 from .mapping import NOT_ARCHIVED, PIPELINE_V1, PIPELINE_V2, View, format_money
 from .rates import rates_of
 from .routes import PREFIXES, Api, Handler, Handlers, record_id, routes_at, selected
@@ -32,7 +32,7 @@ FACTS = ("id", "created_at", "status", "stage_id", "value", "currency", "won_at"
 
 def _period(q: Mapping[str, str]) -> tuple[dt.datetime, dt.datetime]:
     """``[start_date, end_date]`` as ``[start, end)`` date-times."""
-    first, last = _date(q, "start_date"), _date(q, "end_date")
+    first, last = params.date(q, "start_date"), params.date(q, "end_date")
     if last < first:
         raise params.bad("end_date", "Parameter 'end_date' must not be before 'start_date'")
     if last == dt.date.max:
@@ -47,7 +47,7 @@ def _facts(unit: Unit, q: Mapping[str, str], pipeline_id: int, end: dt.datetime
     caller by default) with their stage moves before ``end``."""
     if unit.find("pipeline", live(Cond("id", "eq", pipeline_id))) is None:
         raise NotFound("Pipeline not found")
-    owner = _id(q, "user_id") or unit.ctx.user_id
+    owner = params.optional_id(q, "user_id") or unit.ctx.user_id
     if owner is None or unit.find("user", Cond("id", "eq", owner)) is None:
         raise NotFound("User not found")
     stages = [s["id"] for s in unit.list("stage", Query(
@@ -99,7 +99,7 @@ def _movement(unit: Unit, q: Mapping[str, str], pipeline_id: int) -> dict[str, A
 # ---- a deal list's summary (``get_summary``) ---------------------------------------------------
 
 def _amounts(value: float, weighted: float, count: int, currency: str) -> dict[str, Any]:
-    value, weighted = _money(value), _money(weighted)
+    value, weighted = money(value), money(weighted)
     return {"count": count, "value": value, "value_formatted": format_money(value, currency),
             "weighted_value": weighted,
             "weighted_value_formatted": format_money(weighted, currency)}
@@ -114,7 +114,7 @@ def summarised(convert: str | None) -> Callable[[Unit, Filter | None], dict[str,
     value rather than a guessed one."""
     def summary(unit: Unit, where: Filter | None) -> dict[str, Any]:
         target = converting(unit, convert)
-        groups = _weighted(unit, unit.sum_by("deal", where, ("currency", "stage_id",
+        groups = with_weights(unit, unit.sum_by("deal", where, ("currency", "stage_id",
                                                              "probability"), ("value",)))
         stages: dict[int, dict[str, list[float]]] = {}
         for g, weighted in groups:
