@@ -34,8 +34,9 @@ from .workloads import Req
 
 _UID = re.compile(r"PY-7FFFFFFF-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")
 # What the floor leaves out: authentication (the token query and the data-version check
-# that validates a remembered sign-in) and the per-company schema load.
-_NOT_FLOOR = ("api_tokens", "FROM custom_fields", "FROM change_log")
+# that validates a remembered sign-in) and the per-company schema load. (Reads of the
+# change log's rows, as the statistics' and goals' stage moves, are the floor's.)
+_NOT_FLOOR = ("api_tokens", "FROM custom_fields", "SELECT seq FROM change_log")
 _INDEX_INSERT = "INSERT INTO search_index"
 
 

@@ -175,6 +175,7 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
         _insert(db, person_rows, scale.persons, person, own, "persons")
         person_ids = list(_ids(db, person_rows))
         deal_rows = Rows(ctx, "deal")
+        histories = Histories(random.Random(f"stage moves {seed}"), stage_pipeline)
 
         def deal(i: int) -> dict[str, Any]:
             stage_id = rng.choice(stages)
@@ -182,10 +183,13 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
             updated = created + dt.timedelta(seconds=rng.randrange(30 * 24 * 3600))
             status = rng.choices(("open", "won", "lost"), (7, 2, 1))[0]
             closed = updated if status != "open" else None
+            owner = rng.choice(users)
+            if i % 2 == 0:
+                histories.add(i, stage_id, owner, created, closed)
             return deal_rows.row(
                 rng, created, title=f"{rng.choice(WORDS)} {rng.choice(PRODUCTS)} {i}",
                 value=float(rng.randrange(500, 100_000, 50)), currency="EUR",
-                owner_id=rng.choice(users), creator_id=company.user_id,
+                owner_id=owner, creator_id=company.user_id,
                 watcher_ids=[rng.choice(users)],
                 person_id=rng.choice(person_ids), organization_id=rng.choice(org_ids),
                 stage_id=stage_id, pipeline_id=stage_pipeline[stage_id], status=status,
@@ -200,6 +204,7 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
 
         _insert(db, deal_rows, scale.deals, deal, own, "deals")
         first_deal = next(_ids(db, deal_rows))
+        histories.write(db, ctx, first_deal, own)
         first_project = _projects(db, ctx, scale, rng, users, first_deal, own)
         _installments(db, ctx, scale, rng, first_deal, own)
         activity_rows = Rows(ctx, "activity")
@@ -242,6 +247,53 @@ def generate(url: str, scale: Scale, seed: int = 1, *, quiet: bool = False) -> d
                    "code": code.key, "renewal": renewal.key},
         "source_options": [o.id for o in source.options],
     }
+
+
+class Histories:
+    """The stage moves of every second deal whose stage is not its pipeline's first, in
+    the change log as the records service writes them: the deal made in its pipeline's
+    first stage (a ``create`` row), then moved forward through some of the stages between
+    to the one it is in (``update`` rows of ``stage_id``), at times spread over the year
+    after it was made (before it was closed, if it was). A random source of its own, so
+    that every other row is what it was without the moves."""
+
+    def __init__(self, rng: random.Random, stage_pipeline: dict[int, int]) -> None:
+        self.rng = rng
+        self.stages: dict[int, list[int]] = {}  # pipeline -> its stages, in order
+        for stage, pipeline in stage_pipeline.items():
+            self.stages.setdefault(pipeline, []).append(stage)
+        self.pipeline_of = stage_pipeline
+        # (time, deal number, action, changes, user)
+        self.entries: list[tuple[dt.datetime, int, str, dict[str, list[Any]], int]] = []
+
+    def add(self, i: int, stage_id: int, owner: int, created: dt.datetime,
+            closed: dt.datetime | None) -> None:
+        order = self.stages[self.pipeline_of[stage_id]]
+        last = order.index(stage_id)
+        if last == 0:
+            return
+        path = [order[0], *(s for s in order[1:last] if self.rng.random() < 0.5), stage_id]
+        span = int(((closed - created) if closed else dt.timedelta(days=365)).total_seconds())
+        times = sorted(created + dt.timedelta(seconds=self.rng.randrange(1, max(2, span)))
+                       for _ in path[1:])
+        self.entries.append((created, i, "create", {"stage_id": [None, path[0]],
+                                                    "owner_id": [None, owner]}, owner))
+        self.entries += [(at, i, "update", {"stage_id": [before, after]}, owner)
+                         for at, before, after in zip(times, path[:-1], path[1:], strict=True)]
+
+    def write(self, db: Database, ctx: Context, first_deal: int, progress: Progress) -> None:
+        """The rows, oldest first (so that, as for real writes, seq grows with time)."""
+        table = Rows.TABLES["change_log"]
+        self.entries.sort(key=lambda e: (e[0], e[1]))
+        task = progress.add_task("stage moves", total=len(self.entries))
+        for start in range(0, len(self.entries), BATCH):
+            batch = [{"company_id": ctx.company_id, "entity": "deal", "record_id": first_deal + i,
+                      "action": action, "changes": changes, "user_id": user, "created_at": at}
+                     for at, i, action, changes, user in self.entries[start:start + BATCH]]
+            with db.write() as conn:
+                conn.execute(table.insert(), batch)
+            progress.advance(task, len(batch))
+        self.entries.clear()
 
 
 def _projects(db: Database, ctx: Context, scale: Scale, rng: random.Random, users: list[int],

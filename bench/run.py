@@ -149,6 +149,7 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
     return Company(
         space=info["space_id"],
         pipedrive={"x-api-token": info["api_token"]},
+        user={"x-api-token": service.create_token(info["company_id"], owner).token},
         pipeliner={"Authorization": basic(info["pipeliner_api_token"], info["pipeliner_api_password"])},
         stage_id=stage_id, stage_uid=stage_uid,
         deal_id=deal_id, deal_uid=deal["uid"],
@@ -231,9 +232,11 @@ def _die_with_parent() -> None:  # runs in the child: SIGTERM when the runner go
 
 
 @contextlib.contextmanager
-def serve(url: str, workers: int, floors: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serve(url: str, workers: int, floors: Path, environment: dict[str, str] | None = None
+          ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
-    env = {**os.environ, "DEALBASE_DATABASE_URL": url, "DEALBASE_BENCH_FLOOR": str(floors)}
+    env = {**os.environ, "DEALBASE_DATABASE_URL": url, "DEALBASE_BENCH_FLOOR": str(floors),
+           **(environment or {})}
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
@@ -361,6 +364,13 @@ def bench_database(url: str, args: argparse.Namespace, report: Report, console: 
         console.print(f"[{backend}] rate limiting on a get, on and off (in-process)")
         report.rate_limits.append(limits.measure(app, inproc, backend, info["company_id"],
                                                  company, args.floor_seconds))
+        if args.redis_url:
+            many = max(2, max(args.workers))
+            console.print(f"[{backend}] rate limiting on a get, on and off ({many} workers, "
+                          "Redis)")
+            report.rate_limits.append(limits.measure_served(
+                lambda n, env: _served(url, n, env), app, backend, info["company_id"], company,
+                args.seconds, args.connections, many, args.redis_url))
         for phase in ([w for w in chosen if not w.writes], [w for w in chosen if w.writes]):
             prepared = []
             for w in phase:
@@ -462,9 +472,19 @@ def markdown(report: Report) -> str:
             + "".join(f"\n{line}\n" for line in limit_lines(report)))
 
 
+@contextlib.contextmanager
+def _served(url: str, workers: int, environment: dict[str, str]) -> Iterator[str]:
+    """The server alone (no floors), with ``environment`` added: its base URL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        floors = Path(tmp) / "floors.json"
+        floors.write_text("{}")
+        with serve(url, workers, floors, environment) as (base, _):
+            yield base
+
+
 def limit_lines(report: Report) -> list[str]:
-    """What rate limiting costs a get, one line per database."""
-    return [f"Rate limiting on `{c.request}` ({c.backend}, one worker, in-process): "
+    """What rate limiting costs a get, one line per database and way of counting."""
+    return [f"Rate limiting on `{c.request}` ({c.backend}, {c.where}): "
             f"{c.on_per_second:,.0f}/s on, {c.off_per_second:,.0f}/s off, "
             f"{c.cost_us:+.1f} µs a request." for c in report.rate_limits]
 
@@ -501,6 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}",
                         help="comma-separated worker counts (the first should be 1)")
     parser.add_argument("--only", default="", help="regular expression of workload names")
+    parser.add_argument("--redis-url", default=os.environ.get("DEALBASE_BENCH_REDIS_URL", ""),
+                        help="also measure rate limiting with several workers counting in "
+                             "this Redis (e.g. redis://127.0.0.1:6379/0)")
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)

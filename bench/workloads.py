@@ -56,6 +56,9 @@ class Company:
     project_id: int = 0  # a project with tasks (and a few activities)
     pipeline_id: int = 0  # the pipeline of ``stage_id`` (its statistics)
     goal_id: str = ""  # a goal: the owner's deals moved into ``stage_id`` in 2024
+    # Pipedrive auth headers of a user who is not an admin (``owner_id``): what they read
+    # goes through visibility (their role, the records' ``visible_to``)
+    user: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def _get(headers: Callable[[Company], Mapping[str, str]], path: Callable[[Compan
 
 def _pd(c: Company) -> Mapping[str, str]:
     return c.pipedrive
+
+
+def _user(c: Company) -> Mapping[str, str]:
+    return c.user
 
 
 def _plh(c: Company) -> Mapping[str, str]:
@@ -323,6 +330,9 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("list 100 · pipeliner", "pipeliner", _get(_plh, pl_stage)),
     Workload("list 100 without total · pipeliner", "pipeliner",
              _get(_plh, lambda c: pl_stage(c, "/bench/no-total"))),
+    # The same list and get read by a user who is not an admin: the cost of visibility.
+    Workload("list 100 as a user · v2", "v2", _get(_user, v2_stage)),
+    Workload("get as a user · v2", "v2", _get(_user, lambda c: f"/api/v2/deals/{c.deal_id}")),
     Workload("get · v1", "v1", _get(_pd, lambda c: f"/v1/deals/{c.deal_id}")),
     Workload("get · v2", "v2", _get(_pd, lambda c: f"/api/v2/deals/{c.deal_id}")),
     Workload("get · pipeliner", "pipeliner",
@@ -408,6 +418,9 @@ TARGETS: tuple[Target, ...] = (
     *(Target(f"page at depth · {d}", f"page 1 · {d}", 1.2) for d in ("v1", "v2", "pipeliner")),
     *(Target(f"walk to depth · {d}", f"page 1 · {d}", 1.2) for d in ("v1", "pipeliner")),
     Target("filter custom field · pipeliner", "filter native column · pipeliner", 1.5),
+    Target("movement statistics · v1", FLOOR, 2.0),
+    Target("list 100 as a user · v2", "list 100 · v2", 1.2),
+    Target("get as a user · v2", "get · v2", 1.2),
     Target("list 100 · pipeliner", "list 100 without total · pipeliner", 2.0),
     *(Target(f"create · {d}", per_second=1000, backend="sqlite") for d in ("v1", "v2", "pipeliner")),
     *(Target(f"create · {d}", per_second=700, backend="postgresql")

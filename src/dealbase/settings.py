@@ -51,6 +51,15 @@ class Settings:
         "", "Redis URL (`redis://HOST:PORT/DB`) where every worker counts rate limits and "
         "injected faults together; unset: each worker counts in its own memory",
         shown="unset")
+    webhook_dispatcher: bool = _setting(  # type: ignore[assignment]
+        True, "Run the webhook dispatcher inside `dealbase serve` (off: run `dealbase worker` "
+        "on its own, on as many machines as wanted with PostgreSQL)")
+    webhook_allow: str = _setting(  # type: ignore[assignment]
+        "", "Addresses or networks (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`) that webhooks "
+        "may reach although they are not public; the SSRF guard refuses loopback, private and "
+        "link-local targets otherwise", shown="none")
+    webhook_poll_ms: int = _setting(  # type: ignore[assignment]
+        500, "How often an idle webhook dispatcher looks for new events, in milliseconds")
 
     def __post_init__(self) -> None:
         # Built directly (tests, the benchmark): the same defaults as from_env, nothing made.
@@ -86,6 +95,15 @@ class Settings:
             raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
         if not 0 <= settings.port <= 65535 or settings.workers < 1 or settings.pool_size < 1:
             raise ValueError("port must be 0-65535, workers and pool_size at least 1")
+        if settings.webhook_poll_ms < 1:
+            raise ValueError("webhook_poll_ms must be at least 1")
+        try:
+            from .domain.webhooks import allow_list
+
+            allow_list(settings.webhook_allow)
+        except ValueError:
+            raise ValueError("DEALBASE_WEBHOOK_ALLOW must list addresses or networks "
+                             "(CIDR), comma-separated") from None
         return settings
 
     @property

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from dealbase.api.app import service_of
 from tests.api.answers import data, refused
 from tests.api.conftest import Clock, change_at, deal_at
 from tests.api.test_history import get
-from tests.conftest import Pipedrive, Tenant
+from tests.conftest import Pipedrive, SyncClient, Tenant
 
 PERIOD = {"start_date": "2030-01-01", "end_date": "2030-01-07"}
 DAY = 24.0  # hours (the clock counts hours from 2030-01-01 10:00)
@@ -184,3 +185,27 @@ def test_pipeline_and_stage_deals_as_seed_002_defines_them(pd: Pipedrive, clock:
 def test_pipeline_deals_refuse_bad_parameters(pd: Pipedrive, query: str) -> None:
     pipeline, _ = _pipeline(pd)
     refused(pd.get(f"/v1/pipelines/{pipeline}/deals?{query}"), 400)
+
+
+def test_statistics_count_only_the_deals_the_reader_sees(
+        pd: Pipedrive, seeded: dict[str, Any], app: Any, http: SyncClient,
+        tenant: Tenant) -> None:
+    pipeline, someone, d6 = seeded["pipeline"], seeded["someone"], seeded["deals"][4]
+    data(pd.put(f"/v1/deals/{d6}", json={"visible_to": 1}))  # someone's alone
+    viewer = tenant.records.create("user", {"name": "Viewer", "email": "viewer@acme.example"})
+    theirs = Pipedrive(http, service_of(app).create_token(tenant.company.company_id,
+                                                          viewer["id"]).token)
+    path = f"/v1/pipelines/{pipeline}/movement_statistics"
+    seen = data(get(theirs, path, {**PERIOD, "user_id": someone}))
+    assert seen["new_deals"]["deals_ids"] == [] and seen["movements_between_stages"] == {
+        "count": 0}
+    assert data(get(pd, path, {**PERIOD, "user_id": someone}))["new_deals"]["deals_ids"] == [d6]
+    role = data(pd.post("/v1/roles", json={"name": "Blind"}))["id"]
+    data(pd.post(f"/v1/roles/{role}/assignments", json={"user_id": viewer["id"]}))
+    data(pd.put(f"/v1/roles/{role}/pipelines", json={"visible_pipeline_ids": {
+        "remove": [pipeline]}}))
+    hidden = theirs.get(f"{path}?start_date={PERIOD['start_date']}&end_date="
+                        f"{PERIOD['end_date']}", check=False)
+    missing = theirs.get(f"/v1/pipelines/{10**9}/movement_statistics?start_date="
+                         f"{PERIOD['start_date']}&end_date={PERIOD['end_date']}", check=False)
+    assert hidden.status_code == missing.status_code == 404

@@ -4,6 +4,7 @@ dialects serve, and the same seed gives the same rows."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from typing import Any
 
 from bench.generate import SCALES, generate
@@ -50,3 +51,29 @@ def test_the_same_seed_gives_the_same_rows(database: Database, app: Any) -> None
         page = records.list(ctx, "deal", Query(page=Offset(0, 50)))
         titles.append([(d["title"], d["value"], d["uid"], d["created_at"]) for d in page.items])
     assert titles[0] == titles[1]
+
+
+def test_every_second_deal_moved_forward_to_its_stage(database: Database, app: Any,
+                                                      http: SyncClient) -> None:
+    """The generated stage moves: the deals with moves end them in the stage they are in,
+    moving forward through their pipeline; the movement statistics of a quarter see them."""
+    info = generate(database.url, SCALES["tiny"], seed=5, quiet=True)
+    ctx = service_of(app).admin(info["company_id"], info["user_ids"][0])
+    service = service_of(app)
+    first = info["first_deal_id"]
+    with service.unit(ctx) as unit:
+        deals = unit.get_many("deal", range(first, first + 200))
+        moves = unit.moves("deal", "stage_id", list(deals), dt.datetime(2100, 1, 1))
+    histories: dict[int, list[int]] = {}
+    for deal_id, _, before, after in moves:  # (the log's values: text on PostgreSQL)
+        histories.setdefault(deal_id, [before]).append(int(after))
+    assert 40 < len(histories) <= 100 and all((i - first) % 2 == 0 for i in histories)
+    stages = info["stage_ids"]
+    for deal_id, path in histories.items():
+        assert path[0] is None and path[-1] == deals[deal_id]["stage_id"]
+        assert [stages.index(s) for s in path[1:]] == sorted(stages.index(s) for s in path[1:])
+    pipeline = deals[first]["pipeline_id"]
+    moved = http.request("GET", f"/v1/pipelines/{pipeline}/movement_statistics", params={
+        "start_date": "2024-01-01", "end_date": "2025-12-31", "user_id": info["user_ids"][0]},
+        headers={"x-api-token": info["api_token"]}).json()["data"]
+    assert moved["movements_between_stages"]["count"] > 0

@@ -21,9 +21,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..domain.errors import NotFound, Reason
 from ..service import Service
 from ..settings import Settings
+from .consent import ConsentPage
 from .docs import docs_routes
 from .limits import Limiter, RateLimitMiddleware, limit_routes
+from .oauth import app_routes, oauth_routes
 from .pipedrive import render as pipedrive_render
+from .pipedrive.dispatch import Dispatcher
 from .pipedrive.fieldsapi import field_routes
 from .pipedrive.routes import Api, build_routes
 from .pipedrive.users import user_routes
@@ -75,10 +78,17 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
               *pipeliner_routes(settings, service), *docs_routes(pipeliner_document)]
     limiter = Limiter(service, routes, settings.redis_url)  # (costs from the route table)
     routes.extend(limit_routes(api, limiter))
+    consent = ConsentPage(service, limiter)
+    routes.extend([*consent.routes(), *oauth_routes(service), *app_routes(api)])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        dispatcher = dispatcher_for(service, settings) if settings.webhook_dispatcher else None
+        if dispatcher is not None:  # (a thread: its work never runs on the event loop)
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            await anyio.to_thread.run_sync(dispatcher.stop)
         await limiter.counters.close()
         if owned:
             await anyio.to_thread.run_sync(service.close)
@@ -87,6 +97,7 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
     app.router = IndexedRouter(routes=routes, lifespan=lifespan)
     app.state.service = service
     app.state.rate_limits = limiter
+    app.state.oauth_consent = consent
     app.add_middleware(RateLimitMiddleware, limiter=limiter)  # (inside FieldSelector)
     app.add_middleware(FieldSelector)
     return app
@@ -131,6 +142,12 @@ def _head() -> str | None:
 
     location = str(resources.files("dealbase.store") / "migrations")
     return ScriptDirectory(location).get_current_head()
+
+
+def dispatcher_for(service: Service, settings: Settings) -> Dispatcher:
+    """The webhook dispatcher over ``service`` (``dealbase serve`` runs one in a thread
+    unless DEALBASE_WEBHOOK_DISPATCHER is off; ``dealbase worker`` runs one alone)."""
+    return Dispatcher(service, settings)
 
 
 def service_of(app: Any) -> Service:

@@ -281,7 +281,7 @@ class Limiter:
             return known[0]
         try:  # the service's own sign-in, once a minute per token and worker
             ctx: Context = await self.service.read(credentials, lambda unit: unit.ctx)
-            found: Caller | None = Caller(ctx.company_id, key)
+            found: Caller | None = Caller(ctx.company_id, key, oauth=ctx.scopes is not None)
         except Unauthenticated:
             found = None
         if len(self._callers) >= MAX_REMEMBERED:

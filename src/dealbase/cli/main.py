@@ -225,3 +225,9 @@ templates.register(main)
 from . import rates as rates_cli  # noqa: E402
 
 rates_cli.register(main)
+from . import webhooks as webhooks_cli  # noqa: E402
+
+webhooks_cli.register(main)
+from . import apps as apps_cli  # noqa: E402
+
+apps_cli.register(main)

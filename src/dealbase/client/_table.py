@@ -45,6 +45,7 @@ class Resources:
     filters = Spec("filters", v1=FIELDS_V1)
     filter_helpers = Spec("filters/helpers", v1=FETCH)
     currencies = Spec("currencies", v1=LIST)
+    webhooks = Spec("webhooks", v1=frozenset({"list", "create", "delete"}))
     # records below a record
     deal_products = Spec("deals/{parent}/products", v1=CHILD, v2=CHILD | {"delete_many"})
     deal_discounts = Spec("deals/{parent}/discounts", v2=CHILD)

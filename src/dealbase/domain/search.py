@@ -142,15 +142,21 @@ def groups(spec: EntitySpec) -> dict[str, tuple[str, ...]]:
 def texts(spec: EntitySpec, record: Mapping[str, Any]) -> dict[int, str]:
     """What the index holds for a record: per group code, its values as ``words``, one
     value per line (at most ``MAX_TEXT`` characters)."""
-    if spec.name == "note":
-        found = {GROUPS[NOTES]: plain(record.get("content"))}
-    else:
-        found = {}
-        for group, names in groups(spec).items():
-            lines = [plain(record.get(n)) for n in names]
-            found[GROUPS[group]] = "\n".join(v for v in lines if v)
-    return {code: "\n".join(words(line) for line in text.splitlines() if line.strip())[:MAX_TEXT]
-            for code, text in found.items() if text.strip()}
+    codes: tuple[tuple[int, tuple[str, ...]], ...] | None = spec.memo.get("search codes")
+    if codes is None:
+        codes = spec.memo["search codes"] = ((GROUPS[NOTES], ("content",)),) if (
+            spec.name == "note") else tuple((GROUPS[g], names) for g, names in groups(spec).items())
+    out: dict[int, str] = {}
+    for code, names in codes:
+        lines: list[str] = []
+        for name in names:
+            text = plain(record.get(name))
+            if text:
+                lines += text.splitlines()
+        kept = [line for line in lines if line.strip()]
+        if kept:
+            out[code] = "\n".join(map(words, kept))[:MAX_TEXT]
+    return out
 
 
 def searched_fields(spec: EntitySpec) -> frozenset[str]:

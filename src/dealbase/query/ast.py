@@ -86,3 +86,11 @@ def all_of(*filters: Filter | None) -> Filter | None:
     if not items:
         return None
     return items[0] if len(items) == 1 else And(items)
+
+
+def any_of(*filters: Filter | None) -> Filter | None:
+    """OR together the given filters, dropping Nones (None if none is left)."""
+    items = tuple(f for f in filters if f is not None)
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else Or(items)

@@ -114,9 +114,10 @@ def value_of(spec: FieldSpec, value: Any, backend: str) -> Any:
 
 
 class _Where:
-    def __init__(self, entity: EntitySpec, params: Params) -> None:
+    def __init__(self, entity: EntitySpec, params: Params, capped: bool = True) -> None:
         self.entity, self.params = entity, params
         self.conditions = 0
+        self.capped = capped  # the caller's filter is capped; what the caller sees is not
 
     def filter(self, node: Filter) -> str:
         if isinstance(node, And):
@@ -129,7 +130,7 @@ class _Where:
 
     def cond(self, node: Cond) -> str:
         self.conditions += 1
-        if self.conditions > MAX_CONDITIONS:
+        if self.capped and self.conditions > MAX_CONDITIONS:
             raise _bad(None, f"Too many filter conditions (at most {MAX_CONDITIONS})")
         backend = self.params.backend
         name, item, position = node.field.partition(ITEM)
@@ -162,7 +163,7 @@ class _Where:
         elif op.arity == "list":
             if not isinstance(node.value, list | tuple) or not node.value:
                 raise _bad(node.field, f"Operator '{node.op}' needs a non-empty list")
-            if len(node.value) > MAX_IN_VALUES:
+            if len(node.value) > MAX_IN_VALUES and self.capped:
                 raise _bad(node.field, f"At most {MAX_IN_VALUES} values in a list")
             value = list(dict.fromkeys(value_of(spec, v, backend) for v in node.value))
         else:
@@ -236,11 +237,37 @@ class Compiled:
     columns: tuple[str, ...] = ()  # the selected columns, in order
 
 
-def where_clause(where: Filter | None, entity: EntitySpec, company_id: int, params: Params) -> str:
+@dataclass(frozen=True)
+class Fragment:
+    """A condition compiled once (``compile_condition``): its text, with the backend's
+    positional marks, and its values in order; a statement takes both as they are."""
+
+    sql: str
+    values: tuple[Any, ...]
+
+
+def compile_condition(node: Filter, entity: EntitySpec, backend: str) -> Fragment:
+    """A condition of the service's own (not a caller's: not capped in size), compiled
+    once for the many statements that carry it."""
+    params = Params(backend)
+    sql = _Where(entity, params, capped=False).filter(node)
+    return Fragment(sql, tuple(params.values))
+
+
+Seen = Fragment | None  # what the caller may see (the records service's visibility)
+
+
+def where_clause(where: Filter | None, entity: EntitySpec, company_id: int, params: Params,
+                 seen: Seen = None) -> str:
+    """The tenant, the caller's filter (capped in size) and ``seen``: the records the
+    caller may see (the records service's visibility; not counted against the caps)."""
     tenant = f"{ident(entity.table)}.\"company_id\" = {params.bind(int(company_id))}"
-    if where is None:
-        return tenant
-    return f"{tenant} AND {_Where(entity, params).filter(where)}"
+    if where is not None:
+        tenant = f"{tenant} AND {_Where(entity, params).filter(where)}"
+    if seen is not None:
+        params.values.extend(seen.values)
+        tenant = f"{tenant} AND {seen.sql}"
+    return tenant
 
 
 def columns_of(entity: EntitySpec, fields: Sequence[str] | None) -> tuple[str, ...]:
@@ -270,8 +297,10 @@ def _columns_of(entity: EntitySpec, fields: Sequence[str] | None) -> tuple[str, 
     return tuple(names)
 
 
-def compile_list(query: Query, entity: EntitySpec, company_id: int, backend: str) -> Compiled:
-    """SELECT for one page; it fetches ``limit + 1`` rows so the caller knows if more exist."""
+def compile_list(query: Query, entity: EntitySpec, company_id: int, backend: str, *,
+                 seen: Seen = None) -> Compiled:
+    """SELECT for one page; it fetches ``limit + 1`` rows so the caller knows if more exist.
+    ``seen``: what the caller may see (see ``where_clause``)."""
     params = Params(backend)
     sort = full_sort(entity, query.sort)
     keys = [(field_expr(entity, entity.field(s.field), backend), entity.field(s.field),
@@ -280,7 +309,7 @@ def compile_list(query: Query, entity: EntitySpec, company_id: int, backend: str
     columns = columns_of(entity, fields)
     table = ident(entity.table)
     select = _select(entity, columns)
-    where = where_clause(query.where, entity, company_id, params)
+    where = where_clause(query.where, entity, company_id, params, seen)
     page = query.page
     if isinstance(page, Cursor):
         raise AssertionError("the records service turns a Cursor into a Keyset")
@@ -291,7 +320,8 @@ def compile_list(query: Query, entity: EntitySpec, company_id: int, backend: str
         values = [None if v is None else value_of(spec, v, backend)
                   for v, (_, spec, _) in zip(page.after, keys, strict=True)]
         if backend == "sqlite" and len(keys) > 1 and _row_value(keys):
-            return _sqlite_seek(query, entity, company_id, keys, values, sort, columns, select)
+            return _sqlite_seek(query, entity, company_id, keys, values, sort, columns, select,
+                                seen)
         where = f"{where} AND {_after(keys, values, params)}"
     order = _order(keys)
     sql = (f"SELECT {select} FROM {table} WHERE {where} ORDER BY {order} "
@@ -317,7 +347,8 @@ def _row_value(keys: Sequence[tuple[str, FieldSpec, bool]]) -> bool:
 
 def _sqlite_seek(query: Query, entity: EntitySpec, company_id: int,
                  keys: Sequence[tuple[str, FieldSpec, bool]], values: Sequence[Any],
-                 sort: tuple[Sort, ...], columns: tuple[str, ...], select: str) -> Compiled:
+                 sort: tuple[Sort, ...], columns: tuple[str, ...], select: str,
+                 seen: Seen) -> Compiled:
     """The page after ``values`` on SQLite, as one index range per sort key.
 
     SQLite answers ``(a, b) < (?, ?)`` with a range on ``a`` alone and filters ``b``, so a
@@ -331,7 +362,7 @@ def _sqlite_seek(query: Query, entity: EntitySpec, company_id: int,
     table, order = ident(entity.table), _order(keys)
     branches = []
     for decides in range(len(keys) - 1, -1, -1):
-        where = where_clause(query.where, entity, company_id, params)
+        where = where_clause(query.where, entity, company_id, params, seen)
         for (expr, _, _), value in zip(keys[:decides], values[:decides], strict=True):
             where += f" AND {expr} = {params.bind(value)}"
         expr, _, desc = keys[decides]
@@ -347,35 +378,40 @@ def _sqlite_seek(query: Query, entity: EntitySpec, company_id: int,
 
 def compile_fetch(entity: EntitySpec, ids: Sequence[int], company_id: int, backend: str, *,
                   live_only: bool = False, fields: Sequence[str] | None = None,
-                  lock: bool = False) -> Compiled:
+                  lock: bool = False, seen: Seen = None,
+                  memo: dict[Any, Any] | None = None) -> Compiled:
     """Records by id, in id order: the same SELECT ``compile_list`` makes for
     ``id in ids`` (and ``is_deleted = false``), with its text made once per shape.
     ``lock``: the rows are locked for the rest of the transaction (PostgreSQL's ``FOR
-    UPDATE``: a concurrent writer of the same rows waits; SQLite has one writer anyway)."""
+    UPDATE``: a concurrent writer of the same rows waits; SQLite has one writer anyway).
+    ``seen``: what the caller sees; its text is then kept in ``memo`` (the caller's own,
+    which lives as long as ``seen`` holds) rather than with the entity."""
     columns = columns_of(entity, fields)
     lock = lock and backend == "postgresql"
-    key = ("fetch", columns, len(ids) == 1, live_only, backend, lock)
-    sql: str | None = entity.memo.get(key)
+    key = ("fetch", entity.name, columns, len(ids) == 1, live_only, backend, lock)
+    kept = entity.memo if seen is None or memo is None else memo
+    sql: str | None = kept.get(key)
     if sql is None:
         query = Query(where=all_of(Cond("id", "in", [1] if len(ids) == 1 else [1, 2]),
                                    Cond("is_deleted", "eq", False) if live_only else None),
                       page=Keyset(None, len(ids)), fields=None if fields is None else tuple(fields))
-        sql = compile_list(query, entity, company_id, backend).sql
-        sql = entity.memo[key] = f"{sql} FOR UPDATE" if lock else sql
+        sql = compile_list(query, entity, company_id, backend, seen=seen).sql
+        sql = kept[key] = f"{sql} FOR UPDATE" if lock else sql
     live = (encode(Kind.BOOL, backend, False),) if live_only else ()
-    return Compiled(sql, (int(company_id), in_values(ids, backend), *live, len(ids) + 1),
+    return Compiled(sql, (int(company_id), in_values(ids, backend), *live,
+                          *(seen.values if seen is not None else ()), len(ids) + 1),
                     (Sort("id"),), len(ids), columns)
 
 
 def compile_live(parts: Sequence[tuple[EntitySpec, Sequence[int]]], company_id: int,
-                 backend: str) -> Compiled:
+                 backend: str, seens: Sequence[Seen] = ()) -> Compiled:
     """Which of these ids are live records, for several entities in one statement: rows
-    of (the part's position, id)."""
+    of (the part's position, id). ``seens``: per part, what the caller may see."""
     params = Params(backend)
     selects = []
     for n, (entity, ids) in enumerate(parts):
         table = ident(entity.table)
-        tenant = f'{table}."company_id" = {params.bind(int(company_id))}'
+        tenant = where_clause(None, entity, company_id, params, seens[n] if seens else None)
         wanted = OPERATORS["in"].build(f'{table}."id"', list(ids), params)
         live = OPERATORS["eq"].build(f'{table}."is_deleted"', encode(Kind.BOOL, backend, False),
                                      params)
@@ -384,20 +420,20 @@ def compile_live(parts: Sequence[tuple[EntitySpec, Sequence[int]]], company_id: 
     return Compiled(" UNION ALL ".join(selects), tuple(params.values))
 
 
-def compile_count(where: Filter | None, entity: EntitySpec, company_id: int, backend: str
-                  ) -> Compiled:
+def compile_count(where: Filter | None, entity: EntitySpec, company_id: int, backend: str,
+                  seen: Seen = None) -> Compiled:
     params = Params(backend)
-    clause = where_clause(where, entity, company_id, params)
+    clause = where_clause(where, entity, company_id, params, seen)
     return Compiled(f"SELECT count(*) FROM {ident(entity.table)} WHERE {clause}",
                     tuple(params.values))
 
 
 def compile_count_by(entity: EntitySpec, field: str, values: Sequence[int], company_id: int,
-                     backend: str) -> Compiled:
+                     backend: str, seen: Seen = None) -> Compiled:
     """Live records per value of one field, for the given values."""
     params = Params(backend)
     column = field_expr(entity, entity.field(field), backend)
-    clause = where_clause(None, entity, company_id, params)
+    clause = where_clause(None, entity, company_id, params, seen)
     wanted = OPERATORS["in"].build(column, list(values), params)
     live = OPERATORS["eq"].build(f'{ident(entity.table)}."is_deleted"', False, params)
     return Compiled(f"SELECT {column}, count(*) FROM {ident(entity.table)} WHERE {clause} "
@@ -405,11 +441,12 @@ def compile_count_by(entity: EntitySpec, field: str, values: Sequence[int], comp
 
 
 def compile_sum_by(where: Filter | None, entity: EntitySpec, group: Sequence[str],
-                   sums: Sequence[str], company_id: int, backend: str) -> Compiled:
+                   sums: Sequence[str], company_id: int, backend: str,
+                   seen: Seen = None) -> Compiled:
     """Per distinct value of the ``group`` fields of the records meeting ``where``: those
     values, how many records, and the sum of each of ``sums`` (one aggregate statement)."""
     params = Params(backend)
-    clause = where_clause(where, entity, company_id, params)
+    clause = where_clause(where, entity, company_id, params, seen)
     keys = [field_expr(entity, entity.field(name), backend) for name in group]
     totals = [f"sum({field_expr(entity, entity.field(name), backend)})" for name in sums]
     by = f" GROUP BY {', '.join(keys)}" if keys else ""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import anyio.to_thread
@@ -34,6 +34,7 @@ from ..query.cursor import decode_cursor, encode_cursor
 from ..settings import Settings
 from ..store.database import Database, Tx
 from .accounts import TOKEN_KINDS, Company, NewCompany, NewToken, Token
+from .oauth import App, Consent, NewApp, OAuth, Tokens
 from .projects import (
     archive_project,
     create_project,
@@ -47,6 +48,7 @@ from .records import MAX_BULK, Context, Hit, Page, Records, new_uid, utcnow
 from .roles import Roles, Teams
 from .subscriptions import Subscriptions
 from .unit import Aggregate, Change, Outcome, Remove, Save, Unit, live
+from .webhooks import Attempt, Delivery, DispatchLock, Hook, Horizon, Webhooks
 
 T = TypeVar("T")
 
@@ -57,7 +59,7 @@ class Credentials:
     path names; another space's credentials are refused)."""
 
     token: str
-    kind: str = "pipedrive"  # or "pipeliner"
+    kind: str = "pipedrive"  # or "pipeliner", or "oauth" (an OAuth access token)
     secret: str | None = None
     space: str | None = None
 
@@ -88,6 +90,10 @@ class Service:
 
         self.limits = Limits(self._records)
         """Companies' rate-limit settings and injected faults (``service.limits``)."""
+        self.webhooks = Webhooks(self)
+        """The webhook outbox: fan-out, claims, the delivery log (``service.webhooks``)."""
+        self.oauth = OAuth(self._accounts)
+        """OAuth apps, grants and tokens (``service.oauth``)."""
 
     @property
     def database(self) -> Database:
@@ -112,10 +118,14 @@ class Service:
 
     def _unit(self, tx: Tx, who: Who) -> Unit:
         if isinstance(who, Context):
-            return Unit(self, tx, who)
-        ctx = self._accounts.authenticate(tx, who.token, who.kind, who.secret)
-        if who.space is not None and ctx.space_id != who.space:
-            raise Unauthenticated("These credentials belong to another space")
+            ctx = who
+        else:
+            ctx = (self.oauth.authenticate(tx, who.token) if who.kind == "oauth" else
+                   self._accounts.authenticate(tx, who.token, who.kind, who.secret))
+            if who.space is not None and ctx.space_id != who.space:
+                raise Unauthenticated("These credentials belong to another space")
+        if not ctx.is_admin and ctx.user_id is not None and ctx.sight is None:
+            ctx = replace(ctx, sight=self._records.sight(tx, ctx))  # what they see
         return Unit(self, tx, ctx)
 
     def _read_now(self, who: Who, work: Callable[[Unit], T]) -> T:
@@ -222,8 +232,10 @@ class Service:
         self._db.dispose()
 
 
-__all__ = ["MAX_BULK", "TOKEN_KINDS", "Aggregate", "Change", "Company", "Context", "Credentials",
+__all__ = ["MAX_BULK", "TOKEN_KINDS", "Aggregate", "App", "Consent", "NewApp", "OAuth",
+           "Tokens", "Change", "Company", "Context", "Credentials",
            "Hit", "NewCompany", "NewToken", "Outcome", "Page", "Token",
+           "Attempt", "Delivery", "DispatchLock", "Hook", "Horizon", "Webhooks",
            "Remove", "Roles", "Save", "Service", "Subscriptions", "Teams", "Unit", "decode_cursor",
            "encode_cursor", "live",
            "new_uid", "utcnow",

@@ -14,7 +14,7 @@ import secrets
 import string
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -41,7 +41,9 @@ _ALNUM = string.ascii_uppercase + string.digits
 # a changed role, a new field) and at most AUTH_TTL seconds, which bounds what a write
 # racing the version read can hide. Companies are never changed in place; creating,
 # rotating or revoking a token writes an ``api_token`` change-log row, which forgets it too.
-SIGN_IN_ENTITIES = ("user", "custom_field", "api_token")
+# What a remembered sign-in depends on: the user, the company's fields, the token, and
+# (for what the user sees) the company's roles.
+SIGN_IN_ENTITIES = ("user", "custom_field", "api_token", "role")
 AUTH_TTL = 2.0
 MAX_REMEMBERED = 10_000
 
@@ -333,6 +335,8 @@ class Accounts:
         version = self.records.changelog.version(tx, company_id, SIGN_IN_ENTITIES)
         schema = self.schema(tx, company_id, int(row[7]))
         ctx = Context(company_id, row[1], schema, bool(row[4]), row[8], row[9])
+        if not ctx.is_admin and ctx.user_id is not None:  # what they see, remembered with it
+            ctx = replace(ctx, sight=self.records.sight(tx, ctx))
         with self._lock:
             if len(self._signed_in) >= MAX_REMEMBERED:
                 self._signed_in.clear()
@@ -377,8 +381,7 @@ class Accounts:
 
     def refresh(self, tx: Tx, ctx: Context) -> Context:
         """The same caller with the company's current schema (after a field change)."""
-        return Context(ctx.company_id, ctx.user_id, self.schema(tx, ctx.company_id), ctx.is_admin,
-                       ctx.company_name, ctx.space_id)
+        return replace(ctx, schema=self.schema(tx, ctx.company_id))
 
 
 def _datetime(value: Any) -> dt.datetime:

@@ -18,6 +18,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Table
@@ -28,9 +29,12 @@ from ..domain.errors import Conflict, NotFound, Problem, Reason, ValidationError
 from ..domain.registry import Registry, Schema
 from ..domain.search import Term
 from ..domain.spec import EntitySpec, FieldSpec
-from ..domain.types import INT_MAX, Kind, coerce
+from ..domain.statistics import Statistics
+from ..domain.types import FLOAT_LIMIT, INT_MAX, INT_MIN, Kind, coerce
 from ..query.ast import Cond, Cursor, Filter, Keyset, Offset, Query, Sort, all_of
 from ..query.compile import (
+    Fragment,
+    compile_condition,
     compile_count,
     compile_count_by,
     compile_derive,
@@ -45,15 +49,20 @@ from ..query.compile import (
 from ..query.cursor import decode_cursor, encode_cursor
 from ..query.memory import ListMemory
 from ..query.operators import MAX_IN_VALUES, in_values
+from ..query.statistics import compile_statistics, read_statistics
 from ..store import search as search_index
 from ..store.changelog import Change, ChangeLog, Entry
 from ..store.codec import decoder, encoder, slot_value
 from ..store.database import Database, Tx, is_integrity_error
 from ..store.rows import Decoders
 from ..store.schema import build_metadata
+from .visibility import Sight, sight_of
 
 MAX_BULK = 500
 MAX_REMEMBERED_UIDS = 20_000  # about 5 MiB
+MAX_SIGHTS = 4096  # users whose sight is remembered
+MAX_SIGHT_ROLES = 1_000  # roles, and users, one sight is made from at most
+MAX_SIGHT_USERS = 100_000
 
 
 def utcnow() -> dt.datetime:
@@ -85,6 +94,11 @@ class Context:
     is_admin: bool = False
     company_name: str = ""
     space_id: str = ""
+    # What the user sees (``visibility``); the service fills it in for a unit of work, and
+    # the records engine makes it when a context comes without.
+    sight: Sight | None = field(default=None, compare=False, repr=False)
+    # An OAuth access token's scopes (``domain.scopes``); None: an API token's (everything).
+    scopes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +174,7 @@ class _Shape:
     refs: tuple[FieldSpec, ...]  # fields that hold ids of other records
     custom: frozenset[str]
     slotted: tuple[FieldSpec, ...]  # custom fields mirrored in an index slot
+    coercers: Mapping[str, Callable[[Any], Any]]  # of the writable fields (``_coercer``)
 
 
 def _shape(spec: EntitySpec) -> _Shape:
@@ -178,8 +193,83 @@ def _shape(spec: EntitySpec) -> _Shape:
             not_null=tuple(f.name for f in spec.columns if not f.nullable and f.name != "id"),
             refs=tuple(f for f in spec.fields if f.ref is not None and f.kind in (Kind.REF, Kind.JSON)),
             custom=frozenset(f.name for f in spec.custom),
-            slotted=tuple(f for f in spec.custom if f.slot is not None))
+            slotted=tuple(f for f in spec.custom if f.slot is not None),
+            coercers={f.name: _coercer(f) for f in spec.fields if not f.readonly})
     return found
+
+
+def _coerce(f: FieldSpec, raw: Any) -> Any:
+    """``raw`` as the canonical value of the field, or ValidationError."""
+    value = coerce(f.kind, f.name, raw, f.max_length)
+    if value is None:
+        if not f.nullable:
+            raise _bad(f.name, "must not be null", Reason.REQUIRED)
+        return None
+    if f.choices and value not in f.choices:
+        raise _bad(f.name, f"must be one of {', '.join(map(str, f.choices))}")
+    if f.kind is Kind.JSON and (f.is_custom or f.name == "label_ids" or f.ref):
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= INT_MAX
+            for v in value
+        ):
+            raise _bad(f.name, "must be a list of integer ids")
+        if f.is_custom and not value:
+            raise _bad(f.name, "must not be empty (use null to clear)")
+        if len(value) > MAX_ID_LIST:
+            raise _bad(f.name, f"at most {MAX_ID_LIST} ids")
+        # Further relations keep the client's order; labels and options are sets.
+        value = list(dict.fromkeys(value)) if f.ref and not f.is_custom else sorted(set(value))
+    if f.options and f.field_type in ("enum", "set"):
+        allowed = {o.id for o in f.options}
+        chosen = value if isinstance(value, list) else [value]
+        if any(v not in allowed for v in chosen):
+            raise _bad(f.name, "is not an option of this field")
+    return value
+
+
+def _coercer(f: FieldSpec) -> Callable[[Any], Any]:
+    """``_coerce`` for one field, with the common valid values of its kind accepted at
+    once: a value of exactly the canonical type, in range, of the field's choices and
+    options, is what ``_coerce`` returns for it (a whole number becomes a float for a
+    number field); anything else, every error included, goes through ``_coerce``."""
+    kind = f.kind
+    choices = frozenset(f.choices) if f.choices else None
+    options: frozenset[Any] | None = (frozenset(o.id for o in f.options)
+               if f.options and f.field_type in ("enum", "set") else None)
+
+    if kind is Kind.TEXT:
+        limit = f.max_length if f.max_length is not None else INT_MAX
+
+        def text(raw: Any) -> Any:
+            if type(raw) is str and len(raw) <= limit and "\x00" not in raw and (
+                    choices is None or raw in choices) and (options is None or raw in options):
+                return raw
+            return _coerce(f, raw)
+        return text
+    if kind is Kind.INT or kind is Kind.REF:
+        low = 1 if kind is Kind.REF else INT_MIN
+
+        def integer(raw: Any) -> Any:
+            if type(raw) is int and low <= raw <= INT_MAX and (
+                    choices is None or raw in choices) and (options is None or raw in options):
+                return raw
+            return _coerce(f, raw)
+        return integer
+    if kind is Kind.FLOAT:
+        def number(raw: Any) -> Any:
+            if (type(raw) is float or type(raw) is int) and -FLOAT_LIMIT <= raw <= FLOAT_LIMIT:
+                value = float(raw)
+                if (choices is None or value in choices) and (options is None or value in options):
+                    return value
+            return _coerce(f, raw)
+        return number
+    if (kind is Kind.BOOL or kind is Kind.DATE) and choices is None and options is None:
+        exact = bool if kind is Kind.BOOL else dt.date
+
+        def plain(raw: Any) -> Any:
+            return raw if type(raw) is exact else _coerce(f, raw)
+        return plain
+    return partial(_coerce, f)
 
 
 def _created(clean: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -197,6 +287,9 @@ class _Lookup:
     def __init__(self, records: Records, tx: Tx, ctx: Context, writing: str,
                  now: dt.datetime | None = None) -> None:
         self.records, self.tx, self.ctx, self.writing = records, tx, ctx, writing
+        # Rules read what they need whoever writes; references must be the writer's to see.
+        self.trusted = records.trusted(ctx)
+        self._sight: Sight | None = None
         self.now_at = now if now is not None else records.clock()
         self._records: dict[tuple[str, int], dict[str, Any] | None] = {}
         self._firsts: dict[Any, dict[str, Any] | None] = {}
@@ -207,10 +300,9 @@ class _Lookup:
     def fetch(self, entity: str, record_id: int) -> Mapping[str, Any] | None:
         key = (entity, record_id)
         if key not in self._records or entity == self.writing:
-            found = self.records.fetch(self.tx, self.ctx, entity, [record_id], live_only=True)
+            found = self.records.fetch(self.tx, self.trusted, entity, [record_id],
+                                       live_only=True)
             self._records[key] = found.get(record_id)
-            if entity != self.writing:
-                self._live[key] = key[1] in found
         return self._records[key]
 
     def check(self, wanted: Mapping[str, Sequence[int]]) -> dict[str, set[int]]:
@@ -221,7 +313,8 @@ class _Lookup:
         if unknown:
             schema = self.ctx.schema
             parts = [(schema.entity(e), ids) for e, ids in unknown.items()]
-            compiled = compile_live(parts, self.ctx.company_id, self.tx.backend)
+            compiled = compile_live(parts, self.ctx.company_id, self.tx.backend,
+                                    [self.records.seen(self.tx, self.ctx, e) for e in unknown])
             found = {(parts[n][0].name, int(i)) for n, i in self.tx.rows(compiled.sql,
                                                                         compiled.params)}
             for e, ids in unknown.items():
@@ -241,7 +334,7 @@ class _Lookup:
         sort = Sort(order_by.lstrip("-"), order_by.startswith("-"))
         flt = all_of(Cond("is_deleted", "eq", False),
                      *(Cond(k, "eq", v) for k, v in where.items()))
-        page = self.records.list(self.tx, self.ctx, entity,
+        page = self.records.list(self.tx, self.trusted, entity,
                                  Query(where=flt, sort=(sort,), page=Keyset(None, 1)))
         found = page.items[0] if page.items else None
         if entity != self.writing:
@@ -253,6 +346,14 @@ class _Lookup:
 
     def actor(self) -> int | None:
         return self.ctx.user_id
+
+    def default_visibility(self, entity: str) -> int | None:
+        """A new record's ``visible_to`` when the write does not say: the writer's role's."""
+        if self.ctx.user_id is None:
+            return None
+        if self._sight is None:
+            self._sight = self.records.sight(self.tx, self.ctx)
+        return self._sight.default_visibility(entity)
 
     now_at: dt.datetime
 
@@ -275,6 +376,7 @@ class Records:
         self.clock: Callable[[], dt.datetime] = utcnow
         self._encoders: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[str, Any], ...]] = {}
         self._uid_memory: dict[tuple[int, str, int], str] = {}
+        self._sights: dict[tuple[int, int], tuple[int, Sight]] = {}
         # How each stored column's value is encoded (custom slots need nothing).
         self._kinds: dict[str, dict[str, Kind]] = {
             spec.name: {**{f.name: f.kind for f in spec.columns}, "company_id": Kind.INT,
@@ -308,6 +410,61 @@ class Records:
                              *((f.derived.of,) if f.derived.of else ()))})
             for child, groups in self._derived.items()}
 
+    # ---- who sees what (``visibility``) --------------------------------------------------
+
+    def sight(self, tx: Tx, ctx: Context) -> Sight:
+        """What the context's user sees and may do, made from the company's roles and
+        users as this transaction sees them (remembered while neither changes)."""
+        if ctx.sight is not None:
+            return ctx.sight
+        if ctx.user_id is None:
+            return Sight(0, admin=True)
+        key = (ctx.company_id, ctx.user_id)
+        version = self.changelog.version(tx, ctx.company_id, ("user", "role"))
+        found = self._sights.get(key)
+        if found is not None and found[0] == version and found[1].admin == ctx.is_admin:
+            return found[1]
+        made = self.sights(tx, ctx, {ctx.user_id: ctx.is_admin})[ctx.user_id]
+        if len(self._sights) >= MAX_SIGHTS:
+            self._sights.clear()
+        self._sights[key] = (version, made)
+        return made
+
+    def sights(self, tx: Tx, ctx: Context, users: Mapping[int, bool]) -> dict[int, Sight]:
+        """What these users see of the context's company (id -> is admin), made
+        from one read of its roles and users."""
+        trusted = self.trusted(ctx)
+        roles = self.list(tx, trusted, "role", Query(
+            where=Cond("is_deleted", "eq", False), page=Keyset(None, MAX_SIGHT_ROLES)))
+        rows = self.list(tx, trusted, "user", Query(
+            fields=("role_id",), page=Keyset(None, MAX_SIGHT_USERS)))
+        return {user_id: sight_of(user_id, admin, roles.items, rows.items)
+                for user_id, admin in users.items()}
+
+    @staticmethod
+    def trusted(ctx: Context) -> Context:
+        """The context seeing every record of its company (the rules of the records read
+        what they need, whoever writes)."""
+        return ctx if ctx.is_admin else replace(ctx, is_admin=True, sight=None)
+
+    def _sight(self, tx: Tx, ctx: Context) -> Sight | None:
+        """What the context sees, None for all (an admin, a trusted context)."""
+        return None if ctx.is_admin or ctx.user_id is None else self.sight(tx, ctx)
+
+    def seen(self, tx: Tx, ctx: Context, entity: str) -> Fragment | None:
+        """The condition the records of ``entity`` the context sees meet (None: all),
+        compiled once for as long as what the context sees holds."""
+        sight = self._sight(tx, ctx)
+        if sight is None:
+            return None
+        key = ("seen", entity, tx.backend)
+        if key not in sight.memo:
+            node = sight.where(ctx.schema, entity)
+            sight.memo[key] = None if node is None else compile_condition(
+                node, ctx.schema.entity(entity), tx.backend)
+        found: Fragment | None = sight.memo[key]
+        return found
+
     # ---- reads -------------------------------------------------------------------------
 
     def get(self, tx: Tx, ctx: Context, entity: str, record_id: int, *, lock: bool = False
@@ -334,7 +491,9 @@ class Records:
         if isinstance(query.page, Cursor):
             return self._cursor_page(tx, ctx, spec, query, query.page)
         page, run, version = query.page, query, None
-        where_key = (ctx.company_id, entity, repr(query.where)) if (
+        seen = self.seen(tx, ctx, entity)
+        where_key = (ctx.company_id, entity, repr(query.where),
+                     None if seen is None else ctx.user_id) if (
             with_total or isinstance(page, Offset)) else ()
         list_key: tuple[Any, ...] | None = None
         if isinstance(page, Offset):
@@ -345,7 +504,7 @@ class Records:
                 if found is not None:
                     row, after = found
                     run = replace(query, page=Keyset(after, page.limit, page.start - row))
-        compiled = compile_list(run, spec, ctx.company_id, backend)
+        compiled = compile_list(run, spec, ctx.company_id, backend, seen=seen)
         rows = tx.rows(compiled.sql, compiled.params)
         more = len(rows) > compiled.limit
         decode = self.decoders.get(spec, compiled.columns, backend)
@@ -365,7 +524,7 @@ class Records:
                 if start is not None and not more and (items or start == 0):
                     total = start + len(items)  # the last page tells its own total
                 else:
-                    counted = compile_count(query.where, spec, ctx.company_id, backend)
+                    counted = compile_count(query.where, spec, ctx.company_id, backend, seen)
                     total = int(tx.scalar(counted.sql, counted.params))
                 self.memory.remember_total(where_key, version, total)
         return Page(items, more, compiled.sort, total)
@@ -387,9 +546,12 @@ class Records:
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in unique):
             raise _bad("id", "ids must be integers")
         found: dict[int, dict[str, Any]] = {}
+        sight = self._sight(tx, ctx)
+        seen = self.seen(tx, ctx, entity) if sight is not None else None
         for start in range(0, len(unique), MAX_IN_VALUES):
             compiled = compile_fetch(spec, unique[start:start + MAX_IN_VALUES], ctx.company_id,
-                                     tx.backend, live_only=live_only, fields=fields, lock=lock)
+                                     tx.backend, live_only=live_only, fields=fields, lock=lock,
+                                     seen=seen, memo=None if sight is None else sight.memo)
             decode = self.decoders.get(spec, compiled.columns, tx.backend)
             found.update({(r := decode(row))["id"]: r
                           for row in tx.rows(compiled.sql, compiled.params)})
@@ -405,8 +567,8 @@ class Records:
         known = self._uid_memory
         found = {i: u for i in ids if (u := known.get((ctx.company_id, entity, i))) is not None}
         missing = [i for i in dict.fromkeys(ids) if i not in found]
-        if missing:
-            rows = self.fetch(tx, ctx, entity, missing, fields=("uid",))
+        if missing:  # (a reference's string id is the referring record's to show)
+            rows = self.fetch(tx, self.trusted(ctx), entity, missing, fields=("uid",))
             found.update({i: r["uid"] for i, r in rows.items()})
             if not tx.writing:
                 if len(known) > MAX_REMEMBERED_UIDS:
@@ -430,7 +592,8 @@ class Records:
         return found
 
     def count(self, tx: Tx, ctx: Context, entity: str, where: Filter | None) -> int:
-        counted = compile_count(where, ctx.schema.entity(entity), ctx.company_id, tx.backend)
+        counted = compile_count(where, ctx.schema.entity(entity), ctx.company_id, tx.backend,
+                                self.seen(tx, ctx, entity))
         return int(tx.scalar(counted.sql, counted.params))
 
     def count_by(self, tx: Tx, ctx: Context, entity: str, field_name: str,
@@ -440,7 +603,7 @@ class Records:
         if not wanted:
             return {}
         counted = compile_count_by(ctx.schema.entity(entity), field_name, wanted, ctx.company_id,
-                                   tx.backend)
+                                   tx.backend, self.seen(tx, ctx, entity))
         return {int(k): int(n) for k, n in tx.rows(counted.sql, counted.params)}
 
     def sum_by(self, tx: Tx, ctx: Context, entity: str, where: Filter | None,
@@ -448,7 +611,8 @@ class Records:
         """Per distinct value of the ``group`` fields among the records meeting ``where``:
         those values, the count and the sums of ``sums`` (one aggregate statement)."""
         spec = ctx.schema.entity(entity)
-        compiled = compile_sum_by(where, spec, group, sums, ctx.company_id, tx.backend)
+        compiled = compile_sum_by(where, spec, group, sums, ctx.company_id, tx.backend,
+                                  self.seen(tx, ctx, entity))
         decoders = [decoder(spec.field(name).kind, tx.backend) for name in group]
         out = []
         for row in tx.rows(compiled.sql, compiled.params):
@@ -472,6 +636,16 @@ class Records:
         (record id, time, old, new), oldest first per record."""
         ctx.schema.entity(entity).field(field_name)
         return self.changelog.moves(tx, ctx.company_id, entity, field_name, ids, until)
+
+    def stage_statistics(self, tx: Tx, ctx: Context, kind: type[Statistics],
+                         where: Filter | None, stages: Sequence[int], start: dt.datetime,
+                         end: dt.datetime) -> Statistics:
+        """A pipeline's movement or conversion statistics (``kind``) over ``[start, end)``
+        of the deals meeting ``where`` that the context sees: one aggregate statement over
+        them and their stage moves in the change log (``query.statistics``)."""
+        compiled = compile_statistics(kind, where, ctx.schema.entity("deal"), stages, start,
+                                      end, ctx.company_id, tx.backend, self.seen(tx, ctx, "deal"))
+        return read_statistics(kind, tx.rows(compiled.sql, compiled.params), stages, end)
 
     def recent(self, tx: Tx, ctx: Context, entities: Sequence[str], since: dt.datetime,
                start: int, limit: int) -> builtins.list[tuple[str, int, int, dt.datetime]]:
@@ -497,14 +671,14 @@ class Records:
         clean: dict[str, Any] = {}
         problems: list[Problem] = []
         shape = _shape(spec)
-        writable, coerce_field = shape.writable, self._coerce
+        coercers = shape.coercers
         for name, raw in values.items():
             try:
-                f = writable.get(name)
-                if f is None or name == "uid" and not creating:
+                convert = coercers.get(name)
+                if convert is None or name == "uid" and not creating:
                     spec.field(name)  # an unknown field says so
                     raise _bad(name, "is read-only", Reason.READ_ONLY)
-                clean[name] = coerce_field(f, raw)
+                clean[name] = convert(raw)
             except ValidationError as error:
                 problems.extend(error.problems)
         for name in shape.required:
@@ -513,33 +687,6 @@ class Records:
         if problems:
             raise combined(problems)
         return clean
-
-    def _coerce(self, f: FieldSpec, raw: Any) -> Any:
-        value = coerce(f.kind, f.name, raw, f.max_length)
-        if value is None:
-            if not f.nullable:
-                raise _bad(f.name, "must not be null", Reason.REQUIRED)
-            return None
-        if f.choices and value not in f.choices:
-            raise _bad(f.name, f"must be one of {', '.join(map(str, f.choices))}")
-        if f.kind is Kind.JSON and (f.is_custom or f.name == "label_ids" or f.ref):
-            if not isinstance(value, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= INT_MAX
-                for v in value
-            ):
-                raise _bad(f.name, "must be a list of integer ids")
-            if f.is_custom and not value:
-                raise _bad(f.name, "must not be empty (use null to clear)")
-            if len(value) > MAX_ID_LIST:
-                raise _bad(f.name, f"at most {MAX_ID_LIST} ids")
-            # Further relations keep the client's order; labels and options are sets.
-            value = list(dict.fromkeys(value)) if f.ref and not f.is_custom else sorted(set(value))
-        if f.options and f.field_type in ("enum", "set"):
-            allowed = {o.id for o in f.options}
-            chosen = value if isinstance(value, list) else [value]
-            if any(v not in allowed for v in chosen):
-                raise _bad(f.name, "is not an option of this field")
-        return value
 
     def _check_refs(self, lookup: _Lookup, spec: EntitySpec,
                     records: Sequence[Mapping[str, Any]]) -> None:
@@ -610,21 +757,48 @@ class Records:
         custom = {spec.by_name[k].custom_key or k: v for k, v in values.items() if k in names}
         return columns, custom
 
-    def _encoded(self, entity: str, backend: str, columns: tuple[str, ...], row: Mapping[str, Any]
-                 ) -> builtins.list[Any]:
+    def _plan(self, entity: str, backend: str, columns: tuple[str, ...]
+              ) -> tuple[tuple[str, Any], ...]:
         key = (entity, backend, columns)
         plan = self._encoders.get(key)
         if plan is None:
             kinds = self._kinds[entity]
             plan = self._encoders[key] = tuple(
                 (c, encoder(kinds[c], backend) if c in kinds else None) for c in columns)
-        return [v if (v := row[c]) is None or convert is None else convert(v) for c, convert in plan]
+        return plan
+
+    def _encoded(self, entity: str, backend: str, columns: tuple[str, ...], row: Mapping[str, Any]
+                 ) -> builtins.list[Any]:
+        return [v if (v := row[c]) is None or convert is None else convert(v)
+                for c, convert in self._plan(entity, backend, columns)]
+
+    def _encoded_rows(self, entity: str, backend: str, columns: tuple[str, ...],
+                      rows: Sequence[Mapping[str, Any]]) -> builtins.list[tuple[Any, ...]]:
+        """``_encoded`` of many rows, a column at a time: a date-time or date repeated down
+        a column (the batch's time) is encoded once, and so is an empty list."""
+        encoded: builtins.list[builtins.list[Any]] = []
+        kinds = self._kinds[entity]
+        for c, convert in self._plan(entity, backend, columns):
+            values = [r[c] for r in rows]
+            if convert is not None and kinds[c] is Kind.JSON:
+                empty = convert([])
+                values = [v if v is None else empty if v == [] else convert(v) for v in values]
+            elif convert is not None:
+                done: dict[Any, Any] = {}
+                values = [v if v is None else done[v] if v in done else
+                          done.setdefault(v, convert(v)) for v in values]
+            encoded.append(values)
+        return builtins.list(zip(*encoded, strict=True))
 
     def _prepare(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any],
                  now: dt.datetime) -> dict[str, Any]:
         """A new record's values: validated, defaulted and ruled (references unchecked)."""
         ctx = lookup.ctx
         shape = _shape(spec)
+        if "visible_to" in spec.by_name and "visible_to" not in values:
+            default = lookup.default_visibility(spec.name)
+            if default is not None:  # (the writer's role says what a new record's is)
+                values = {**values, "visible_to": default}
         clean = {**shape.constant, **self._validate(ctx, spec, values, creating=True)}
         for name, default in shape.made:
             if name in clean:
@@ -649,10 +823,15 @@ class Records:
         if None in map(clean.get, shape.not_null):
             missing = [name for name in shape.not_null if clean.get(name) is None]
             raise combined([Problem(m, "must not be empty", Reason.REQUIRED) for m in missing])
-        columns, custom = self._split(spec, clean)
-        row = {**columns, "company_id": ctx.company_id}
+        row = dict(clean)
+        custom: dict[str, Any] = {}
+        if shape.custom:  # (custom values go in the ``custom`` column, by key)
+            for f in spec.custom:
+                if f.name in row and (value := row.pop(f.name)) is not None:
+                    custom[f.custom_key or f.name] = value
+        row["company_id"] = ctx.company_id
         if spec.has_custom_fields:
-            row["custom"] = {k: v for k, v in custom.items() if v is not None}
+            row["custom"] = custom
             for f in shape.slotted:
                 if clean.get(f.name) is not None:
                     row[f.slot or ""] = slot_value(f.kind, clean[f.name])
@@ -738,13 +917,13 @@ class Records:
             for columns, group in shapes.items():
                 names = tuple(c for c in columns if c not in omittable
                               or any(r[c] is not None for r in group))
-                params = [self._encoded(entity, tx.backend, names, r) for r in group]
+                params = self._encoded_rows(entity, tx.backend, names, group)
                 if tx.backend == "postgresql":  # pipelined single-row INSERTs parse once
                     found = tx.many_returning(insert_sql(table, names, tx.backend, ("id", "uid")),
                                               params)
                     ids.update({uid: int(i) for i, uid in found})
                     continue
-                tx.many(insert_sql(table, names, tx.backend, ()), params)
+                tx.many_rows(partial(insert_sql, table, names, "sqlite", ()), params)
                 last = int(tx.scalar("SELECT last_insert_rowid()"))
                 first = last - len(group) + 1
                 uids = [r["uid"] for r in group]
@@ -1004,12 +1183,12 @@ class Records:
                     if i not in live and not hits[(entity, i)].live:
                         del hits[(entity, i)]
         self._recheck_custom(tx, ctx, term, hits)
-        if where is not None:
-            self._narrow(tx, ctx, hits, where)
+        if where is not None or not (ctx.is_admin or ctx.user_id is None):
+            self._narrow(tx, ctx, hits, where)  # (and what the caller does not see goes)
         return sorted(hits.values(), key=lambda h: (-h.score, -h.id, h.entity))
 
     def _narrow(self, tx: Tx, ctx: Context, hits: dict[tuple[str, int], Hit],
-                where: Filter) -> None:
+                where: Filter | None) -> None:
         """Keep the hits whose records meet ``where`` (one statement per 500 of them)."""
         by_entity: dict[str, builtins.list[int]] = {}
         for entity, record_id in hits:

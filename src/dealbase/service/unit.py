@@ -20,12 +20,15 @@ from ..domain.customfields import CustomField
 from ..domain.errors import (
     Conflict,
     DealbaseError,
+    Forbidden,
     NotFound,
     Reason,
     ValidationError,
     invalid,
 )
 from ..domain.registry import Schema
+from ..domain.scopes import RECENTS, SEARCH
+from ..domain.statistics import Statistics
 from ..query.ast import Cond, Filter, Keyset, Query, all_of
 from ..store.changelog import Change
 from ..store.database import Tx
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Record = dict[str, Any]
-MAX_RUN = 250  # new items of a batch inserted together
+MAX_RUN = 1000  # new items of a batch inserted together (the CLI import's batch)
 MAX_HISTORY = 1000  # change-log rows (or recent records) one read returns at most
 MAX_USERS = 10_000  # the users of a company one read returns at most
 
@@ -99,11 +102,13 @@ class Unit:
 
     def list(self, entity: str, query: Query, *, total: bool = False) -> Page:
         """A page of records (``total``: and how many match in all)."""
+        self._service._permissions.scoped(self.ctx, entity)
         return self._records.list(self._tx, self.ctx, entity, query, with_total=total)
 
     def get(self, entity: str, record_id: int, *, lock: bool = False) -> Record:
         """One record, deleted ones included; NotFound if there is none. ``lock`` (in a
         write unit): concurrent writers of the record wait until this unit commits."""
+        self._service._permissions.scoped(self.ctx, entity, record_id=record_id)
         return self._records.get(self._tx, self.ctx, entity, record_id,
                                  lock=lock and self._tx.writing)
 
@@ -114,6 +119,7 @@ class Unit:
 
     def find(self, entity: str, where: Filter | None, *, lock: bool = False) -> Record | None:
         """The first record (by id) matching ``where``, or None. ``lock`` as in ``get``."""
+        self._service._permissions.scoped(self.ctx, entity)
         page = self._records.list(self._tx, self.ctx, entity, Query(where=where,
                                                                     page=Keyset(None, 1)))
         if not page.items:
@@ -127,6 +133,7 @@ class Unit:
         return bool(self._records.fetch(self._tx, self.ctx, entity, [record_id], fields=("id",)))
 
     def count(self, entity: str, where: Filter | None) -> int:
+        self._service._permissions.scoped(self.ctx, entity)
         return self._records.count(self._tx, self.ctx, entity, where)
 
     def count_by(self, entity: str, field_name: str, values: Iterable[int]) -> dict[int, int]:
@@ -148,6 +155,8 @@ class Unit:
         (``domain.search`` says how text matches; ``groups``: the groups of fields to look
         in, by default all) and that meet ``where``, best first. A term too short to search
         is refused."""
+        for entity in entities:
+            self._service._permissions.scoped(self.ctx, entity, via=SEARCH)
         if not isinstance(term, str) or (found := search.term_of(term, exact)) is None:
             least = 1 if exact else search.MIN_TERM
             raise invalid("term", f"must be at least {least} character{'s' * (least > 1)}"
@@ -181,6 +190,8 @@ class Unit:
                limit: int = 100) -> builtins.list[tuple[str, int, int, dt.datetime]]:
         """The records of ``entities`` written at ``since`` or later, once each, by their
         last write: (entity, id, last seq, its time); one more than ``limit`` if more follow."""
+        for entity in entities:
+            self._service._permissions.scoped(self.ctx, entity, via=RECENTS)
         return self._records.recent(self._tx, self.ctx, entities, since, start,
                                     max(1, min(limit, MAX_HISTORY)))
 
@@ -189,7 +200,18 @@ class Unit:
         """How one field of these records changed before ``until``, from the change log
         (their creation included): (record id, time, old value, new value), oldest first
         per record. Pass ids this unit has read (they are the caller's to see)."""
+        self._service._permissions.scoped(self.ctx, entity)
         return self._records.moves(self._tx, self.ctx, entity, field_name, ids, until)
+
+    def stage_statistics(self, kind: type[Statistics], where: Filter | None,
+                         stages: Sequence[int], start: dt.datetime, end: dt.datetime
+                         ) -> Statistics:
+        """A pipeline's statistics over ``[start, end)``: ``kind`` is ``Movement`` or
+        ``Conversion`` (``domain.statistics``), of the deals meeting ``where`` (among those
+        the caller sees), ``stages`` the pipeline's in order. Aggregated in the database."""
+        self._service._permissions.scoped(self.ctx, "deal")
+        return self._records.stage_statistics(self._tx, self.ctx, kind, where, stages, start,
+                                              end)
 
     # ---- followers: the users in a record's ``watcher_ids`` (Pipeliner's WATCHERS) ------
 
@@ -247,21 +269,29 @@ class Unit:
         return found
 
     def permitted_users(self, entity: str, record_id: int) -> builtins.list[int]:
-        """The ids of the users who may see this record: the company's active users (every
-        user sees every record while visibility is not enforced), in id order."""
-        self.get(entity, record_id)
+        """The ids of the company's active users who see this record (``visibility``),
+        in id order."""
+        record = self.get(entity, record_id)
         users = self.list("user", Query(where=all_of(Cond("is_deleted", "eq", False),
                                                      Cond("is_active", "eq", True)),
-                                        page=Keyset(None, MAX_USERS), fields=("id",)))
-        return [int(u["id"]) for u in users.items]
+                                        page=Keyset(None, MAX_USERS), fields=("is_admin",)))
+        sights = self._records.sights(self._tx, self.ctx,
+                                      {int(u["id"]): bool(u["is_admin"]) for u in users.items})
+        return [u for u, sight in sights.items() if sight.sees(self.schema, entity, record)]
 
     def sum_by(self, entity: str, where: Filter | None, group: Sequence[str],
                sums: Sequence[str] = ()) -> builtins.list[Aggregate]:
         """Per distinct value of the ``group`` fields of the records meeting ``where``: the
         count and the sums of ``sums`` (computed by the database)."""
+        self._service._permissions.scoped(self.ctx, entity)
         return self._records.sum_by(self._tx, self.ctx, entity, where, group, sums)
 
     # ---- writes ------------------------------------------------------------------------
+
+    def _written(self, entity: str, record_id: int) -> Record:
+        """The record a write of the caller's made, as stored: theirs to see once, even
+        when what they wrote (its owner, its ``visible_to``) hides it from them after."""
+        return self._records.get(self._tx, self._records.trusted(self.ctx), entity, record_id)
 
     def may_write(self, entity: str) -> None:
         """Refused (Forbidden) unless the caller may change records of ``entity`` (for an
@@ -273,14 +303,14 @@ class Unit:
         self._need_write()
         self._service._permissions.write(self.ctx, entity)
         record_id = self._records.create(self._tx, self.ctx, entity, values)
-        return self._records.get(self._tx, self.ctx, entity, record_id)
+        return self._written(entity, record_id)
 
     def update(self, entity: str, record_id: int, values: Mapping[str, Any]) -> Record:
         """Changed fields of a live record; the record as stored."""
         self._need_write()
         self._service._permissions.change(self.ctx, entity, record_id, values)
         self._records.update(self._tx, self.ctx, entity, record_id, values)
-        return self._records.get(self._tx, self.ctx, entity, record_id)
+        return self._written(entity, record_id)
 
     def delete(self, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         """Soft-delete every id, all or nothing (NotFound if one is missing or deleted)."""
@@ -293,14 +323,14 @@ class Unit:
         self._need_write()
         self._service._permissions.write(self.ctx, entity)
         self._records.merge(self._tx, self.ctx, entity, record_id, into)
-        return self._records.get(self._tx, self.ctx, entity, into)
+        return self._written(entity, into)
 
     def duplicate(self, entity: str, record_id: int) -> Record:
         """A copy of a live record (see ``Records.duplicate``): the new record."""
         self._need_write()
         self._service._permissions.write(self.ctx, entity)
         made = self._records.duplicate(self._tx, self.ctx, entity, record_id)
-        return self._records.get(self._tx, self.ctx, entity, made)
+        return self._written(entity, made)
 
     def convert(self, entity: str, record_id: int, values: Mapping[str, Any] | None = None
                 ) -> Record:
@@ -396,25 +426,45 @@ class Unit:
             for index, _ in run.items:
                 failed(index, error)
             return
+        self._insert_items(run.entity, run.items, outcomes, failed)
+
+    def _insert_items(self, entity: str, items: Sequence[tuple[int, Mapping[str, Any]]],
+                      outcomes: builtins.list[Outcome],
+                      failed: Callable[[int, DealbaseError], None]) -> None:
+        """Insert new items together; if that fails, each half again the same way, down to
+        single items created one by one (which tell which items fail, and why): a few bad
+        items among many cost a few inserts each, not one per item of the run."""
+        if len(items) == 1:
+            index, values = items[0]
+            try:
+                with self._tx.savepoint():
+                    record_id = self._records.create(self._tx, self.ctx, entity, values)
+                outcomes[index] = Outcome(id=record_id, created=True)
+            except DealbaseError as error:
+                failed(index, error)
+            return
         try:
             with self._tx.savepoint():
-                ids = self.create_many(run.entity, [values for _, values in run.items])
+                ids = self.create_many(entity, [values for _, values in items])
         except DealbaseError:
-            for index, values in run.items:  # again one by one: which items fail, and why
-                try:
-                    with self._tx.savepoint():
-                        record_id = self._records.create(self._tx, self.ctx, run.entity, values)
-                    outcomes[index] = Outcome(id=record_id, created=True)
-                except DealbaseError as error:
-                    failed(index, error)
+            half = len(items) // 2
+            self._insert_items(entity, items[:half], outcomes, failed)
+            self._insert_items(entity, items[half:], outcomes, failed)
             return
-        for (index, _), record_id in zip(run.items, ids, strict=True):
+        for (index, _), record_id in zip(items, ids, strict=True):
             outcomes[index] = Outcome(id=record_id, created=True)
 
     # ---- custom field definitions ------------------------------------------------------
 
     def fields(self, entity: str) -> tuple[CustomField, ...]:
-        """The entity's live custom fields, in order."""
+        """The entity's live custom fields, in order (an OAuth token needs to read the
+        entity, or to change its fields, to read them: ``/dealFields`` asks ``deals:read``,
+        ``deals:full`` or ``deal-fields:full``)."""
+        permissions = self._service._permissions
+        try:
+            permissions.scoped(self.ctx, entity)
+        except Forbidden:
+            permissions.scoped(self.ctx, entity, fields=True)
         return self._service._fields.list(self._tx, self.ctx, entity)
 
     def field(self, entity: str, *, field_id: int | None = None, key: str | None = None
@@ -422,16 +472,17 @@ class Unit:
         return self._service._fields.get(self._tx, self.ctx, entity, field_id=field_id, key=key)
 
     @contextmanager
-    def _changing_fields(self) -> Iterator[None]:
+    def _changing_fields(self, entity: str) -> Iterator[None]:
         self._need_write()
         self._service._permissions.fields(self.ctx)
+        self._service._permissions.scoped(self.ctx, entity, fields=True)
         yield
         self.ctx = self._service._accounts.refresh(self._tx, self.ctx)
 
     def create_field(self, entity: str, name: Any, field_type: Any,
                      options: Sequence[Any] | None = None,
                      settings: Mapping[str, Any] | None = None) -> CustomField:
-        with self._changing_fields():
+        with self._changing_fields(entity):
             made = self._service._fields.create(self._tx, self.ctx, entity, name, field_type,
                                                 options, settings)
         return made
@@ -439,28 +490,28 @@ class Unit:
     def update_field(self, entity: str, field_id: int, *, name: Any = None,
                      options: Sequence[Any] | None = None,
                      settings: Mapping[str, Any] | None = None) -> CustomField:
-        with self._changing_fields():
+        with self._changing_fields(entity):
             made = self._service._fields.update(self._tx, self.ctx, entity, field_id, name=name,
                                                 options=options, settings=settings)
         return made
 
     def add_options(self, entity: str, key: str, labels: Sequence[Any]) -> CustomField:
-        with self._changing_fields():
+        with self._changing_fields(entity):
             made = self._service._fields.add_options(self._tx, self.ctx, entity, key, labels)
         return made
 
     def relabel_options(self, entity: str, key: str, changes: Mapping[int, Any]) -> CustomField:
-        with self._changing_fields():
+        with self._changing_fields(entity):
             made = self._service._fields.relabel_options(self._tx, self.ctx, entity, key, changes)
         return made
 
     def remove_options(self, entity: str, key: str, ids: Sequence[Any]) -> CustomField:
-        with self._changing_fields():
+        with self._changing_fields(entity):
             made = self._service._fields.remove_options(self._tx, self.ctx, entity, key, ids)
         return made
 
     def delete_fields(self, entity: str, field_ids: Sequence[int]) -> builtins.list[int]:
-        with self._changing_fields():
+        with self._changing_fields(entity):
             gone = self._service._fields.delete(self._tx, self.ctx, entity, field_ids)
         return gone
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Table
 
 from ..domain.types import Kind
-from .codec import encode
+from .codec import encode, encoder
 from .database import Tx, placeholder
 
 _READ = "seq, entity, record_id, action, changes, user_id, created_at"
@@ -40,15 +41,27 @@ class Change:
     at: dt.datetime  # naive UTC, whole seconds
 
 
+def field_change(backend: str, field: str) -> tuple[str, str, str]:
+    """SQL over a change-log row's ``changes``: ``field``'s old and new values (as text on
+    PostgreSQL), and whether the row changed it at all."""
+    path = "".join(c for c in field if c.isalnum() or c == "_")  # (a canonical name)
+    if backend == "sqlite":
+        old, new = (f"json_extract(changes, '$.{path}[{n}]')" for n in (0, 1))
+        return old, new, f"json_type(changes, '$.{path}') = 'array'"
+    old, new = (f"changes->'{path}'->>{n}" for n in (0, 1))
+    return old, new, f"jsonb_typeof(changes::jsonb->'{path}') = 'array'"
+
+
 class ChangeLog:
     def __init__(self, table: Table) -> None:
         self.table = table
 
     @staticmethod
-    def _sql(backend: str) -> str:
+    @lru_cache(maxsize=16)
+    def _sql(backend: str, rows: int = 1) -> str:
         mark = placeholder(backend)
-        return (f"INSERT INTO change_log ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join(mark for _ in _COLUMNS)})")
+        one = f"({', '.join(mark for _ in _COLUMNS)})"
+        return f"INSERT INTO change_log ({', '.join(_COLUMNS)}) VALUES {', '.join([one] * rows)}"
 
     @staticmethod
     def _params(backend: str, entry: Entry) -> tuple[Any, ...]:
@@ -65,7 +78,13 @@ class ChangeLog:
             tx.backend, (company_id, entity, record_id, action, changes, user_id, at)))
 
     def append_many(self, tx: Tx, entries: Sequence[Entry]) -> None:
-        tx.many(self._sql(tx.backend), [self._params(tx.backend, e) for e in entries])
+        backend = tx.backend
+        json = encoder(Kind.JSON, backend) or (lambda v: v)
+        times: dict[dt.datetime, Any] = {}  # (a batch's entries share their time)
+        tx.many_rows(partial(self._sql, backend), [
+            (company_id, entity, record_id, action, json(changes), user_id,
+             times[at] if at in times else times.setdefault(at, encode(Kind.DATETIME, backend, at)))
+            for company_id, entity, record_id, action, changes, user_id, at in entries])
 
     @staticmethod
     def version(tx: Tx, company_id: int, entities: tuple[str, ...] = ()) -> int:
@@ -133,13 +152,7 @@ class ChangeLog:
         ``until``: (record id, time, old value, new value), oldest first per record.
         Served by ix_change_log_record, a few hundred records per statement."""
         mark = tx.mark
-        path = "".join(c for c in field if c.isalnum() or c == "_")  # (a canonical name)
-        if tx.backend == "sqlite":
-            old, new = (f"json_extract(changes, '$.{path}[{n}]')" for n in (0, 1))
-            present = f"json_type(changes, '$.{path}') = 'array'"
-        else:
-            old, new = (f"changes->'{path}'->>{n}" for n in (0, 1))
-            present = f"jsonb_typeof(changes::jsonb->'{path}') = 'array'"
+        old, new, present = field_change(tx.backend, field)
         out: list[tuple[int, dt.datetime, Any, Any]] = []
         wanted = sorted(set(ids))
         for start in range(0, len(wanted), 500):
@@ -230,4 +243,4 @@ class ChangeLog:
         return [dict(r) for r in rows]
 
 
-__all__ = ["Change", "ChangeLog", "Entry"]
+__all__ = ["Change", "ChangeLog", "Entry", "field_change"]

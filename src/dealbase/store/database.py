@@ -60,6 +60,9 @@ def normalise_url(url: str) -> str:
 
 
 Observer = Callable[[str, Any, bool], None]
+# Rows per statement of ``Tx.many_rows`` on SQLite, largest first (the largest times the
+# widest row's columns stays under SQLite's 32,766 parameters per statement).
+ROW_CHUNKS = (100, 10, 1)
 
 
 def placeholder(backend: str) -> str:
@@ -129,6 +132,34 @@ class Tx:
                 self.observe(sql, params, True)
             self._begun()
             self.raw.cursor().executemany(sql, params)
+
+    def many_rows(self, sql: Callable[[int], str], params: Sequence[Sequence[Any]]) -> None:
+        """Insert rows: ``sql(n)`` is an INSERT of ``n`` rows (their parameters one row
+        after the other). SQLite takes them ``ROW_CHUNKS`` rows per statement (a few
+        statement shapes, each compiled once and kept in the driver's statement cache):
+        a multi-row INSERT costs SQLite far less per row than a prepared single-row
+        one run over the rows (bench/RESULTS.md, "Import"). PostgreSQL runs the
+        single-row statement over the rows (``many``: psycopg pipelines it)."""
+        if not params:
+            return
+        if self.backend != "sqlite":
+            self.many(sql(1), params)
+            return
+        if self.observe is not None:
+            self.observe(sql(1), params, True)
+        self._begun()
+        cursor, start, count = self.raw.cursor(), 0, len(params)
+        for size in ROW_CHUNKS:
+            whole = (count - start) // size
+            if not whole:
+                continue
+            if size == 1:
+                cursor.executemany(sql(1), params[start:])
+                return
+            statement = sql(size)
+            for _ in range(whole):
+                cursor.execute(statement, [v for row in params[start:start + size] for v in row])
+                start += size
 
     def many_returning(self, sql: str, params: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """One statement with RETURNING for each parameter row; all rows it returned."""

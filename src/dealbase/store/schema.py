@@ -144,6 +144,8 @@ def build_metadata() -> MetaData:
     )
     Index("ix_user_passwords_user", passwords.c.company_id, passwords.c.user_id, unique=True)
     _rate_limit_tables(metadata)
+    _oauth_tables(metadata)
+    _webhook_tables(metadata)
     for entity in ENTITIES:
         _entity_table(metadata, entity)
     fields = Table(
@@ -214,3 +216,126 @@ def _rate_limit_tables(metadata: MetaData) -> None:
         Column("created_at", DateTime(), nullable=False),
     )
     Index("ix_injected_faults_company", faults.c.company_id, faults.c.id)
+
+
+def _oauth_tables(metadata: MetaData) -> None:
+    """OAuth apps of a company, the grants its users gave them (each with its one
+    authorization code) and the tokens issued under a grant (service/oauth.py; issue 15).
+    Secrets are stored only as SHA-256 hashes; client ids and hashes are looked up
+    without a company, as API tokens are."""
+    apps = Table(
+        "oauth_apps", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("client_id", String(32), nullable=False),
+        Column("name", String(255), nullable=False),
+        Column("secret_hash", String(64), nullable=True),
+        Column("form_key", String(64), nullable=False),
+        Column("redirect_uris", JSON_TYPE, nullable=False),
+        Column("scopes", String(1000), nullable=False),
+        Column("public", Boolean(), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+    )
+    Index("ix_oauth_apps_client", apps.c.client_id, unique=True)
+    Index("ix_oauth_apps_company", apps.c.company_id, apps.c.id)
+    grants = Table(
+        "oauth_grants", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("app_id", BigInteger(), nullable=False),
+        Column("user_id", BigInteger(), nullable=False),
+        Column("scopes", String(1000), nullable=False),
+        Column("code_hash", String(64), nullable=False),
+        Column("code_challenge", String(64), nullable=True),
+        Column("redirect_uri", String(2000), nullable=False),
+        Column("code_expires_at", DateTime(), nullable=False),
+        Column("code_used", Boolean(), nullable=False),
+        Column("revoked", Boolean(), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+    )
+    Index("ix_oauth_grants_code", grants.c.code_hash, unique=True)
+    Index("ix_oauth_grants_app", grants.c.company_id, grants.c.app_id)
+    tokens = Table(
+        "oauth_tokens", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("app_id", BigInteger(), nullable=False),
+        Column("grant_id", BigInteger(), nullable=False),
+        Column("kind", String(8), nullable=False),
+        Column("token_hash", String(64), nullable=False),
+        Column("expires_at", DateTime(), nullable=False),
+        Column("revoked", Boolean(), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+    )
+    Index("ix_oauth_tokens_hash", tokens.c.token_hash, unique=True)
+    Index("ix_oauth_tokens_grant", tokens.c.company_id, tokens.c.grant_id)
+
+
+def _webhook_tables(metadata: MetaData) -> None:
+    """The webhook outbox (store/outbox.py; issue 15): per company, how far its change
+    log was fanned out; per webhook, its delivery health; per event and webhook, one
+    delivery (its payload built once), and each attempt at it."""
+    cursors = Table(
+        "webhook_cursors", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("seq", BigInteger(), nullable=False),
+    )
+    Index("ix_webhook_cursors_company", cursors.c.company_id, unique=True)
+    states = Table(
+        "webhook_states", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("webhook_id", BigInteger(), nullable=False),
+        Column("ban_count", Integer(), nullable=False),
+        Column("banned_until", DateTime(), nullable=True),
+        Column("failing_since", DateTime(), nullable=True),
+        Column("last_delivery_time", DateTime(), nullable=True),
+        Column("last_http_status", Integer(), nullable=True),
+    )
+    Index("ix_webhook_states_webhook", states.c.company_id, states.c.webhook_id, unique=True)
+    deliveries = Table(
+        "webhook_deliveries", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("webhook_id", BigInteger(), nullable=False),
+        Column("seq", BigInteger(), nullable=False),
+        Column("entity", String(32), nullable=False),
+        Column("record_id", BigInteger(), nullable=False),
+        Column("action", String(16), nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("body", Text(), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("attempts", Integer(), nullable=False),
+        Column("next_at", DateTime(), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+        Column("delivered_at", DateTime(), nullable=True),
+        Column("last_status", Integer(), nullable=True),
+        Column("last_error", String(255), nullable=True),
+        Column("latency_ms", Integer(), nullable=True),
+    )
+    Index("ix_webhook_deliveries_event", deliveries.c.company_id, deliveries.c.webhook_id,
+          deliveries.c.seq, unique=True)
+    Index("ix_webhook_deliveries_due", deliveries.c.company_id, deliveries.c.status,
+          deliveries.c.next_at)
+    pending = deliveries.c.status == text("'pending'")  # (a record's events still to send)
+    Index("ix_webhook_deliveries_record", deliveries.c.company_id, deliveries.c.webhook_id,
+          deliveries.c.entity, deliveries.c.record_id, deliveries.c.seq,
+          sqlite_where=pending, postgresql_where=pending)
+    attempts = Table(
+        "webhook_attempts", metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("company_id", BigInteger(), nullable=False),
+        Column("webhook_id", BigInteger(), nullable=False),
+        Column("delivery_id", BigInteger(), nullable=False),
+        Column("attempt", Integer(), nullable=False),
+        Column("at", DateTime(), nullable=False),
+        Column("ok", Boolean(), nullable=False),
+        Column("status", Integer(), nullable=True),
+        Column("latency_ms", Integer(), nullable=False),
+        Column("error", String(255), nullable=True),
+    )
+    Index("ix_webhook_attempts_delivery", attempts.c.company_id, attempts.c.delivery_id,
+          attempts.c.id)
+    Index("ix_webhook_attempts_webhook", attempts.c.company_id, attempts.c.webhook_id,
+          attempts.c.id)

@@ -58,8 +58,9 @@ def put(tx: Tx, company_id: int, rows: Iterable[tuple[int, str]],
     remove(tx, replacing)
     m, k = tx.mark, _key(tx.backend)
     params = [(key, company_id, text) for key, text in rows]
-    if params:
-        tx.many(f"INSERT INTO {TABLE} ({k}, company_id, words) VALUES ({m}, {m}, {m})", params)
+    one = f"({m}, {m}, {m})"
+    tx.many_rows(lambda n: f"INSERT INTO {TABLE} ({k}, company_id, words) VALUES "
+                 + ", ".join([one] * n), params)
 
 
 def query(tx: Tx, company_id: int, words: Sequence[str], exact: bool, codes: Sequence[int],

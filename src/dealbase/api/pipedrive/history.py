@@ -389,6 +389,36 @@ def with_weights(unit: Unit, groups: list[Aggregate]) -> list[tuple[Aggregate, f
     return out
 
 
+# (value, weighted value, count) of some deals in one currency
+Totals = list[float]
+
+
+def stage_totals(unit: Unit, where: Filter | None) -> dict[int, dict[str, Totals]]:
+    """The deals meeting ``where``: per stage and currency, their value, weighted value
+    (``with_weights``) and count (one aggregate statement)."""
+    stages: dict[int, dict[str, Totals]] = {}
+    groups = unit.sum_by("deal", where, ("currency", "stage_id", "probability"), ("value",))
+    for g, weighted in with_weights(unit, groups):
+        sums = stages.setdefault(g.values["stage_id"], {}).setdefault(
+            g.values["currency"], [0.0, 0.0, 0])
+        sums[0] += g.sums["value"]
+        sums[1] += weighted
+        sums[2] += g.count
+    return stages
+
+
+def currency_totals(stages: Mapping[int, Mapping[str, Totals]]) -> dict[str, Totals]:
+    """``stage_totals`` added up per currency."""
+    out: dict[str, Totals] = {}
+    for per_currency in stages.values():
+        for code, (value, weighted, count) in per_currency.items():
+            total = out.setdefault(code, [0.0, 0.0, 0])
+            total[0] += value
+            total[1] += weighted
+            total[2] += count
+    return out
+
+
 def _default_currency(unit: Unit) -> str:
     user_id = unit.ctx.user_id
     found = unit.get_many("user", [user_id]) if user_id is not None else {}
@@ -429,15 +459,8 @@ def _summary(api: Api, archived: bool) -> Handler:
                 raise params.bad("status", "Parameter 'status' takes one of open, won, lost")
             where = all_of(_deal_filters(q, unit, archived, stage=True),
                            Cond("status", "eq", status[0]) if status else None)
-            groups = unit.sum_by("deal", where, ("currency", "stage_id", "probability"),
-                                 ("value",))
+            values = currency_totals(stage_totals(unit, where))
             default = _default_currency(unit)
-            values: dict[str, list[float]] = {}
-            for g, weighted in with_weights(unit, groups):
-                total = values.setdefault(g.values["currency"], [0.0, 0.0, 0])
-                total[0] += g.sums["value"]
-                total[1] += weighted
-                total[2] += g.count
             values_total: dict[str, Row] = {}
             weighted_total: dict[str, Row] = {}
             for code, (raw_value, raw_weighted, count) in sorted(values.items()):
@@ -587,4 +610,5 @@ def routes(api: Api) -> list[BaseRoute]:
     return out
 
 
-__all__ = ["as_text", "field_rows", "periods", "routes", "saved_filter"]
+__all__ = ["as_text", "currency_totals", "field_rows", "periods", "routes", "saved_filter",
+           "stage_totals"]

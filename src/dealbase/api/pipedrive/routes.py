@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...domain.currencies import CURRENCIES
 from ...domain.errors import DealbaseError, NotFound, Reason
+from ...domain.oauth import ACCESS_PREFIX
 from ...domain.types import INT_MAX, parse_int
 from ...query.ast import And, Cond, Cursor, Filter, Keyset, Not, Offset, Or, Query, Sort, all_of
 from ...service import MAX_BULK, Context, Credentials, Service, Unit
@@ -46,11 +47,15 @@ class Api:
 
     @staticmethod
     def credentials(request: Request) -> Credentials:
+        """The token a request carries: ``api_token``, ``x-api-token`` or ``Authorization:
+        Bearer`` (an OAuth access token, told by its prefix; else an API token)."""
         token = query_params(request).get("api_token") or request.headers.get("x-api-token")
         if not token:
             auth = request.headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
                 token = auth[7:].strip()
+                if token.startswith(ACCESS_PREFIX):
+                    return Credentials(token, "oauth")
         return Credentials(token or "")
 
     async def read(self, request: Request, work: Callable[[Unit], T], *, long: bool = False
@@ -528,6 +533,8 @@ def build_routes(api: Api) -> list[BaseRoute]:
     routes += followers(api)
     from .roles import routes as roles  # (it imports this module)
     routes += roles(api)
+    from .webhooks import routes as webhooks  # (it imports this module)
+    routes += webhooks(api)
     # The first match wins: a fixed segment before a parameter in the same place
     # (``/deals/collection`` and ``/deals/products`` before ``/deals/{id}``).
     routes.sort(key=lambda r: tuple("{" in s for s in getattr(r, "path", "").split("/")))

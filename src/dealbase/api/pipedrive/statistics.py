@@ -1,7 +1,8 @@
 """Seed 002's pipeline statistics: ``GET /v1/pipelines/{id}/conversion_statistics`` and
 ``/movement_statistics`` for a period (``start_date``..``end_date``, whole UTC days) and a
 user (``user_id``; the caller by default). The figures are ``domain.statistics``'s, over the
-pipeline's live deals owned by that user and their stage moves from the change log."""
+pipeline's live deals owned by that user and their stage moves from the change log, computed
+in the database (``Unit.stage_statistics``)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,10 @@ from ...query.ast import Cond, Filter, Keyset, Query, Sort, all_of
 from ...service import Unit, live
 from ..body import query_params
 from . import params, render
-from .history import converting, money, with_weights
+from .history import converting, currency_totals, money, stage_totals
 from .mapping import NOT_ARCHIVED, PIPELINE_V1, PIPELINE_V2, View, format_money
 from .rates import rates_of
 from .routes import PREFIXES, Api, Handler, Handlers, record_id, routes_at, selected
-
-PAGE = 5_000  # deals read per statement
-FACTS = ("id", "created_at", "status", "stage_id", "value", "currency", "won_at", "lost_at",
-         "closed_at")
 
 
 def _period(q: Mapping[str, str]) -> tuple[dt.datetime, dt.datetime]:
@@ -41,10 +38,11 @@ def _period(q: Mapping[str, str]) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
 
 
-def _facts(unit: Unit, q: Mapping[str, str], pipeline_id: int, end: dt.datetime
-           ) -> tuple[list[statistics.Deal], list[statistics.Move], list[int]]:
-    """The pipeline's stages in order, and the deals of the user the request names (the
-    caller by default) with their stage moves before ``end``."""
+def _computed(unit: Unit, q: Mapping[str, str], pipeline_id: int,
+              kind: type[statistics.Statistics]) -> statistics.Statistics:
+    """``kind`` of statistics of the pipeline over the request's period, of the live deals
+    of the user it names (the caller by default) added before the period ended."""
+    start, end = _period(q)
     if unit.find("pipeline", live(Cond("id", "eq", pipeline_id))) is None:
         raise NotFound("Pipeline not found")
     owner = params.optional_id(q, "user_id") or unit.ctx.user_id
@@ -55,19 +53,7 @@ def _facts(unit: Unit, q: Mapping[str, str], pipeline_id: int, end: dt.datetime
         page=Keyset(None, 1_000), fields=("id", "order_nr"))).items]
     where = live(all_of(Cond("pipeline_id", "eq", pipeline_id), Cond("owner_id", "eq", owner),
                         Cond("created_at", "lt", end)))
-    deals: list[statistics.Deal] = []
-    after: tuple[Any, ...] | None = None
-    while True:
-        page = unit.list("deal", Query(where=where, page=Keyset(after, PAGE), fields=FACTS))
-        deals += [statistics.Deal(
-            id=r["id"], added=r["created_at"], status=r["status"], stage_id=r["stage_id"],
-            value=float(r["value"] or 0), currency=r["currency"], won_at=r["won_at"],
-            lost_at=r["lost_at"], closed_at=r["closed_at"]) for r in page.items]
-        after = page.last_key()
-        if after is None:
-            break
-    moves = unit.moves("deal", "stage_id", [d.id for d in deals], end)
-    return deals, moves, stages
+    return unit.stage_statistics(kind, where, stages, start, end)
 
 
 def _group(group: statistics.Group) -> dict[str, Any]:
@@ -78,16 +64,14 @@ def _group(group: statistics.Group) -> dict[str, Any]:
 
 
 def _conversion(unit: Unit, q: Mapping[str, str], pipeline_id: int) -> dict[str, Any]:
-    start, end = _period(q)
-    found = statistics.conversion(*_facts(unit, q, pipeline_id, end), start, end)
+    found = _computed(unit, q, pipeline_id, statistics.Conversion)
     return {"stage_conversions": [{"from_stage_id": a, "to_stage_id": b, "conversion_rate": r}
                                   for a, b, r in found.stages],
             "won_conversion": found.won, "lost_conversion": found.lost}
 
 
 def _movement(unit: Unit, q: Mapping[str, str], pipeline_id: int) -> dict[str, Any]:
-    start, end = _period(q)
-    found = statistics.movement(*_facts(unit, q, pipeline_id, end), start, end)
+    found = _computed(unit, q, pipeline_id, statistics.Movement)
     return {"movements_between_stages": {"count": found.moves},
             "new_deals": _group(found.new), "deals_left_open": _group(found.left_open),
             "won_deals": _group(found.won), "lost_deals": _group(found.lost),
@@ -114,22 +98,8 @@ def summarised(convert: str | None) -> Callable[[Unit, Filter | None], dict[str,
     value rather than a guessed one."""
     def summary(unit: Unit, where: Filter | None) -> dict[str, Any]:
         target = converting(unit, convert)
-        groups = with_weights(unit, unit.sum_by("deal", where, ("currency", "stage_id",
-                                                             "probability"), ("value",)))
-        stages: dict[int, dict[str, list[float]]] = {}
-        for g, weighted in groups:
-            sums = stages.setdefault(g.values["stage_id"], {}).setdefault(
-                g.values["currency"], [0.0, 0.0, 0])
-            sums[0] += g.sums["value"]
-            sums[1] += weighted
-            sums[2] += g.count
-        currencies: dict[str, list[float]] = {}
-        for per_currency in stages.values():
-            for code, (value, weighted, count) in per_currency.items():
-                total = currencies.setdefault(code, [0.0, 0.0, 0])
-                total[0] += value
-                total[1] += weighted
-                total[2] += count
+        stages = stage_totals(unit, where)
+        currencies = currency_totals(stages)
         out: dict[str, Any] = {
             "per_stages": {str(s): {c: _amounts(v, w, int(n), c)
                                     for c, (v, w, n) in sorted(per.items())}

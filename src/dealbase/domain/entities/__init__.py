@@ -27,6 +27,7 @@ from .stage import STAGE
 from .subscription import SUBSCRIPTION, SUBSCRIPTION_PAYMENT
 from .team import TEAM
 from .user import USER
+from .webhook import WEBHOOK
 
 ENTITIES: tuple[EntitySpec, ...] = (TEAM, ROLE, USER, PIPELINE, STAGE, ORGANIZATION, PERSON, DEAL,
                                     LEAD_LABEL, LEAD, ACTIVITY_TYPE, ACTIVITY, NOTE, PRODUCT,
@@ -34,7 +35,7 @@ ENTITIES: tuple[EntitySpec, ...] = (TEAM, ROLE, USER, PIPELINE, STAGE, ORGANIZAT
                                     NOTE_COMMENT, DEAL_DISCOUNT, FILTER,
                                     PROJECT_BOARD, PROJECT_PHASE, PROJECT_TEMPLATE, PROJECT,
                                     PROJECT_GROUP, TASK, SUBSCRIPTION, SUBSCRIPTION_PAYMENT,
-                                    EXCHANGE_RATE, GOAL)
+                                    EXCHANGE_RATE, GOAL, WEBHOOK)
 BY_NAME: dict[str, EntitySpec] = {e.name: e for e in ENTITIES}
 
 __all__ = ["BY_NAME", "ENTITIES"]

@@ -175,6 +175,8 @@ DEAL = EntitySpec(
     ),
     rules=(_place_in_stage, _stamp, _archive, owners_team, apart("person_id", "participant_ids"),
            apart("organization_id", "organization_ids")),
-    # A pipeline board: the open deals of one stage, latest update first (all dialects).
-    indexes=(("stage_id", "status", "is_deleted", "updated_at", "id"),),
+    # A pipeline board: the open deals of one stage, latest update first (all dialects);
+    # one owner's deals in one pipeline added before a time (the pipeline's statistics).
+    indexes=(("stage_id", "status", "is_deleted", "updated_at", "id"),
+             ("pipeline_id", "owner_id", "created_at")),
 )
