@@ -60,6 +60,9 @@ class Settings:
         "link-local targets otherwise", shown="none")
     webhook_poll_ms: int = _setting(  # type: ignore[assignment]
         500, "How often an idle webhook dispatcher looks for new events, in milliseconds")
+    webhook_keep_days: int = _setting(  # type: ignore[assignment]
+        30, "Days the webhook delivery log keeps a delivered event (and can replay it); "
+        "pending deliveries are kept until delivered")
 
     def __post_init__(self) -> None:
         # Built directly (tests, the benchmark): the same defaults as from_env, nothing made.
@@ -95,8 +98,8 @@ class Settings:
             raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
         if not 0 <= settings.port <= 65535 or settings.workers < 1 or settings.pool_size < 1:
             raise ValueError("port must be 0-65535, workers and pool_size at least 1")
-        if settings.webhook_poll_ms < 1:
-            raise ValueError("webhook_poll_ms must be at least 1")
+        if settings.webhook_poll_ms < 1 or settings.webhook_keep_days < 1:
+            raise ValueError("webhook_poll_ms and webhook_keep_days must be at least 1")
         try:
             from .domain.webhooks import allow_list
 

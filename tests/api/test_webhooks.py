@@ -88,7 +88,8 @@ class Receiver:
                 pass
 
         self.server = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
+                                       daemon=True)
         self.thread.start()
 
     @property
@@ -399,6 +400,20 @@ def test_events_of_a_user_who_cannot_see_are_not_sent(wh: Harness) -> None:
     assert wh.receiver.requests == []
 
 
+def test_events_are_read_with_the_webhook_users_permissions(wh: Harness) -> None:
+    sam = wh.tenant.records.create("user", {"name": "Sam", "email": "sam@acme.example"})["id"]
+    theirs = wh.hook("2.0", "create", "deal", user_id=sam)
+    wh.hook("2.0", "create", "deal")  # (the admin's: sees everything)
+    private = wh.tenant.records.create("deal", {"title": "private", "visible_to": 1})["id"]
+    shared = wh.tenant.records.create("deal", {"title": "shared", "visible_to": 3})["id"]
+    wh.drain()
+    got = wh.receiver.payloads()
+    mine = [p for p in got if p["meta"]["webhook_id"] == str(theirs["id"])]
+    assert [p["data"]["id"] for p in mine] == [shared]  # the private deal is not Sam's to see
+    admins = {p["data"]["id"]: p["meta"]["permitted_user_ids"] for p in got if p not in mine}
+    assert str(sam) not in admins[private] and str(sam) in admins[shared]
+
+
 # ---- signatures, auth, event ids ----------------------------------------------------------
 
 def test_signed_with_basic_auth_and_a_stable_event_id(wh: Harness) -> None:
@@ -558,6 +573,23 @@ def test_replay_one_delivery_or_everything_since(wh: Harness) -> None:
     assert wh.ext("GET", "/api/dealbase/webhooks/999999/deliveries").status_code == 404
 
 
+def test_the_log_forgets_delivered_events_after_the_days_it_keeps(wh: Harness) -> None:
+    made = wh.hook("2.0")
+    wh.tenant.records.create("deal", {"title": "delivered"})
+    wh.drain()
+    wh.receiver.status = lambda n: 500
+    wh.tenant.records.create("deal", {"title": "still pending"})
+    wh.drain()
+    url = f"/api/dealbase/webhooks/{made['id']}/deliveries"
+    assert sorted(d["status"] for d in _data(wh.ext("GET", url))) == ["delivered", "pending"]
+    wh.clock.tick(wh.settings.webhook_keep_days * 86_400 - 3600)
+    wh.drain()
+    assert len(_data(wh.ext("GET", url))) == 2  # (not old enough yet)
+    wh.clock.tick(2 * 3600)
+    wh.drain()
+    assert [d["status"] for d in _data(wh.ext("GET", url))] == ["pending"]
+
+
 def test_another_company_sees_no_webhook_nor_its_log(wh: Harness, other: Tenant) -> None:
     made = wh.hook("2.0")
     theirs = Pipedrive(wh.pd.http, other.company.api_token)
@@ -713,3 +745,33 @@ def test_two_dispatchers_never_send_one_event_at_the_same_time(wh: Harness) -> N
     for deal in deals:
         titles = [p["data"]["title"] for p in accepted if p["meta"]["entity_id"] == str(deal)]
         assert titles == [f"t{n}" for n in range(5)]
+
+
+def test_a_write_committed_after_a_later_one_is_not_skipped(wh: Harness) -> None:
+    """PostgreSQL takes seqs before commit: a lower seq may become visible after a higher
+    one. The dispatcher's horizon waits for it instead of moving past it."""
+    if wh.service.webhooks.backend != "postgresql":
+        pytest.skip("SQLite has one writer: its seqs become visible in order")
+    wh.hook("2.0", "create", "deal")
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with wh.service.unit(wh.tenant.ctx, write=True) as unit:
+            unit.create("deal", {"title": "slow"})  # (its seq is taken now)
+            holding.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    try:
+        assert holding.wait(10)
+        wh.tenant.records.create("deal", {"title": "fast"})  # a higher seq, committed first
+        wh.drain()
+        assert wh.receiver.requests == []  # (nothing passes the open transaction's seq)
+    finally:
+        release.set()
+        writer.join()
+    wh.drain()
+    assert [p["data"]["title"] for p in wh.receiver.payloads()] in (["slow", "fast"],
+                                                                   ["fast", "slow"])
+

@@ -103,11 +103,11 @@ class Webhooks:
         return Horizon()
 
     def companies(self, horizon: Horizon | None = None) -> tuple[list[int], int | None]:
-        """The companies with an active webhook, and how far the change log may be read
-        (None: all of it)."""
+        """The companies with a webhook, and how far the change log may be read (None:
+        all of it)."""
         with self._db.tx() as tx:
             safe = horizon.advance(tx) if horizon is not None else None
-            return self._store.active_companies(tx), safe
+            return self._store.hooked_companies(tx), safe
 
     # ---- fan-out ----------------------------------------------------------------------
 
@@ -118,62 +118,92 @@ class Webhooks:
         company = accounts.company(tx, Context(company_id, None, schema))
         return Context(company_id, None, schema, True, company.name, company.space_id)
 
-    def _user_context(self, unit: Unit, hook: Hook) -> Context | None:
-        """The context of the webhook's user, with that user's own rights (None: the user
-        is gone or inactive, and sees nothing)."""
+    def _user_context(self, trusted: Unit, hook: Hook) -> Context | None:
+        """The context of the webhook's user, with that user's own rights, what they see
+        worked out afresh (None: the user is gone or inactive, and sees nothing)."""
         try:
-            user = unit.get("user", hook.user_id)
+            user = trusted.get("user", hook.user_id)
         except NotFound:
             return None
         if user.get("is_deleted") or not user.get("is_active", True):
             return None
-        return dataclasses.replace(unit.ctx, user_id=hook.user_id,
-                                   is_admin=bool(user.get("is_admin")))
+        return dataclasses.replace(trusted.ctx, user_id=hook.user_id,
+                                   is_admin=bool(user.get("is_admin")), sight=None, scopes=None)
+
+    def _payloads(self, tx: Tx, company_id: int, hooks: Sequence[Hook],
+                  changes: Sequence[Change], build: Build) -> list[NewDelivery]:
+        """One delivery per change and matching webhook whose user sees the record."""
+        service = self._service
+        trusted = service._unit(tx, self._trusted(tx, company_id))
+        units: dict[int, Unit | None] = {}
+        items: list[NewDelivery] = []
+        for change in changes:
+            for hook in hooks:
+                if change.seq <= hook.since_seq or not rules.matches(
+                        hook.event_action, hook.event_object, change.action, change.entity):
+                    continue
+                if hook.user_id not in units:
+                    ctx = self._user_context(trusted, hook)
+                    units[hook.user_id] = None if ctx is None else service._unit(tx, ctx)
+                unit = units[hook.user_id]
+                if unit is None:
+                    continue
+                event_id = str(uuid.uuid4())
+                try:
+                    body = build(unit, hook, change, event_id)
+                except DealbaseError:  # (the user may not see it: as if not found)
+                    body = None
+                if body is not None:
+                    items.append(NewDelivery(hook.id, change.seq, change.entity,
+                                             change.record_id, change.action, event_id, body,
+                                             change.at))
+        return items
 
     def fan_out(self, company_id: int, build: Build, now: dt.datetime,
                 horizon: int | None = None) -> int:
         """Turn the company's change-log rows after its cursor (up to ``horizon``) into
         pending deliveries, one per event and matching webhook, payload built once; how
-        many rows were read (0: caught up, or another dispatcher is at it)."""
-        service = self._service
-        with self._db.tx(write=True) as tx:
+        many rows were read (0: caught up, or another dispatcher is at it).
+
+        PostgreSQL: all in one transaction that holds the company's cursor row (other
+        dispatchers skip the company meanwhile; writers are not held up). SQLite (one
+        dispatcher per file): the payloads are built in a read transaction and only the
+        deliveries written in a write transaction, so the API's writers wait for that
+        short write only."""
+        log_of = self._service._records.changelog
+        before = None if horizon is None else horizon + 1
+        if self._db.backend == "postgresql":
+            with self._db.tx(write=True) as tx:
+                hooks = self._store.hooks(tx, company_id)
+                if not hooks:
+                    return 0
+                cursor = self._store.lock_cursor(tx, company_id,
+                                                 min(h.since_seq for h in hooks))
+                if cursor is None:
+                    return 0
+                changes = log_of.read(tx, company_id, after=cursor, before=before,
+                                      limit=FAN_OUT_ROWS)
+                if changes:
+                    items = self._payloads(tx, company_id, hooks, changes, build)
+                    self._store.enqueue(tx, company_id, items, now)
+                    self._store.move_cursor(tx, company_id, changes[-1].seq)
+                return len(changes)
+        with self._db.tx() as tx:
             hooks = self._store.hooks(tx, company_id)
             if not hooks:
                 return 0
-            cursor = self._store.lock_cursor(tx, company_id, min(h.since_seq for h in hooks))
-            if cursor is None:
-                return 0
-            changes = service._records.changelog.read(
-                tx, company_id, after=cursor, before=None if horizon is None else horizon + 1,
-                limit=FAN_OUT_ROWS)
+            start = min(h.since_seq for h in hooks)
+            cursor = self._store.cursor(tx, company_id)
+            changes = log_of.read(tx, company_id, after=start if cursor is None else cursor,
+                                  before=before, limit=FAN_OUT_ROWS)
             if not changes:
                 return 0
-            trusted = service._unit(tx, self._trusted(tx, company_id))
-            units: dict[int, Unit | None] = {}
-            items: list[NewDelivery] = []
-            for change in changes:
-                for hook in hooks:
-                    if change.seq <= hook.since_seq or not rules.matches(
-                            hook.event_action, hook.event_object, change.action, change.entity):
-                        continue
-                    if hook.user_id not in units:
-                        ctx = self._user_context(trusted, hook)
-                        units[hook.user_id] = None if ctx is None else service._unit(tx, ctx)
-                    unit = units[hook.user_id]
-                    if unit is None:
-                        continue
-                    event_id = str(uuid.uuid4())
-                    try:
-                        body = build(unit, hook, change, event_id)
-                    except DealbaseError:  # (the user may not see it: as if not found)
-                        body = None
-                    if body is not None:
-                        items.append(NewDelivery(hook.id, change.seq, change.entity,
-                                                 change.record_id, change.action,
-                                                 event_id, body, change.at))
+            items = self._payloads(tx, company_id, hooks, changes, build)
+        with self._db.tx(write=True) as tx:
+            self._store.lock_cursor(tx, company_id, start)
             self._store.enqueue(tx, company_id, items, now)
             self._store.move_cursor(tx, company_id, changes[-1].seq)
-            return len(changes)
+        return len(changes)
 
     # ---- delivery ---------------------------------------------------------------------
 
@@ -209,9 +239,7 @@ class Webhooks:
 
     def _record(self, tx: Tx, company_id: int, batch: Sequence[tuple[Hook, Delivery]],
                 attempts: Sequence[Attempt]) -> None:
-        fresh = {h.id: h for h in self._store.hooks(tx, company_id,
-                                                    sorted({h.id for h, _ in batch}))}
-        health: dict[int, rules.Health] = {i: h.health for i, h in fresh.items()}
+        health = self._store.lock_health(tx, company_id, sorted({h.id for h, _ in batch}))
         last: dict[int, Attempt] = {}
         for (hook, delivery), attempt in zip(batch, attempts, strict=True):
             again = None if attempt.ok else rules.next_try(attempt.attempt, attempt.at)
@@ -229,6 +257,12 @@ class Webhooks:
                                        at.at)
                 log.warning("webhook %s of company %s deactivated: no successful delivery "
                             "for 3 days", hook_id, company_id)
+
+    def purge(self, company_id: int, before: dt.datetime) -> int:
+        """Forget the company's deliveries delivered before ``before`` (the log keeps
+        ``DEALBASE_WEBHOOK_KEEP_DAYS``; pending ones stay until delivered); how many."""
+        with self._db.tx(write=True) as tx:
+            return self._store.purge(tx, company_id, before)
 
     # ---- the delivery log and replays (for a signed-in caller) ---------------------------
 

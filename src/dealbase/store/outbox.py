@@ -16,8 +16,8 @@ deliveries that are due, sends them and writes what happened.
 * SQLite has one writer and one dispatcher per database file (the dispatcher holds a
   file lock), so it claims without locks and sends outside any transaction.
 
-Every statement filters by ``company_id``, but ``active_companies`` (which companies
-have a live webhook: the dispatcher's list of work).
+Every statement filters by ``company_id``, but ``hooked_companies`` (which companies
+have a webhook: the dispatcher's list of work).
 """
 
 from __future__ import annotations
@@ -130,15 +130,15 @@ class Horizon:
     """How far a dispatcher may read the change log without missing a row committed
     late (PostgreSQL; SQLite's single writer commits in seq order: no horizon).
 
-    Each probe notes the sequence's last value, then the running transactions (a
-    snapshot). Once the oldest running transaction is younger than every transaction
-    of a noted snapshot, the seqs up to its noted value are all committed or gone. A
-    writer takes its seq inside the transaction that already wrote the record (so it
-    has its transaction id by then)."""
+    A writer takes the table's ROW EXCLUSIVE lock before its seq and holds it until it
+    commits. Each probe notes the sequence's last value, then the transactions holding
+    that lock: once none of those is left, every seq up to the noted value is committed
+    or gone. Only the change log's writers count, not the other transactions of the
+    server (a long report elsewhere does not hold webhooks back)."""
 
     def __init__(self) -> None:
         self._sequence: str | None = None
-        self._noted: list[tuple[int, int]] = []  # (last seq, snapshot xmax)
+        self._noted: list[tuple[int, frozenset[str]]] = []  # (last seq, writers then)
         self.safe = 0
 
     def advance(self, tx: Tx) -> int | None:
@@ -147,13 +147,14 @@ class Horizon:
         if self._sequence is None:
             self._sequence = str(tx.scalar("SELECT pg_get_serial_sequence('change_log', 'seq')"))
         last = int(tx.scalar(f"SELECT last_value FROM {self._sequence}"))
-        xmin, xmax = tx.rows("SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text"
-                             " FROM pg_current_snapshot() AS s")[0]
-        self._noted.append((last, int(xmax)))
-        done = [seq for seq, noted in self._noted if int(xmin) >= noted]
+        writers = frozenset(str(r[0]) for r in tx.rows(
+            "SELECT virtualtransaction FROM pg_locks WHERE locktype = 'relation' AND"
+            " relation = 'change_log'::regclass AND mode = 'RowExclusiveLock'"))
+        self._noted.append((last, writers))
+        done = [seq for seq, then in self._noted if not then & writers]
         if done:
             self.safe = max(self.safe, *done)
-            self._noted = [(s, x) for s, x in self._noted if int(xmin) < x]
+            self._noted = [(seq, then) for seq, then in self._noted if then & writers]
         self._noted = self._noted[-1000:]
         return self.safe
 
@@ -162,10 +163,11 @@ class OutboxStore:
     """The outbox's statements (see the module's doc)."""
 
     @staticmethod
-    def active_companies(tx: Tx) -> list[int]:
-        mark = tx.mark
-        rows = tx.rows(f"SELECT DISTINCT company_id FROM webhooks WHERE is_active = {mark}"
-                       f" AND is_deleted = {mark} ORDER BY company_id", (True, False))
+    def hooked_companies(tx: Tx) -> list[int]:
+        """The companies with a webhook (active or not: a deactivated one's log is still
+        kept, and purged)."""
+        rows = tx.rows(f"SELECT DISTINCT company_id FROM webhooks WHERE is_deleted = {tx.mark}"
+                       " ORDER BY company_id", (False,))
         return [int(r[0]) for r in rows]
 
     @staticmethod
@@ -214,6 +216,13 @@ class OutboxStore:
                              (company_id,)))
 
     @staticmethod
+    def cursor(tx: Tx, company_id: int) -> int | None:
+        """The company's fan-out position (None: not made yet)."""
+        found = tx.scalar(f"SELECT seq FROM webhook_cursors WHERE company_id = {tx.mark}",
+                          (company_id,))
+        return None if found is None else int(found)
+
+    @staticmethod
     def move_cursor(tx: Tx, company_id: int, seq: int) -> None:
         mark = tx.mark
         tx.run(f"UPDATE webhook_cursors SET seq = {mark} WHERE company_id = {mark}",
@@ -250,10 +259,11 @@ class OutboxStore:
         rows = tx.rows(
             f"SELECT {columns} FROM webhook_deliveries d WHERE d.company_id = {mark}"
             f" AND d.status = {mark} AND d.next_at <= {mark} AND d.webhook_id IN ({hooks})"
-            " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.company_id ="
+            # (a correlated subquery: one probe of ix_webhook_deliveries_record per row)
+            " AND d.seq = (SELECT e.seq FROM webhook_deliveries e WHERE e.company_id ="
             " d.company_id AND e.webhook_id = d.webhook_id AND e.entity = d.entity AND"
-            f" e.record_id = d.record_id AND e.seq < d.seq AND e.status = {mark})"
-            f" ORDER BY d.next_at, d.id LIMIT {int(limit)}{lock}",
+            f" e.record_id = d.record_id AND e.status = {mark} ORDER BY e.seq LIMIT 1)"
+            f" ORDER BY d.next_at LIMIT {int(limit)}{lock}",
             (company_id, PENDING, _t(tx, now), *hook_ids, PENDING))
         return [_delivery(r) for r in rows]
 
@@ -276,21 +286,31 @@ class OutboxStore:
                 attempt.error))
 
     @staticmethod
+    def lock_health(tx: Tx, company_id: int, ids: Sequence[int]) -> dict[int, Health]:
+        """These webhooks' health, their rows locked for this transaction (PostgreSQL: a
+        concurrent dispatcher's results for the same webhook wait), made if missing."""
+        mark = tx.mark
+        tx.many("INSERT INTO webhook_states (company_id, webhook_id, ban_count) VALUES"
+                f" ({mark}, {mark}, 0) ON CONFLICT (company_id, webhook_id) DO NOTHING",
+                [(company_id, i) for i in sorted(ids)])
+        lock = " FOR UPDATE" if tx.backend == "postgresql" else ""
+        rows = tx.rows(f"SELECT webhook_id, ban_count, banned_until, failing_since FROM"
+                       f" webhook_states WHERE company_id = {mark} AND webhook_id IN"
+                       f" ({', '.join(mark for _ in ids)}) ORDER BY webhook_id{lock}",
+                       (company_id, *sorted(ids)))
+        return {int(r[0]): Health(int(r[1]), _time(r[2]), _time(r[3])) for r in rows}
+
+    @staticmethod
     def save_health(tx: Tx, company_id: int, webhook_id: int, health: Health,
                     at: dt.datetime, status: int | None) -> None:
+        """A webhook's health after its attempts, and its last delivery (row made by
+        ``lock_health``)."""
         mark = tx.mark
-        values = (health.ban_count, _t(tx, health.banned_until), _t(tx, health.failing_since),
-                  _t(tx, at), status)
-        changed = tx.run(
-            f"UPDATE webhook_states SET ban_count = {mark}, banned_until = {mark},"
-            f" failing_since = {mark}, last_delivery_time = {mark}, last_http_status = {mark}"
-            f" WHERE company_id = {mark} AND webhook_id = {mark}",
-            (*values, company_id, webhook_id))
-        if not changed:
-            tx.run("INSERT INTO webhook_states (company_id, webhook_id, ban_count, banned_until,"
-                   " failing_since, last_delivery_time, last_http_status)"
-                   f" VALUES ({', '.join(mark for _ in range(7))})",
-                   (company_id, webhook_id, *values))
+        tx.run(f"UPDATE webhook_states SET ban_count = {mark}, banned_until = {mark},"
+               f" failing_since = {mark}, last_delivery_time = {mark}, last_http_status = {mark}"
+               f" WHERE company_id = {mark} AND webhook_id = {mark}",
+               (health.ban_count, _t(tx, health.banned_until), _t(tx, health.failing_since),
+                _t(tx, at), status, company_id, webhook_id))
 
     @staticmethod
     def deactivate(tx: Tx, company_id: int, webhook_id: int, reason: str, now: dt.datetime
@@ -302,6 +322,24 @@ class OutboxStore:
                (False, reason, _t(tx, now), _t(tx, now), company_id, webhook_id))
 
     # ---- the delivery log and replays ----------------------------------------------------
+
+    @staticmethod
+    def purge(tx: Tx, company_id: int, before: dt.datetime, limit: int = 5000) -> int:
+        """Forget up to ``limit`` deliveries delivered before ``before``, with their
+        attempts (pending ones are never forgotten); how many."""
+        mark = tx.mark
+        ids = [int(r[0]) for r in tx.rows(
+            f"SELECT id FROM webhook_deliveries WHERE company_id = {mark} AND status = {mark}"
+            f" AND delivered_at < {mark} ORDER BY id LIMIT {int(limit)}",
+            (company_id, DELIVERED, _t(tx, before)))]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join(mark for _ in chunk)
+            tx.run(f"DELETE FROM webhook_attempts WHERE company_id = {mark} AND delivery_id IN"
+                   f" ({marks})", (company_id, *chunk))
+            tx.run(f"DELETE FROM webhook_deliveries WHERE company_id = {mark} AND id IN"
+                   f" ({marks})", (company_id, *chunk))
+        return len(ids)
 
     @staticmethod
     def states(tx: Tx, company_id: int, ids: Sequence[int]

@@ -40,6 +40,7 @@ Clock = Callable[[], dt.datetime]
 Resolver = Callable[[str, int], Sequence[str]]
 BATCH = 50  # deliveries one claim takes
 FAN_OUT_ROUNDS = 20  # fan-out reads per company per cycle at most (500 rows each)
+PURGE_EVERY = dt.timedelta(hours=1)
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -116,7 +117,7 @@ class Sender:
             error = str(exc)
         except httpx.TimeoutException:
             error = f"no answer within {rules.TIMEOUT:g} s"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError, ValueError) as exc:  # (a failed attempt, retried)
             error = f"{type(exc).__name__}: {exc}"[:255]
         latency = int((time.monotonic() - started) * 1000)
         return Attempt(delivery.id, attempt, self.clock(), error is None, status, latency,
@@ -142,6 +143,8 @@ class Dispatcher:
                              resolver, transport)
         self.poll = settings.webhook_poll_ms / 1000 if poll is None else poll
         self.horizon = service.webhooks.new_horizon()
+        self.keep = dt.timedelta(days=settings.webhook_keep_days)
+        self._purged: dict[int, dt.datetime] = {}  # company -> when its log was last purged
         self.lock = service.webhooks.lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -161,9 +164,19 @@ class Dispatcher:
                     if read == 0:
                         break
                 done += hooks.deliver(company_id, self.clock, self.sender.send, BATCH)
+                self._purge(company_id)
             except Exception:  # one company's trouble never stops the others
                 log.exception("webhook dispatch failed for company %s", company_id)
         return done
+
+    def _purge(self, company_id: int) -> None:
+        """Once an hour per company: forget deliveries older than the log keeps."""
+        now = self.clock()
+        last = self._purged.get(company_id)
+        if last is not None and now - last < PURGE_EVERY:
+            return
+        self.service.webhooks.purge(company_id, now - self.keep)
+        self._purged[company_id] = now
 
     def run(self) -> None:
         """Cycles until ``stop``: without a pause while there is work."""

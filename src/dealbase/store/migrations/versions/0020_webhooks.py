@@ -98,10 +98,9 @@ def upgrade() -> None:
     pending = sa.text("status = 'pending'")  # (a record's events still to send)
     for table, indexes in INDEXES.items():
         for name, (columns, unique) in indexes.items():
-            where = {'sqlite_where': pending, 'postgresql_where': pending} \
-                if (table, name) == ('webhook_deliveries', 'record') else {}
+            where = pending if (table, name) == ('webhook_deliveries', 'record') else None
             op.create_index(f'ix_{table}_{name}', table, ['company_id', *columns], unique=unique,
-                            **where)
+                            sqlite_where=where, postgresql_where=where)
 
 
 def downgrade() -> None:
