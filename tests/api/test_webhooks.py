@@ -391,6 +391,36 @@ def test_subscriptions_filter_by_action_and_object(wh: Harness) -> None:
                   for p in got) == ["create.deal", "deleted.person"]
 
 
+def test_a_merge_is_merged_and_deleted_in_v1_and_names_the_other_in_v2(wh: Harness) -> None:
+    v1 = wh.hook("1.0", "merged", "person")
+    wh.hook("1.0", "deleted", "person")
+    wh.hook("2.0", "*", "person")
+    keep = wh.tenant.records.create("person", {"name": "Keep"})["id"]
+    gone = wh.tenant.records.create("person", {"name": "Gone"})["id"]
+    wh.drain()
+    before = len(wh.receiver.payloads())
+    _data(wh.pd.put(f"/v1/persons/{gone}/merge", json={"merge_with_id": keep}))
+    wh.drain()
+    got = wh.receiver.payloads()[before:]
+    v1_events = sorted((p["event"], p["meta"]["id"]) for p in got if "event" in p)
+    assert v1_events == [("deleted.person", gone), ("merged.person", keep)]
+    merged = next(p for p in got if p.get("event") == "merged.person")
+    assert merged["meta"]["webhook_id"] == str(v1["id"])
+    assert merged["current"]["id"] == keep and merged["current"]["name"] == "Keep"
+    v2 = {(p["meta"]["action"], p["meta"]["entity_id"]): p["meta"] for p in got
+          if "event" not in p}
+    assert v2[("change", str(keep))]["merged_from_id"] == str(gone)
+    assert v2[("delete", str(gone))]["merged_to_id"] == str(keep)
+    assert wh.pd.get(f"/v1/persons/{keep}/flow").status_code == 200  # (the log reads on)
+    assert wh.pd.get(f"/v1/persons/{keep}/changelog").status_code == 200
+    # Subscribers of updates alone hear no merge; a plain update is not a merge.
+    wh.tenant.records.update("person", keep, {"name": "Kept"})
+    wh.drain()
+    later = wh.receiver.payloads()[before + len(got):]
+    assert [p["meta"]["action"] for p in later] == ["change"]
+    assert "merged_from_id" not in later[0]["meta"]
+
+
 def test_events_of_a_user_who_cannot_see_are_not_sent(wh: Harness) -> None:
     other = wh.tenant.records.create("user", {"name": "Kim", "email": "kim@acme.example"})
     wh.hook("2.0", user_id=other["id"])

@@ -12,27 +12,43 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import Reason, invalid
 
 # ---- events ------------------------------------------------------------------------------
 
-# The change log's actions -> the v1 and v2 words for them.
-V1_ACTION = {"create": "added", "update": "updated", "delete": "deleted"}
-V2_ACTION = {"create": "create", "update": "change", "delete": "delete"}
-# Either version's word (and the wildcard) -> the change-log actions it subscribes to;
-# ``merged`` (v1): a merge is logged as the survivor's update and the other's delete, so
-# ``merged.*`` subscribes to updates (see the README).
+# What happened, from a change-log row (``event_of``) -> the v1 and v2 words for it. A
+# merge is logged as the survivor's update naming ``merged_from_id`` (its event: v1
+# ``merged``, v2 ``change`` with ``meta.merged_from_id``) and the other's delete naming
+# ``merged_to_id`` (v1 ``deleted``, v2 ``delete`` with ``meta.merged_to_id``), as §11 says.
+V1_ACTION = {"create": "added", "update": "updated", "merge": "merged", "delete": "deleted"}
+V2_ACTION = {"create": "create", "update": "change", "merge": "change", "delete": "delete"}
+MERGED_FROM, MERGED_TO = "merged_from_id", "merged_to_id"
+# Either version's word (and the wildcard) -> the events it subscribes to.
 ACTIONS: dict[str, frozenset[str]] = {
     "added": frozenset({"create"}), "create": frozenset({"create"}),
-    "updated": frozenset({"update"}), "change": frozenset({"update"}),
-    "merged": frozenset({"update"}),
+    "updated": frozenset({"update"}), "change": frozenset({"update", "merge"}),
+    "merged": frozenset({"merge"}),
     "deleted": frozenset({"delete"}), "delete": frozenset({"delete"}),
-    "*": frozenset({"create", "update", "delete"}),
+    "*": frozenset({"create", "update", "merge", "delete"}),
 }
+
+
+def event_of(action: str, changes: Mapping[str, Any]) -> str:
+    """The event a change-log row is: its action, or ``merge`` for a merge's survivor."""
+    return "merge" if action == "update" and MERGED_FROM in changes else action
+
+
+def merged(changes: Mapping[str, Any], name: str) -> Any:
+    """The other record of a merge a change-log row names (``MERGED_FROM``/``MERGED_TO``)."""
+    pair = changes.get(name)
+    return pair[1] if isinstance(pair, list) and len(pair) == 2 else None
+
+
 # Canonical entity -> its webhook object name (v1 and v2 agree where both have it).
 OBJECTS: dict[str, str] = {
     "activity": "activity", "activity_type": "activityType", "deal": "deal", "note": "note",
@@ -46,9 +62,10 @@ VERSIONS = ("1.0", "2.0")
 MAX_PER_USER = 40  # webhooks a user may own (Pipedrive's limit)
 
 
-def matches(event_action: str, event_object: str, action: str, entity: str) -> bool:
-    """Does a webhook subscribed to ``event_action.event_object`` want this change?"""
-    if action not in ACTIONS.get(event_action, ()):
+def matches(event_action: str, event_object: str, event: str, entity: str) -> bool:
+    """Does a webhook subscribed to ``event_action.event_object`` want this event
+    (``event_of``)?"""
+    if event not in ACTIONS.get(event_action, ()):
         return False
     return event_object == "*" or ENTITY_OF.get(event_object) == entity
 
@@ -205,7 +222,8 @@ def refused_among(addresses: Iterable[str], allowed: Sequence[Network] = ()) -> 
     return None
 
 
-__all__ = ["ACTIONS", "BAN_AFTER", "BAN_FOR", "ENTITY_OF", "EVENT_HEADER", "GIVE_UP_AFTER",
+__all__ = ["ACTIONS", "MERGED_FROM", "MERGED_TO", "event_of", "merged",
+           "BAN_AFTER", "BAN_FOR", "ENTITY_OF", "EVENT_HEADER", "GIVE_UP_AFTER",
            "Health", "MAX_PER_USER", "OBJECTS", "REMOVED_FOR_FAILURES", "RETRY_AFTER",
            "SIGNATURE_HEADER", "SLOW_RETRY", "TIMEOUT", "V1_ACTION", "V2_ACTION", "VERSIONS",
            "allow_list", "check_url", "matches", "new_secret", "next_try", "refused",

@@ -31,6 +31,7 @@ from ..domain.search import Term
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.statistics import Statistics
 from ..domain.types import FLOAT_LIMIT, INT_MAX, INT_MIN, Kind, coerce
+from ..domain.webhooks import MERGED_FROM, MERGED_TO
 from ..query.ast import Cond, Cursor, Filter, Keyset, Offset, Query, Sort, all_of
 from ..query.compile import (
     Fragment,
@@ -981,8 +982,10 @@ class Records:
         if entity in search.ENTITY_CODES and not _searched(spec).isdisjoint(changed):
             self._index(tx, ctx, spec, [(record_id, {**before, **changed})], replacing=True)
 
-    def delete(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int]) -> builtins.list[int]:
-        """Soft-delete every id, all or nothing; NotFound if any id is missing or deleted."""
+    def delete(self, tx: Tx, ctx: Context, entity: str, ids: Sequence[int], *,
+               merged_into: int | None = None) -> builtins.list[int]:
+        """Soft-delete every id, all or nothing; NotFound if any id is missing or deleted.
+        ``merged_into``: the record they were merged into (said in the change log)."""
         if len(ids) > MAX_BULK:
             raise _bad("ids", f"at most {MAX_BULK} ids at once", Reason.BAD_PARAMETER)
         spec = ctx.schema.entity(entity)
@@ -999,9 +1002,12 @@ class Records:
         tx.run(update_sql(spec.table, names, tx.backend, ids=len(unique)),
                [*self._encoded(entity, tx.backend, names, {"is_deleted": True, "updated_at": now}),
                 ctx.company_id, *unique])
+        logged: dict[str, list[Any]] = {"is_deleted": [False, True]}
+        if merged_into is not None:
+            logged[MERGED_TO] = [None, merged_into]
         self.changelog.append_many(tx, [
-            (ctx.company_id, entity, record_id, "delete", {"is_deleted": [False, True]},
-             ctx.user_id, now) for record_id in unique])
+            (ctx.company_id, entity, record_id, "delete", logged, ctx.user_id, now)
+            for record_id in unique])
         self._derive(tx, ctx, entity, list(live.values()))
         if entity in search.ENTITY_CODES:
             search_index.remove(tx, [search.key(entity, i) for i in unique])
@@ -1051,7 +1057,11 @@ class Records:
                     kept[f.name] = ids
         if kept:
             self.update(tx, ctx, entity, target, kept)
-        self.delete(tx, ctx, entity, [source])
+        # The merge itself, in the log: the survivor names the absorbed record, whose
+        # delete names the survivor (webhooks tell merges from updates and deletes by them).
+        self.changelog.append(tx, ctx.company_id, entity, target, "update",
+                              {MERGED_FROM: [None, source]}, ctx.user_id, self.clock())
+        self.delete(tx, ctx, entity, [source], merged_into=target)
 
     def duplicate(self, tx: Tx, ctx: Context, entity: str, record_id: int) -> int:
         """A new record with every value a client could have written to the live record

@@ -9,6 +9,8 @@ owner (deals, persons, organizations, products, leads, saved filters) when
 * ``visible_to`` is 5 (the owner's group and its sub-groups) and the owner's role is
   theirs or above theirs in the hierarchy (the user is in the owner's group or below it).
 
+Webhooks are seen by their owner alone (and admins).
+
 A role hides pipelines from its users: they see neither the pipelines nor their stages
 nor the deals in them. The default role's access levels (read 1, write 2, delete 4) are
 the levels of every user who is not an admin: without the read level an entity's records
@@ -30,6 +32,9 @@ from ..query.ast import And, Cond, Filter, Not, Or, all_of, any_of
 from ..query.operators import MAX_IN_VALUES
 
 OWNER_ONLY, GROUP, GROUP_AND_BELOW, COMPANY = 1, 3, 5, 7
+# Records a user who is not an admin sees only when they own them (webhooks: an admin
+# manages the company's, every other user their own).
+PRIVATE = frozenset({"webhook"})
 READ, WRITE, DELETE = 1, 2, 4
 # The kind a role's settings name an entity by (``deal_default_visibility``, …).
 SETTING_KIND = {"deal": "deal", "lead": "lead", "organization": "org", "person": "person",
@@ -86,6 +91,8 @@ class Sight:
             elif "pipeline_id" in spec.by_name:
                 pipeline = any_of(Cond("pipeline_id", "is_null", True),
                                   Not(_among("pipeline_id", hidden) or NOTHING))
+        if entity in PRIVATE:
+            return Cond("owner_id", "eq", self.user_id)
         if not ("visible_to" in spec.by_name and "owner_id" in spec.by_name):
             return pipeline
         me = self.user_id

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import invalid
+from ..errors import Forbidden, invalid
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
 from ..webhooks import ACTIONS, OBJECTS, VERSIONS, check_url
@@ -35,6 +35,11 @@ def _subscription(values: dict[str, Any], before: Mapping[str, Any] | None,
         user = lookup.fetch("user", user_id)
         if user is None or user.get("is_deleted") or not user.get("is_active", True):
             raise invalid("user_id", "no such active user")
+        writer = lookup.actor()
+        if writer is not None and user_id != writer:  # (events are read as that user)
+            actor = lookup.fetch("user", writer)
+            if actor is None or not actor.get("is_admin"):
+                raise Forbidden("Only admins can make webhooks for another user")
 
 
 WEBHOOK = EntitySpec(
