@@ -22,6 +22,7 @@ from dealbase.domain.types import Kind
 from dealbase.query.ast import Keyset, Query
 from dealbase.service import Context, Save, Service
 from dealbase.service.records import _coerce, _coercer
+from dealbase.store.database import Database
 
 NOW = dt.datetime(2031, 5, 4, 3, 2, 1)
 MISSING = 10**9  # an id no record has
@@ -277,6 +278,38 @@ def test_a_batch_halves_a_failed_run_down_to_the_bad_items(service: Service) -> 
     ids = [o.id for o in outcomes if o.id is not None]
     assert ids == sorted(ids) and len(set(ids)) == 298
     assert len(calls) < 40  # not one insert per item of the run
+    assert calls[0] == 300
     with service.unit(company.ctx) as unit:
         assert [unit.get("deal", i)["title"] for i in ids] == [
             it["title"] for n, it in enumerate(items) if n not in (17, 250)]
+
+
+@pytest.mark.parametrize("width", [3, 70])  # (70 columns: 500 rows would pass SQLite's limit)
+def test_many_rows_inserts_every_row_once(database: Database, width: int) -> None:
+    columns = [f"c{n}" for n in range(width)]
+    sizes = [0, 1, 4, 5, 49, 50, 51, 499, 500, 501, 1234]
+    mark = "?" if database.backend == "sqlite" else "%s"
+    one = f"({', '.join(mark for _ in columns)})"
+    with database.tx(write=True) as tx:
+        tx.run(f"CREATE TEMP TABLE many_rows_probe (n INTEGER, {', '.join(f'{c} TEXT' for c in columns[1:])})")
+        try:
+            for size in sizes:
+                rows = [(n, *(f"{size}.{n}.{c}" for c in columns[1:])) for n in range(size)]
+                tx.many_rows(lambda k: f"INSERT INTO many_rows_probe VALUES {', '.join([one] * k)}",
+                             rows)
+                assert tx.rows("SELECT * FROM many_rows_probe ORDER BY n") == rows
+                tx.run("DELETE FROM many_rows_probe")
+        finally:
+            tx.run("DROP TABLE many_rows_probe")
+
+
+def test_a_run_of_many_rows_takes_ids_in_its_order(service: Service) -> None:
+    company = Company(service, "Longrun")
+    items = [{"title": f"L{n}", "status": "won" if n % 3 else "open"} for n in range(1234)]
+    with service.unit(company.ctx, write=True) as unit:
+        ids = unit.create_many("deal", items)
+    assert ids == sorted(ids) and len(set(ids)) == 1234
+    with service.unit(company.ctx) as unit:
+        found = unit.get_many("deal", ids, ("id", "title", "status"))
+    assert [(found[i]["title"], found[i]["status"]) for i in ids] == [
+        (it["title"], it["status"]) for it in items]

@@ -774,13 +774,19 @@ class Records:
                 for c, convert in self._plan(entity, backend, columns)]
 
     def _encoded_rows(self, entity: str, backend: str, columns: tuple[str, ...],
-                      rows: Sequence[Mapping[str, Any]]) -> builtins.list[tuple[Any, ...]]:
+                      rows: Sequence[Mapping[str, Any]], omittable: frozenset[str]
+                      ) -> tuple[tuple[str, ...], builtins.list[tuple[Any, ...]]]:
         """``_encoded`` of many rows, a column at a time: a date-time or date repeated down
-        a column (the batch's time) is encoded once, and so is an empty list."""
+        a column (the batch's time) is encoded once, and so is an empty list. The columns
+        of ``omittable`` that are null in every row are left out: the columns written and
+        the rows' parameters."""
+        names: builtins.list[str] = []
         encoded: builtins.list[builtins.list[Any]] = []
         kinds = self._kinds[entity]
         for c, convert in self._plan(entity, backend, columns):
-            values = [r[c] for r in rows]
+            values = [r.get(c) for r in rows] if c in omittable else [r[c] for r in rows]
+            if c in omittable and values.count(None) == len(values):
+                continue
             if convert is not None and kinds[c] is Kind.JSON:
                 empty = convert([])
                 values = [v if v is None else empty if v == [] else convert(v) for v in values]
@@ -788,8 +794,9 @@ class Records:
                 done: dict[Any, Any] = {}
                 values = [v if v is None else done[v] if v in done else
                           done.setdefault(v, convert(v)) for v in values]
+            names.append(c)
             encoded.append(values)
-        return builtins.list(zip(*encoded, strict=True))
+        return tuple(names), builtins.list(zip(*encoded, strict=True))
 
     def _prepare(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any],
                  now: dt.datetime) -> dict[str, Any]:
@@ -889,36 +896,42 @@ class Records:
                                                                           strict=True)
                                   if "uid" in values])
         ids = self._insert_rows(tx, spec, [row for _, row in drafts])
+        made = [ids[u] for u in uids]
         entries: builtins.list[Entry] = [
-            (ctx.company_id, entity, ids[row["uid"]], "create", _created(clean), ctx.user_id, now)
-            for clean, row in drafts]
+            (ctx.company_id, entity, record_id, "create", _created(clean), ctx.user_id, now)
+            for clean, record_id in zip(cleans, made, strict=True)]
         self.changelog.append_many(tx, entries)
-        self._derive(tx, ctx, entity, [clean for clean, _ in drafts])
-        self._index(tx, ctx, spec, [(ids[row["uid"]], clean) for clean, row in drafts])
-        return [ids[u] for u in uids]
+        self._derive(tx, ctx, entity, cleans)
+        self._index(tx, ctx, spec, builtins.list(zip(made, cleans, strict=True)))
+        return made
 
     def _insert_rows(self, tx: Tx, spec: EntitySpec, rows: Sequence[Mapping[str, Any]]
                      ) -> dict[str, int]:
         """Insert new rows of one entity; their ids by uid.
 
-        Rows go in grouped by the columns they set (a column null in all of a group's
-        rows goes unwritten where its own default is null: fewer values to bind). PostgreSQL pipelines
-        single-row INSERTs that return their ids. SQLite runs one prepared INSERT over
-        the rows (``executemany``): the transaction holds SQLite's one write lock, so
-        the rows take consecutive ids ending at ``last_insert_rowid()``; the first and
-        the last row's uids confirm it (otherwise the ids are read back by uid).
+        Rows go in grouped by the columns they set, a row that leaves out only columns
+        whose own default is null going with the rows that set them (as null), so that
+        rows usually go in as one group, in their order (a column null in all of a
+        group's rows goes unwritten there: fewer values to bind). PostgreSQL pipelines
+        single-row INSERTs that return their ids. SQLite runs multi-row INSERTs
+        (``Tx.many_rows``): the transaction holds SQLite's one write lock, so the rows
+        take consecutive ids ending at ``last_insert_rowid()``; the first and the last
+        row's uids confirm it (otherwise the ids are read back by uid).
         """
         entity, table = spec.name, spec.table
         omittable = self._omittable[entity]
+        kinds = [tuple(row) for row in rows]
+        distinct = dict.fromkeys(kinds)
+        union = tuple(dict.fromkeys(c for shape in distinct for c in shape))
+        into = {shape: union if omittable.issuperset(set(union).difference(shape)) else shape
+                for shape in distinct}
         shapes: dict[tuple[str, ...], builtins.list[Mapping[str, Any]]] = {}
-        for row in rows:
-            shapes.setdefault(tuple(row), []).append(row)
+        for row, shape in zip(rows, kinds, strict=True):
+            shapes.setdefault(into[shape], []).append(row)
         ids: dict[str, int] = {}
         try:
             for columns, group in shapes.items():
-                names = tuple(c for c in columns if c not in omittable
-                              or any(r[c] is not None for r in group))
-                params = self._encoded_rows(entity, tx.backend, names, group)
+                names, params = self._encoded_rows(entity, tx.backend, columns, group, omittable)
                 if tx.backend == "postgresql":  # pipelined single-row INSERTs parse once
                     found = tx.many_returning(insert_sql(table, names, tx.backend, ("id", "uid")),
                                               params)

@@ -370,7 +370,8 @@ class Unit:
         Without ``skip_failures`` the first failure raises (``item N: …``) and the
         caller's transaction undoes everything; with it, the failure is that item's
         outcome and the others go on. Runs of new records are inserted together and,
-        if such a run fails, again one by one, so every outcome lands on its item.
+        if such a run fails, again in halves down to single items created one by one
+        (``_insert_items``), so every outcome lands on its item.
         ``speak`` puts an item's validation error in the adapter's words.
         """
         self._need_write()

@@ -60,9 +60,10 @@ def normalise_url(url: str) -> str:
 
 
 Observer = Callable[[str, Any, bool], None]
-# Rows per statement of ``Tx.many_rows`` on SQLite, largest first (the largest times the
-# widest row's columns stays under SQLite's 32,766 parameters per statement).
-ROW_CHUNKS = (100, 10, 1)
+# Rows per statement of ``Tx.many_rows`` on SQLite, largest first; a size whose
+# parameters would pass SQLite's limit per statement is skipped.
+ROW_CHUNKS = (500, 50, 5, 1)
+SQLITE_MAX_PARAMS = 32_766
 
 
 def placeholder(backend: str) -> str:
@@ -151,7 +152,7 @@ class Tx:
         cursor, start, count = self.raw.cursor(), 0, len(params)
         for size in ROW_CHUNKS:
             whole = (count - start) // size
-            if not whole:
+            if not whole or size > 1 and size * len(params[0]) > SQLITE_MAX_PARAMS:
                 continue
             if size == 1:
                 cursor.executemany(sql(1), params[start:])
