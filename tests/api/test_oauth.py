@@ -598,3 +598,26 @@ def test_a_deactivated_user_s_tokens_stop(app: Any, http: SyncClient, tenant: Te
     again = http.request("POST", "/oauth/token/", headers=_basic(made), data={
         "grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"]})
     assert again.status_code == 200
+
+
+def test_an_app_sees_only_its_own_application_webhooks(app: Any, http: SyncClient,
+                                                       tenant: Tenant) -> None:
+    hook = {"subscription_url": "https://hooks.example.com/in", "event_action": "*",
+            "event_object": "deal", "name": "h"}
+    general = tenant.api.post("/v1/webhooks", json=hook)
+    assert general.status_code == 201, general.text
+    first = _bearer(http, _tokens(app, http, _register(app, tenant, "admin"))["access_token"])
+    second = _bearer(http, _tokens(app, http, _register(app, tenant, "admin"))["access_token"])
+    made = first.post("/v1/webhooks", json=hook)
+    assert made.status_code == 201, made.text
+    assert made.json()["data"]["type"] == "application"
+    listed = first.get("/v1/webhooks").json()["data"]
+    assert [w["id"] for w in listed] == [made.json()["data"]["id"]]
+    assert second.get("/v1/webhooks").json()["data"] == []
+    assert second.delete(f"/v1/webhooks/{made.json()['data']['id']}").status_code == 404
+    everyone = {w["id"]: w["type"] for w in tenant.api.get("/v1/webhooks").json()["data"]}
+    assert everyone == {general.json()["data"]["id"]: "general",
+                        made.json()["data"]["id"]: "application"}
+    refused = _bearer(http, _tokens(app, http, _register(app, tenant, "deals:full"))[
+        "access_token"])
+    assert refused.get("/v1/webhooks").status_code == 403  # (webhooks need ``admin``)

@@ -126,7 +126,7 @@ class OAuth:
         self._auth_sql = self.db.prepare(
             select(t.c.company_id, g.c.user_id, t.c.token_hash, t.c.expires_at, t.c.revoked,
                    g.c.scopes, users.c.is_admin, users.c.is_active, users.c.is_deleted,
-                   c.c.fields_version, c.c.name, c.c.space_id)
+                   c.c.fields_version, c.c.name, c.c.space_id, g.c.app_id)
             .join(g, and_(g.c.id == t.c.grant_id, g.c.company_id == t.c.company_id))
             .join(c, c.c.id == t.c.company_id)
             .join(users, and_(users.c.id == g.c.user_id, users.c.company_id == t.c.company_id))
@@ -438,7 +438,7 @@ class OAuth:
         schema = self.accounts.schema(tx, company_id, int(row[9]))
         scopes = frozenset(s for s in str(row[5]).split(",") if s)
         return Context(company_id, int(row[1]), schema, bool(row[6]), row[10], row[11],
-                       scopes=scopes)
+                       scopes=scopes, app_id=int(row[12]))
 
 
 def _datetime(value: Any) -> dt.datetime:

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from ..domain import search
-from ..domain.entities._common import CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
+from ..domain.entities._common import CURRENT_APP, CURRENT_USER, MAX_ID_LIST, NEW_UID, NOW
 from ..domain.errors import Conflict, NotFound, Problem, Reason, ValidationError, combined, invalid
 from ..domain.registry import Registry, Schema
 from ..domain.search import Term
@@ -57,7 +57,7 @@ from ..store.codec import decoder, encoder, slot_value
 from ..store.database import Database, Tx, is_integrity_error
 from ..store.rows import Decoders
 from ..store.schema import build_metadata
-from .visibility import Sight, sight_of
+from .visibility import APP_OWNED, Sight, sight_of
 
 MAX_BULK = 500
 MAX_REMEMBERED_UIDS = 20_000  # about 5 MiB
@@ -100,6 +100,8 @@ class Context:
     sight: Sight | None = field(default=None, compare=False, repr=False)
     # An OAuth access token's scopes (``domain.scopes``); None: an API token's (everything).
     scopes: frozenset[str] | None = None
+    # The OAuth app whose token it is (None: an API token): an app sees its own webhooks.
+    app_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,8 @@ def _shape(spec: EntitySpec) -> _Shape:
         defaults = tuple((f.name, f.default) for f in spec.columns
                          if f.name != "id" and f.default is not None)
         made = tuple((n, d) for n, d in defaults
-                     if d is NOW or d is CURRENT_USER or d is NEW_UID or isinstance(d, tuple))
+                     if d is NOW or d is CURRENT_USER or d is CURRENT_APP or d is NEW_UID
+                     or isinstance(d, tuple))
         found = spec.memo["records shape"] = _Shape(
             required=tuple(f.name for f in spec.fields if f.required),
             defaults=defaults,
@@ -456,6 +459,12 @@ class Records:
         """The condition the records of ``entity`` the context sees meet (None: all),
         compiled once for as long as what the context sees holds."""
         sight = self._sight(tx, ctx)
+        app = ctx.app_id if entity in APP_OWNED else None
+        if app is not None:  # (an app's own records: per token, not remembered)
+            node = all_of(None if sight is None else sight.where(ctx.schema, entity),
+                          Cond("app_id", "eq", app))
+            return None if node is None else compile_condition(
+                node, ctx.schema.entity(entity), tx.backend)
         if sight is None:
             return None
         key = ("seen", entity, tx.backend)
@@ -815,6 +824,8 @@ class Records:
                 clean[name] = now
             elif default is CURRENT_USER:
                 clean[name] = ctx.user_id
+            elif default is CURRENT_APP:
+                clean[name] = ctx.app_id
             elif default is NEW_UID:
                 clean[name] = new_uid()
             else:

@@ -35,6 +35,9 @@ OWNER_ONLY, GROUP, GROUP_AND_BELOW, COMPANY = 1, 3, 5, 7
 # Records a user who is not an admin sees only when they own them (webhooks: an admin
 # manages the company's, every other user their own).
 PRIVATE = frozenset({"webhook"})
+# Records an OAuth app's token sees only when that app made them (§11: "apps see only
+# their own application webhooks"); the records engine adds it per token (``app_id``).
+APP_OWNED = frozenset({"webhook"})
 READ, WRITE, DELETE = 1, 2, 4
 # The kind a role's settings name an entity by (``deal_default_visibility``, …).
 SETTING_KIND = {"deal": "deal", "lead": "lead", "organization": "org", "person": "person",
@@ -168,5 +171,5 @@ def sight_of(user_id: int, admin: bool, role_rows: Sequence[Mapping[str, Any]],
         defaults=defaults, access=access)
 
 
-__all__ = ["COMPANY", "DELETE", "GROUP", "GROUP_AND_BELOW", "OWNER_ONLY", "READ", "WRITE",
-           "Sight", "sight_of"]
+__all__ = ["APP_OWNED", "COMPANY", "DELETE", "GROUP", "GROUP_AND_BELOW", "OWNER_ONLY",
+           "PRIVATE", "READ", "WRITE", "Sight", "sight_of"]

@@ -34,7 +34,8 @@ from .database import Tx
 
 PENDING, DELIVERED = "pending", "delivered"
 _HOOK = ("id", "event_action", "event_object", "user_id", "version", "since_seq",
-         "subscription_url", "http_auth_user", "http_auth_password", "secret", "owner_id")
+         "subscription_url", "http_auth_user", "http_auth_password", "secret", "owner_id",
+         "type")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Hook:
     secret: str
     owner_id: int
     health: Health
+    type: str = "general"  # or "application": an OAuth app's (``meta.type``)
 
 
 @dataclass(frozen=True)
@@ -190,11 +192,11 @@ class OutboxStore:
         out = []
         for row in rows:
             (hook_id, action, obj, user_id, version, since, url, auth_user, auth_password,
-             secret, owner_id, ban_count, banned_until, failing_since) = row
+             secret, owner_id, kind, ban_count, banned_until, failing_since) = row
             out.append(Hook(int(hook_id), company_id, action, obj, int(user_id), version,
                             int(since), url, auth_user, auth_password, secret, int(owner_id),
                             Health(int(ban_count or 0), _time(banned_until),
-                                   _time(failing_since))))
+                                   _time(failing_since)), kind))
         return out
 
     # ---- fan-out ----------------------------------------------------------------------

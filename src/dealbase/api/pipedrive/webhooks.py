@@ -128,7 +128,7 @@ class Payloads:
                 "company_id": str(hook.company_id),
                 "user_id": None if change.user_id is None else str(change.user_id),
                 "correlation_id": event_id, "is_bulk_edit": False,
-                "timestamp": _stamp(stamp), "type": "general", "version": "2.0",
+                "timestamp": _stamp(stamp), "type": hook.type, "version": "2.0",
                 "webhook_id": str(hook.id), "webhook_owner_id": str(hook.owner_id),
                 "change_source": "api", "attempt": 1, "host": self.host}
             if change.entity != "user":

@@ -20,6 +20,7 @@ class _Sentinel:
 
 NOW: Final = _Sentinel("NOW")
 CURRENT_USER: Final = _Sentinel("CURRENT_USER")
+CURRENT_APP: Final = _Sentinel("CURRENT_APP")  # the OAuth app the writer signed in through
 NEW_UID: Final = _Sentinel("NEW_UID")
 
 VISIBILITY = (1, 3, 5, 7)

@@ -18,7 +18,7 @@ from ..errors import Forbidden, invalid
 from ..spec import EntitySpec, FieldSpec, Lookup
 from ..types import Kind
 from ..webhooks import ACTIONS, OBJECTS, VERSIONS, check_url
-from ._common import CURRENT_USER, identity, lifecycle, owned
+from ._common import CURRENT_APP, CURRENT_USER, identity, lifecycle, owned
 
 EVENT_OBJECTS = (*sorted(OBJECTS.values()), "*")
 TYPES = ("general", "application", "automation")
@@ -26,6 +26,8 @@ TYPES = ("general", "application", "automation")
 
 def _subscription(values: dict[str, Any], before: Mapping[str, Any] | None,
                   lookup: Lookup) -> None:
+    if before is None:
+        values["type"] = "application" if values.get("app_id") is not None else "general"
     if "subscription_url" in values:
         values["subscription_url"] = check_url(values["subscription_url"], guard=False)
     if before is None and values.get("user_id") is None:
@@ -69,6 +71,8 @@ WEBHOOK = EntitySpec(
         FieldSpec("remove_time", Kind.DATETIME, field_type="date", label="Removed"),
         FieldSpec("secret", Kind.TEXT, required=True, max_length=120, nullable=False),
         FieldSpec("since_seq", Kind.INT, default=0, nullable=False, field_type="int"),
+        # The OAuth app whose token made it (its ``type`` is then ``application``).
+        FieldSpec("app_id", Kind.INT, default=CURRENT_APP, readonly=True, field_type="int"),
         owned("Owner"),
         *lifecycle(),
     ),

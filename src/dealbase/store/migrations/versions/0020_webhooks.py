@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column('remove_time', sa.DateTime(), nullable=True),
         sa.Column('secret', sa.String(length=120), nullable=False),
         sa.Column('since_seq', sa.BigInteger(), nullable=False),
+        sa.Column('app_id', sa.BigInteger(), nullable=True),
         sa.Column('owner_id', sa.BigInteger(), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('updated_at', sa.DateTime(), nullable=False),
