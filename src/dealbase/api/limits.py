@@ -46,13 +46,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..domain.errors import DealbaseError, Forbidden, NotFound, Unauthenticated, ValidationError
+from ..domain.errors import Forbidden, NotFound, Unauthenticated, ValidationError
 from ..domain.limits import WINDOW_SECONDS, Fault, LimitSettings
 from ..service import Context, Service
 from .body import read_capped
 from .docs import packaged
 from .pipedrive import render
-from .pipedrive.routes import PREFIXES, Api
+from .pipedrive.routes import PREFIXES, Api, guarded
 
 log = logging.getLogger("dealbase.limits")
 DEFAULT_COST = 10  # an unrouted path (404/405): the cost of most v1 operations
@@ -449,14 +449,6 @@ def limit_routes(api: Api, limiter: Limiter) -> list[BaseRoute]:
             raise ValidationError("The body must be a JSON object")
         return data
 
-    def run(work: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        async def handler(request: Request) -> Response:
-            try:
-                return await work(request)
-            except DealbaseError as exc:
-                return render.from_exception(exc)
-        return handler
-
     async def get_limits(request: Request) -> Response:
         company = await admin(request)
         found = await anyio.to_thread.run_sync(api.service.limits.settings, company)
@@ -497,12 +489,12 @@ def limit_routes(api: Api, limiter: Limiter) -> list[BaseRoute]:
         return render.success({"id": int(raw)})
 
     return [
-        Route(f"{ADMIN_PREFIX}/limits", run(get_limits), methods=["GET"]),
-        Route(f"{ADMIN_PREFIX}/limits", run(set_limits), methods=["PATCH"]),
-        Route(f"{ADMIN_PREFIX}/faults", run(list_faults), methods=["GET"]),
-        Route(f"{ADMIN_PREFIX}/faults", run(add_fault), methods=["POST"]),
-        Route(f"{ADMIN_PREFIX}/faults", run(clear_faults), methods=["DELETE"]),
-        Route(f"{ADMIN_PREFIX}/faults/{{id}}", run(remove_fault), methods=["DELETE"]),
+        Route(f"{ADMIN_PREFIX}/limits", guarded(get_limits), methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/limits", guarded(set_limits), methods=["PATCH"]),
+        Route(f"{ADMIN_PREFIX}/faults", guarded(list_faults), methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/faults", guarded(add_fault), methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}/faults", guarded(clear_faults), methods=["DELETE"]),
+        Route(f"{ADMIN_PREFIX}/faults/{{id}}", guarded(remove_fault), methods=["DELETE"]),
     ]
 
 

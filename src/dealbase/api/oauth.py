@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -32,13 +31,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..domain.errors import DealbaseError, Forbidden, NotFound, PayloadTooLarge, ValidationError
+from ..domain.errors import Forbidden, NotFound, PayloadTooLarge, ValidationError
 from ..domain.oauth import MAX_PARAM, OAuthError
 from ..domain.scopes import ADMIN
 from ..service import Context, Service
 from .body import read_capped
 from .pipedrive import render
-from .pipedrive.routes import Api
+from .pipedrive.routes import Api, guarded
 
 MAX_FORM_BYTES = 16_384
 ADMIN_PREFIX = "/api/dealbase"
@@ -149,15 +148,6 @@ def app_routes(api: Api) -> list[BaseRoute]:
             raise Forbidden("Only admin users may manage OAuth apps")
         return ctx.company_id
 
-    def run(work: Callable[[Request], Awaitable[Response]]
-            ) -> Callable[[Request], Awaitable[Response]]:
-        async def handler(request: Request) -> Response:
-            try:
-                return await work(request)
-            except DealbaseError as exc:
-                return render.from_exception(exc)
-        return handler
-
     async def list_apps(request: Request) -> Response:
         company = await admin(request)
         found = await anyio.to_thread.run_sync(oauth.list_apps, company)
@@ -188,9 +178,9 @@ def app_routes(api: Api) -> list[BaseRoute]:
         await anyio.to_thread.run_sync(oauth.delete_app, company, int(raw))
         return render.success({"id": int(raw)})
 
-    return [Route(f"{ADMIN_PREFIX}/apps", run(list_apps), methods=["GET"]),
-            Route(f"{ADMIN_PREFIX}/apps", run(create_app), methods=["POST"]),
-            Route(f"{ADMIN_PREFIX}/apps/{{id}}", run(delete_app), methods=["DELETE"])]
+    return [Route(f"{ADMIN_PREFIX}/apps", guarded(list_apps), methods=["GET"]),
+            Route(f"{ADMIN_PREFIX}/apps", guarded(create_app), methods=["POST"]),
+            Route(f"{ADMIN_PREFIX}/apps/{{id}}", guarded(delete_app), methods=["DELETE"])]
 
 
 __all__ = ["app_routes", "client_credentials", "oauth_error", "oauth_routes", "read_form"]
