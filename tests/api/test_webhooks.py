@@ -421,6 +421,27 @@ def test_a_merge_is_merged_and_deleted_in_v1_and_names_the_other_in_v2(wh: Harne
     assert "merged_from_id" not in later[0]["meta"]
 
 
+def test_deal_installments_are_their_own_object(wh: Harness) -> None:
+    wh.hook("2.0", "*", "deal_installment")
+    deal = wh.tenant.records.create("deal", {"title": "Paid in parts"})["id"]
+    made = _data(wh.pd.post(f"/api/v2/deals/{deal}/installments", json={
+        "description": "First", "amount": 100, "billing_date": "2031-01-01"}))
+    _data(wh.pd.patch(f"/api/v2/deals/{deal}/installments/{made['id']}", json={"amount": 150}))
+    # A recurring subscription's payments are no installments: nothing is sent for them.
+    other = wh.tenant.records.create("deal", {"title": "Monthly"})["id"]
+    assert wh.pd.post("/v1/subscriptions/recurring", json={
+        "deal_id": other, "currency": "USD", "cadence_type": "monthly", "cycle_amount": 10,
+        "start_date": "2031-01-01", "cycles_count": 2}, check=False).status_code < 300
+    wh.drain()
+    got = [(p["meta"]["action"], p["meta"]["entity"], p["meta"]["entity_id"])
+           for p in wh.receiver.payloads()]
+    assert got == [("create", "deal_installment", str(made["id"])),
+                   ("change", "deal_installment", str(made["id"]))]
+    change = wh.receiver.payloads()[1]
+    assert change["data"]["amount"] == 150 and change["previous"] == {"amount": 100}
+    assert change["data"]["deal_id"] == deal
+
+
 def test_events_of_a_user_who_cannot_see_are_not_sent(wh: Harness) -> None:
     other = wh.tenant.records.create("user", {"name": "Kim", "email": "kim@acme.example"})
     wh.hook("2.0", user_id=other["id"])

@@ -56,6 +56,7 @@ OBJECTS: dict[str, str] = {
     "product": "product", "stage": "stage", "user": "user", "lead": "lead",
     "deal_product": "deal_product", "project": "project", "task": "task",
     "project_board": "board", "project_phase": "phase",
+    "subscription_payment": "deal_installment",  # (an installment subscription's payments)
 }
 ENTITY_OF: dict[str, str] = {name: entity for entity, name in OBJECTS.items()}
 VERSIONS = ("1.0", "2.0")

@@ -51,9 +51,12 @@ def _views() -> dict[tuple[str, str], View]:
             if not view.path.endswith("/collection"):
                 out.setdefault((view.entity, version), view)
     from .mapping import DEAL_PRODUCT_V1, DEAL_PRODUCT_V2
+    from .subscriptions import INSTALLMENT_V2, PAYMENT_V1
 
     out.setdefault(("deal_product", "v1"), DEAL_PRODUCT_V1)
     out.setdefault(("deal_product", "v2"), DEAL_PRODUCT_V2)
+    out.setdefault(("subscription_payment", "v1"), PAYMENT_V1)
+    out.setdefault(("subscription_payment", "v2"), INSTALLMENT_V2)
     for entity in rules.OBJECTS:
         if (entity, "v1") in out:
             out.setdefault((entity, "v2"), out[(entity, "v1")])
@@ -110,6 +113,8 @@ class Payloads:
             after, before = self._as_of(unit, change)
         except NotFound:
             return None
+        if change.entity == "subscription_payment" and after.get("payment_type") != "installment":
+            return None  # (a recurring subscription's payments are no deal installments)
         created, deleted = change.action == "create", change.action == "delete"
         event = rules.event_of(change.action, change.changes)
         if created:  # (nothing came before it)
