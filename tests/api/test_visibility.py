@@ -317,3 +317,26 @@ def test_permitted_users_are_the_users_who_see_the_record(world: World) -> None:
     got = set(data(w.tenant.api.get(f"/v1/deals/{record}/permittedUsers")))
     want = {w.users[v].id for v in VIEWERS if expected(v, "mid", 3, (), False)}
     assert got == want
+
+
+def test_a_visible_deal_says_its_person_and_organization_are_hidden(world: World) -> None:
+    w, low = world, world.users["low"]
+    person = w.records["person"]["matrix person top 1"][0]
+    org = w.records["organization"]["matrix organization top 1"][0]
+    seen_person = w.records["person"]["matrix person top 7"][0]
+    deal = w.tenant.records.create("deal", {"title": "linked", "visible_to": 7,
+                                            "person_id": person, "organization_id": org})
+    shown = data(low.pd.get(f"/v1/deals/{deal['id']}"))
+    assert (shown["person_hidden"], shown["org_hidden"]) == (True, True)
+    assert shown.get("person_name") is None and shown.get("org_name") is None
+    assert "matrix person top 1" not in low.pd.get(f"/v1/deals/{deal['id']}").text
+    admin = data(w.tenant.api.get(f"/v1/deals/{deal['id']}"))
+    assert (admin["person_hidden"], admin["org_hidden"]) == (False, False)
+    assert "matrix person top 1" in w.tenant.api.get(f"/v1/deals/{deal['id']}").text
+    open_deal = w.tenant.records.create("deal", {"title": "open", "person_id": seen_person,
+                                                 "visible_to": 7})
+    stage = open_deal["stage_id"]
+    listed = {d["id"]: d for d in data(low.pd.get(f"/v1/stages/{stage}/deals?everyone=1"
+                                                  "&limit=500"))}
+    assert listed[open_deal["id"]]["person_hidden"] is False
+    assert listed[deal["id"]]["person_hidden"] is True

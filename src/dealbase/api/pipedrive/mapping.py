@@ -346,6 +346,15 @@ def _org_ref(field_name: str) -> Compute:
     return compute
 
 
+def _hidden(entity: str, field_name: str) -> Compute:
+    """v1's ``person_hidden``/``org_hidden``: the record points at one the reader does not
+    see (the records service did not give it; a deleted one it gives)."""
+    def compute(record: Record, rc: RenderContext) -> bool:
+        return record.get(field_name) is not None and _related(
+            rc, entity, record.get(field_name)) is None
+    return compute
+
+
 def _name_of(entity: str, field_name: str) -> Compute:
     def compute(record: Record, rc: RenderContext) -> Any:
         other = _related(rc, entity, record.get(field_name))
@@ -779,8 +788,8 @@ DEAL_V1 = View(
             weighted_value(r, rc), r["currency"])),
         Attr("weighted_value_currency", compute=lambda r, rc: r["currency"]),
         Attr("rotten_time", compute=_none),
-        Attr("org_hidden", compute=_false),
-        Attr("person_hidden", compute=_false),
+        Attr("org_hidden", compute=_hidden("organization", "organization_id")),
+        Attr("person_hidden", compute=_hidden("person", "person_id")),
         *_zeros(UNHELD),
         _followers(),
         Attr("participants_count", compute=_participants_count),
