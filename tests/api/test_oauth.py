@@ -20,6 +20,7 @@ from dealbase.api.app import service_of
 from dealbase.domain.oauth import challenge_of
 from dealbase.domain.scopes import ACCESS, SCOPES, allows, parse_scopes
 from dealbase.service import NewApp, Service
+from tests.api.answers import data
 from tests.api.conftest import Clock
 from tests.conftest import Pipedrive, SyncClient, Tenant
 from tests.contract.openapi import SPEC_DIR, load_spec_document
@@ -621,3 +622,60 @@ def test_an_app_sees_only_its_own_application_webhooks(app: Any, http: SyncClien
     refused = _bearer(http, _tokens(app, http, _register(app, tenant, "deals:full"))[
         "access_token"])
     assert refused.get("/v1/webhooks").status_code == 403  # (webhooks need ``admin``)
+
+
+def test_an_apps_token_never_reads_another_apps_webhook_log(app: Any, http: SyncClient,
+                                                            tenant: Tenant) -> None:
+    hook = {"subscription_url": "https://hooks.example.com/in", "event_action": "*",
+            "event_object": "deal", "name": "h"}
+    first = _bearer(http, _tokens(app, http, _register(app, tenant, "admin"))["access_token"])
+    second = _bearer(http, _tokens(app, http, _register(app, tenant, "admin"))["access_token"])
+    made = first.post("/v1/webhooks", json=hook).json()["data"]["id"]
+    base = f"/api/dealbase/webhooks/{made}"
+    assert first.get(f"{base}/deliveries").status_code == 200
+    assert second.get(f"{base}/deliveries").status_code == 404
+    assert second.post(f"{base}/replay", json={"since_seq": 0}).status_code == 404
+
+
+def test_a_users_api_token_and_app_token_read_webhooks_in_any_order(
+        app: Any, http: SyncClient, tenant: Tenant) -> None:
+    service = _service(app)
+    user = tenant.records.create("user", {"name": "Rae", "email": "rae@acme.example"})
+    api = Pipedrive(http, service.create_token(tenant.company.company_id, user["id"]).token)
+    made = _register(app, tenant, "admin")
+    consent = service.oauth.consent(made.app.client_id, REDIRECT, None)
+    code = service.oauth.issue_code(consent, user["id"], None, None)
+    answer = _token(http, made, {"grant_type": "authorization_code", "code": code,
+                                 "redirect_uri": REDIRECT})
+    assert answer.status_code == 200, answer.text
+    bearer = _bearer(http, answer.json()["access_token"])
+    hook = {"subscription_url": "https://hooks.example.com/in", "event_action": "*",
+            "event_object": "deal", "name": "h"}
+    general = api.post("/v1/webhooks", json=hook).json()["data"]["id"]
+    own = bearer.post("/v1/webhooks", json=hook).json()["data"]["id"]
+    for _ in range(2):  # each token's reads, after the other's
+        assert api.get(f"/api/dealbase/webhooks/{general}/deliveries",
+                       check=False).status_code == 200
+        assert bearer.get(f"/api/dealbase/webhooks/{own}/deliveries").status_code == 200
+        assert bearer.get(f"/api/dealbase/webhooks/{general}/deliveries").status_code == 404
+        assert {w["id"] for w in bearer.get("/v1/webhooks").json()["data"]} == {own}
+        assert {w["id"] for w in data(api.get("/v1/webhooks"))} == {general, own}
+
+
+def test_the_admin_apis_need_the_admin_scope_through_oauth(app: Any, http: SyncClient,
+                                                           tenant: Tenant) -> None:
+    narrow = _bearer(http, _tokens(app, http, _register(app, tenant, "deals:read"))[
+        "access_token"])
+    for method, path in (("GET", "/api/dealbase/limits"), ("GET", "/api/dealbase/faults"),
+                         ("PATCH", "/api/dealbase/limits"), ("GET", "/api/dealbase/apps")):
+        answer = narrow.request(method, path, json={} if method == "PATCH" else None)
+        assert answer.status_code == 403, (path, answer.text)
+    wide = _bearer(http, _tokens(app, http, _register(app, tenant, "admin"))["access_token"])
+    assert wide.get("/api/dealbase/limits").status_code == 200
+
+
+def test_an_email_no_user_can_have_is_a_failed_sign_in(app: Any, http: SyncClient,
+                                                        tenant: Tenant) -> None:
+    made = _register(app, tenant)
+    answer = _consent(http, made, email="ad\x00min@acme.example")
+    assert answer.status_code < 500 and "location" not in answer.headers

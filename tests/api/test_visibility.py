@@ -340,3 +340,28 @@ def test_a_visible_deal_says_its_person_and_organization_are_hidden(world: World
                                                   "&limit=500"))}
     assert listed[open_deal["id"]]["person_hidden"] is False
     assert listed[deal["id"]]["person_hidden"] is True
+
+
+def test_rules_read_as_the_writer_a_hidden_stage_or_pipeline_is_missing(world: World) -> None:
+    w, low = world, world.users["low"]
+    secret = next(p for p in data(w.tenant.api.get("/v1/pipelines")) if p["name"] == "Secret")
+    stage = next(s for s in data(w.tenant.api.get(f"/v1/stages?pipeline_id={secret['id']}")))
+    missing = 10**9
+    for key, hidden in (("stage_id", stage["id"]), ("pipeline_id", secret["id"])):
+        one = low.pd.post("/v1/deals", json={"title": "x", key: hidden}, check=False)
+        other = low.pd.post("/v1/deals", json={"title": "x", key: missing}, check=False)
+        assert one.status_code == other.status_code == 400, key
+        assert _same(one.text, other.text, hidden, missing), key
+
+
+def test_a_new_deal_goes_to_the_first_pipeline_its_writer_sees(world: World) -> None:
+    w = world
+    first = min(data(w.tenant.api.get("/v1/pipelines")), key=lambda p: p["order_nr"])
+    third = data(w.tenant.api.post("/v1/pipelines", json={"name": "Third"}))["id"]
+    data(w.tenant.api.post("/v1/stages", json={"name": "T1", "pipeline_id": third}))
+    role = data(w.tenant.api.get(f"/v1/users/{w.users['low'].id}"))["role_id"]
+    data(w.tenant.api.put(f"/v1/roles/{role}/pipelines",
+                          json={"visible_pipeline_ids": {"remove": [first["id"]]}}))
+    made = data(w.users["low"].pd.post("/v1/deals", json={"title": "placed"}), 201)
+    seen = {p["id"] for p in data(w.users["low"].pd.get("/v1/pipelines"))}
+    assert made["pipeline_id"] == third and third in seen and first["id"] not in seen

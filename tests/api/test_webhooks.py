@@ -421,6 +421,13 @@ def test_a_merge_is_merged_and_deleted_in_v1_and_names_the_other_in_v2(wh: Harne
     assert "merged_from_id" not in later[0]["meta"]
 
 
+def test_a_replay_since_a_time_past_the_calendar_is_a_400(wh: Harness) -> None:
+    made = wh.hook()
+    answer = wh.ext("POST", f"/api/dealbase/webhooks/{made['id']}/replay",
+                    json={"since": "0001-01-01T00:00:00+05:00"})
+    assert answer.status_code == 400, answer.text
+
+
 def test_deal_installments_are_their_own_object(wh: Harness) -> None:
     wh.hook("2.0", "*", "deal_installment")
     deal = wh.tenant.records.create("deal", {"title": "Paid in parts"})["id"]

@@ -46,7 +46,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..domain.errors import Forbidden, NotFound, Unauthenticated, ValidationError
+from ..domain.errors import NotFound, Unauthenticated, ValidationError
 from ..domain.limits import WINDOW_SECONDS, Fault, LimitSettings
 from ..service import Context, Service
 from .body import read_capped
@@ -434,10 +434,8 @@ def limit_routes(api: Api, limiter: Limiter) -> list[BaseRoute]:
     injected faults. A Pipedrive token of an admin user; Pipedrive's envelope."""
 
     async def admin(request: Request) -> int:
-        ctx: Context = await api.read(request, lambda unit: unit.ctx)
-        if not ctx.is_admin:
-            raise Forbidden("Only admin users may change rate limits and faults")
-        return ctx.company_id
+        return await api.read(request, lambda unit: unit.administer(
+            "change rate limits and faults"))
 
     async def body(request: Request) -> dict[str, Any]:
         raw = await read_capped(request, api.settings.max_body_bytes)

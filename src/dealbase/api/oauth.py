@@ -31,10 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..domain.errors import Forbidden, NotFound, PayloadTooLarge, ValidationError
+from ..domain.errors import NotFound, PayloadTooLarge, ValidationError
 from ..domain.oauth import MAX_PARAM, OAuthError
-from ..domain.scopes import ADMIN
-from ..service import Context, Service
+from ..service import Service
 from .body import read_capped
 from .pipedrive import render
 from .pipedrive.routes import Api, guarded
@@ -143,10 +142,7 @@ def app_routes(api: Api) -> list[BaseRoute]:
     oauth = api.service.oauth
 
     async def admin(request: Request) -> int:
-        ctx: Context = await api.read(request, lambda unit: unit.ctx)
-        if not ctx.is_admin or (ctx.scopes is not None and ADMIN not in ctx.scopes):
-            raise Forbidden("Only admin users may manage OAuth apps")
-        return ctx.company_id
+        return await api.read(request, lambda unit: unit.administer("manage OAuth apps"))
 
     async def list_apps(request: Request) -> Response:
         company = await admin(request)

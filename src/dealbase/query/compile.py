@@ -389,7 +389,7 @@ def compile_fetch(entity: EntitySpec, ids: Sequence[int], company_id: int, backe
     columns = columns_of(entity, fields)
     lock = lock and backend == "postgresql"
     key = ("fetch", entity.name, columns, len(ids) == 1, live_only, backend, lock)
-    kept = entity.memo if seen is None or memo is None else memo
+    kept: dict[Any, Any] = entity.memo if seen is None else memo if memo is not None else {}
     sql: str | None = kept.get(key)
     if sql is None:
         query = Query(where=all_of(Cond("id", "in", [1] if len(ids) == 1 else [1, 2]),

@@ -260,15 +260,18 @@ class OAuth:
         """The live, active user of the company with this email and password, or None
         (argon2: run it off the event loop)."""
         email = email.strip()
-        if not email or len(email) > 255 or len(password) > 1024:
+        if not email or len(email) > 255 or len(password) > 1024 or "\x00" in email:
             return None
         with self.db.read() as conn:
             tx = Tx.of(conn)
             ctx = Context(company_id, None, self.accounts.schema(tx, company_id), True)
-            page = self.records.list(tx, ctx, "user", Query(
-                where=all_of(Cond("email", "eq", email), Cond("is_deleted", "eq", False),
-                             Cond("is_active", "eq", True)),
-                page=Keyset(None, 1), fields=("id",)))
+            try:
+                page = self.records.list(tx, ctx, "user", Query(
+                    where=all_of(Cond("email", "eq", email), Cond("is_deleted", "eq", False),
+                                 Cond("is_active", "eq", True)),
+                    page=Keyset(None, 1), fields=("id",)))
+            except ValidationError:  # (an email no user can have)
+                return None
             if not page.items:
                 return None
             user_id = int(page.items[0]["id"])

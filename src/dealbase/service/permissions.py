@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..domain.errors import Forbidden, Reason, invalid
-from ..domain.scopes import BASE, allows, allows_fields
+from ..domain.scopes import ADMIN, BASE, allows, allows_fields
 from .records import Context
 from .visibility import DELETE, WRITE
 
@@ -41,6 +41,13 @@ class Permissions:
                 and record_id == ctx.user_id and BASE in ctx.scopes):
             return
         raise Forbidden("Scope and URL mismatch")
+
+    @staticmethod
+    def admin(ctx: Context, what: str) -> None:
+        """Refused (Forbidden) unless the caller administers the company: an admin user,
+        and through an OAuth token one with the ``admin`` scope."""
+        if not ctx.is_admin or (ctx.scopes is not None and ADMIN not in ctx.scopes):
+            raise Forbidden(f"Only admin users may {what}")
 
     def write(self, ctx: Context, entity: str) -> None:
         """May the caller create, change or delete records of ``entity``?"""

@@ -290,9 +290,10 @@ class _Lookup:
 
     def __init__(self, records: Records, tx: Tx, ctx: Context, writing: str,
                  now: dt.datetime | None = None) -> None:
+        # Rules read as the writer: a record they do not see is, to a rule too, one that
+        # does not exist (a hidden stage or pipeline is "not found", and the first
+        # pipeline a new deal goes to is the first the writer sees).
         self.records, self.tx, self.ctx, self.writing = records, tx, ctx, writing
-        # Rules read what they need whoever writes; references must be the writer's to see.
-        self.trusted = records.trusted(ctx)
         self._sight: Sight | None = None
         self.now_at = now if now is not None else records.clock()
         self._records: dict[tuple[str, int], dict[str, Any] | None] = {}
@@ -304,8 +305,7 @@ class _Lookup:
     def fetch(self, entity: str, record_id: int) -> Mapping[str, Any] | None:
         key = (entity, record_id)
         if key not in self._records or entity == self.writing:
-            found = self.records.fetch(self.tx, self.trusted, entity, [record_id],
-                                       live_only=True)
+            found = self.records.fetch(self.tx, self.ctx, entity, [record_id], live_only=True)
             self._records[key] = found.get(record_id)
         return self._records[key]
 
@@ -338,7 +338,7 @@ class _Lookup:
         sort = Sort(order_by.lstrip("-"), order_by.startswith("-"))
         flt = all_of(Cond("is_deleted", "eq", False),
                      *(Cond(k, "eq", v) for k, v in where.items()))
-        page = self.records.list(self.tx, self.trusted, entity,
+        page = self.records.list(self.tx, self.ctx, entity,
                                  Query(where=flt, sort=(sort,), page=Keyset(None, 1)))
         found = page.items[0] if page.items else None
         if entity != self.writing:
@@ -455,11 +455,16 @@ class Records:
         """What the context sees, None for all (an admin, a trusted context)."""
         return None if ctx.is_admin or ctx.user_id is None else self.sight(tx, ctx)
 
+    @staticmethod
+    def _per_app(ctx: Context, entity: str) -> bool:
+        """Whether what the context sees of ``entity`` is its OAuth app's own records."""
+        return ctx.app_id is not None and entity in APP_OWNED
+
     def seen(self, tx: Tx, ctx: Context, entity: str) -> Fragment | None:
         """The condition the records of ``entity`` the context sees meet (None: all),
         compiled once for as long as what the context sees holds."""
         sight = self._sight(tx, ctx)
-        app = ctx.app_id if entity in APP_OWNED else None
+        app = ctx.app_id if self._per_app(ctx, entity) else None
         if app is not None:  # (an app's own records: per token, not remembered)
             node = all_of(None if sight is None else sight.where(ctx.schema, entity),
                           Cond("app_id", "eq", app))
@@ -503,7 +508,7 @@ class Records:
         page, run, version = query.page, query, None
         seen = self.seen(tx, ctx, entity)
         where_key = (ctx.company_id, entity, repr(query.where),
-                     None if seen is None else ctx.user_id) if (
+                     None if seen is None else (ctx.user_id, ctx.app_id)) if (
             with_total or isinstance(page, Offset)) else ()
         list_key: tuple[Any, ...] | None = None
         if isinstance(page, Offset):
@@ -557,11 +562,13 @@ class Records:
             raise _bad("id", "ids must be integers")
         found: dict[int, dict[str, Any]] = {}
         sight = self._sight(tx, ctx)
-        seen = self.seen(tx, ctx, entity) if sight is not None else None
+        seen = self.seen(tx, ctx, entity)
+        # (a sight's condition is kept with the sight; an app's is the token's: not kept)
+        memo = None if sight is None or self._per_app(ctx, entity) else sight.memo
         for start in range(0, len(unique), MAX_IN_VALUES):
             compiled = compile_fetch(spec, unique[start:start + MAX_IN_VALUES], ctx.company_id,
                                      tx.backend, live_only=live_only, fields=fields, lock=lock,
-                                     seen=seen, memo=None if sight is None else sight.memo)
+                                     seen=seen, memo=memo)
             decode = self.decoders.get(spec, compiled.columns, tx.backend)
             found.update({(r := decode(row))["id"]: r
                           for row in tx.rows(compiled.sql, compiled.params)})
@@ -1048,6 +1055,8 @@ class Records:
         found = self.fetch(tx, ctx, entity, [source, target], live_only=True, lock=True)
         if source not in found or target not in found:
             raise NotFound(f"{entity.capitalize()} not found")
+        # Both are the caller's to see; what points at the source moves whoever sees it.
+        ctx = self.trusted(ctx)
         for child in self.registry.builtins.values():
             for f in child.columns:  # references (lists of ids are not moved yet)
                 if f.ref != entity or f.kind is not Kind.REF or f.derived is not None \

@@ -293,6 +293,12 @@ class Unit:
         when what they wrote (its owner, its ``visible_to``) hides it from them after."""
         return self._records.get(self._tx, self._records.trusted(self.ctx), entity, record_id)
 
+    def administer(self, what: str) -> int:
+        """The caller's company, if they may administer it (``what``: for the refusal's
+        words); Forbidden otherwise (``Permissions.admin``)."""
+        self._service._permissions.admin(self.ctx, what)
+        return self.ctx.company_id
+
     def may_write(self, entity: str) -> None:
         """Refused (Forbidden) unless the caller may change records of ``entity`` (for an
         operation that might otherwise have nothing to write)."""

@@ -357,9 +357,9 @@ def _since(value: Any) -> dt.datetime:
         raise params.bad("since", "since must be a time: YYYY-MM-DD HH:MM:SS (UTC)")
     try:
         found = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return found.astimezone(dt.UTC).replace(tzinfo=None) if found.tzinfo else found
+    except (ValueError, OverflowError):  # (a zone offset past the calendar's ends)
         raise params.bad("since", "since must be a time: YYYY-MM-DD HH:MM:SS (UTC)") from None
-    return found.astimezone(dt.UTC).replace(tzinfo=None) if found.tzinfo else found
 
 
 def _log_routes(api: Api) -> list[BaseRoute]:
