@@ -679,3 +679,34 @@ def test_an_email_no_user_can_have_is_a_failed_sign_in(app: Any, http: SyncClien
     made = _register(app, tenant)
     answer = _consent(http, made, email="ad\x00min@acme.example")
     assert answer.status_code < 500 and "location" not in answer.headers
+
+
+def test_one_code_exchanged_twice_at_once_gives_tokens_once(app: Any, tenant: Tenant) -> None:
+    import threading
+
+    made = _register(app, tenant)
+    oauth = _service(app).oauth
+    outcomes: list[str] = []
+    for _ in range(5):
+        code = oauth.issue_code(oauth.consent(made.app.client_id, REDIRECT, None),
+                                tenant.company.user_id, None, None)
+        start = threading.Barrier(2)
+        got: list[str] = []
+
+        def exchange(code: str = code, start: threading.Barrier = start,
+                     got: list[str] = got) -> None:
+            start.wait()
+            try:
+                oauth.exchange_code(made.app.client_id, made.client_secret, code, REDIRECT, None)
+                got.append("tokens")
+            except Exception as exc:  # (OAuthError: the other one won)
+                got.append(type(exc).__name__)
+
+        threads = [threading.Thread(target=exchange) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(got) == ["OAuthError", "tokens"], got
+        outcomes += got
+    assert outcomes.count("tokens") == 5

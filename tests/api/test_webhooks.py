@@ -428,6 +428,25 @@ def test_a_replay_since_a_time_past_the_calendar_is_a_400(wh: Harness) -> None:
     assert answer.status_code == 400, answer.text
 
 
+def test_an_event_that_cannot_be_built_holds_up_no_other(wh: Harness,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    wh.hook("2.0", "*", "*")
+    build = wh.dispatcher.payloads.build
+
+    def broken(unit: Any, hook: Any, change: Any, event_id: str) -> str | None:
+        if change.entity == "person":
+            raise RuntimeError("a renderer's bug")
+        return build(unit, hook, change, event_id)
+
+    monkeypatch.setattr(wh.dispatcher.payloads, "build", broken)
+    wh.tenant.records.create("person", {"name": "Broken"})
+    deal = wh.tenant.records.create("deal", {"title": "Fine"})["id"]
+    wh.drain()
+    got = [(p["meta"]["entity"], p["meta"]["entity_id"]) for p in wh.receiver.payloads()]
+    assert got == [("deal", str(deal))]
+
+
 def test_deal_installments_are_their_own_object(wh: Harness) -> None:
     wh.hook("2.0", "*", "deal_installment")
     deal = wh.tenant.records.create("deal", {"title": "Paid in parts"})["id"]

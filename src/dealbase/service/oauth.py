@@ -347,10 +347,16 @@ class OAuth:
             elif grant.code_challenge is None and verifier:
                 raise OAuthError("invalid_grant", "Invalid grant: this code was issued "
                                  "without a code_challenge")
-            if not reused:
-                conn.execute(update(g).where(g.c.id == grant.id).values(code_used=True))
-                tokens = self._issue(conn, app, int(grant.id), grant.scopes, now)
-                space = self._space(conn, int(app.company_id))
+            if not reused:  # (spent at most once: a concurrent exchange finds it spent)
+                spent = conn.execute(update(g).where(
+                    g.c.id == grant.id, g.c.code_used.is_(False), g.c.revoked.is_(False)
+                ).values(code_used=True))
+                if spent.rowcount != 1:
+                    reused = True
+                    self._revoke_grant(conn, grant.company_id, grant.id)
+                else:
+                    tokens = self._issue(conn, app, int(grant.id), grant.scopes, now)
+                    space = self._space(conn, int(app.company_id))
         if reused:
             raise OAuthError("invalid_grant", "Invalid grant: authorization code has already "
                              "been used")
@@ -384,9 +390,14 @@ class OAuth:
                     g.c.company_id == row.company_id, g.c.id == row.grant_id)).first()
                 if grant is None or grant.revoked:
                     raise OAuthError("invalid_grant", "Invalid grant: refresh token is invalid")
-                conn.execute(update(t).where(t.c.id == row.id).values(revoked=True))
-                tokens = self._issue(conn, app, int(row.grant_id), grant.scopes, now)
-                space = self._space(conn, int(app.company_id))
+                spent = conn.execute(update(t).where(  # (at most once, as a code)
+                    t.c.id == row.id, t.c.revoked.is_(False)).values(revoked=True))
+                if spent.rowcount != 1:
+                    reused = True
+                    self._revoke_grant(conn, int(row.company_id), int(row.grant_id))
+                else:
+                    tokens = self._issue(conn, app, int(row.grant_id), grant.scopes, now)
+                    space = self._space(conn, int(app.company_id))
         if reused:
             raise OAuthError("invalid_grant", "Invalid grant: refresh token is invalid")
         return tokens, space

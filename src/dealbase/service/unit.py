@@ -180,8 +180,13 @@ class Unit:
     def changes(self, entity: str | None = None, record_id: int | None = None, *,
                 after: int = 0, before: int | None = None, newest_first: bool = False,
                 limit: int = 500) -> builtins.list[Change]:
-        """What writes did to the company's records (of one entity; of one record):
+        """What writes did to the company's records (of one entity; of one record, which
+        the caller must see: NotFound otherwise; of every entity: admins only):
         change-log rows with ``after`` < seq < ``before``, oldest (or newest) first."""
+        if entity is not None and record_id is not None:
+            self.get(entity, record_id)
+        elif not self.ctx.is_admin:
+            raise Forbidden("Only admins read the whole change log")
         return self._records.changes(self._tx, self.ctx, entity, record_id, after=after,
                                      before=before, newest_first=newest_first,
                                      limit=max(1, min(limit, MAX_HISTORY)))

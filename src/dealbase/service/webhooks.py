@@ -154,6 +154,11 @@ class Webhooks:
                     body = build(unit, hook, change, event_id)
                 except DealbaseError:  # (the user may not see it: as if not found)
                     body = None
+                except Exception:  # one event that cannot be rendered holds up no other
+                    log.exception("webhook %s: event %s of %s %s could not be built; "
+                                  "skipped", hook.id, change.seq, change.entity,
+                                  change.record_id)
+                    body = None
                 if body is not None:
                     items.append(NewDelivery(hook.id, change.seq, change.entity,
                                              change.record_id, change.action, event_id, body,
