@@ -57,7 +57,7 @@ from ..store.codec import decoder, encoder, slot_value
 from ..store.database import Database, Tx, is_integrity_error
 from ..store.rows import Decoders
 from ..store.schema import build_metadata
-from .visibility import APP_OWNED, Sight, sight_of
+from .visibility import APP_OWNED, Sight, sights_of
 
 MAX_BULK = 500
 MAX_REMEMBERED_UIDS = 20_000  # about 5 MiB
@@ -442,8 +442,7 @@ class Records:
             where=Cond("is_deleted", "eq", False), page=Keyset(None, MAX_SIGHT_ROLES)))
         rows = self.list(tx, trusted, "user", Query(
             fields=("role_id",), page=Keyset(None, MAX_SIGHT_USERS)))
-        return {user_id: sight_of(user_id, admin, roles.items, rows.items)
-                for user_id, admin in users.items()}
+        return sights_of(users, roles.items, rows.items)
 
     @staticmethod
     def trusted(ctx: Context) -> Context:

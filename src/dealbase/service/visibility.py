@@ -23,7 +23,7 @@ hidden record answers exactly as one that does not exist.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..domain.entities import role as roles
@@ -145,31 +145,45 @@ def _holds(node: Filter, record: Mapping[str, Any]) -> bool:
     raise AssertionError(f"a sight has no {node.op} condition")
 
 
-def sight_of(user_id: int, admin: bool, role_rows: Sequence[Mapping[str, Any]],
-             user_rows: Sequence[Mapping[str, Any]]) -> Sight:
-    """What a user sees, from the company's live roles and users (``id``, ``role_id``)."""
+def sights_of(users: Mapping[int, bool], role_rows: Sequence[Mapping[str, Any]],
+              user_rows: Sequence[Mapping[str, Any]]) -> dict[int, Sight]:
+    """What each of ``users`` (id -> is admin) sees, from the company's live roles and its
+    users (``id``, ``role_id``): the roles' members and hierarchy worked out once, so a
+    whole company's sights cost what one does."""
     by_id = {int(r["id"]): r for r in role_rows}
     default = next((r for r in role_rows if r["is_default"]), None)
     role_of = {int(u["id"]): (u["role_id"] if u["role_id"] in by_id else
                               None if default is None else default["id"]) for u in user_rows}
-    mine = role_of.get(user_id)
-    role = by_id.get(mine) if mine is not None else default
-    if role is None:  # (a company without roles: everything is the company's)
-        return Sight(user_id, admin)
+    members: dict[int, list[int]] = {}
+    for user, role_id in role_of.items():
+        if role_id is not None:
+            members.setdefault(role_id, []).append(user)
     parents = {i: r["parent_id"] for i, r in by_id.items()}
-    upward = {role["id"], *roles.ancestors(parents, role["id"])}
-    defaults = {entity: int(role[f"{kind}_default_visibility"])
-                for entity, kind in SETTING_KIND.items()}
     access = {} if default is None else {
         entity: int(default[f"{kind}_access_level"]) for entity, kind in SETTING_KIND.items()
         if f"{kind}_access_level" in default}
-    return Sight(
-        user_id, admin,
-        group=tuple(sorted(u for u, r in role_of.items() if r == role["id"])),
-        above=tuple(sorted(u for u, r in role_of.items() if r in upward)),
-        hidden_pipelines=tuple(sorted(set(role["hidden_pipeline_ids"] or ()))),
-        defaults=defaults, access=access)
+    made: dict[int, Sight] = {}  # a role's sight, for its first user (others: replace)
+    out: dict[int, Sight] = {}
+    for user_id, admin in users.items():
+        mine = role_of.get(user_id)
+        role = by_id.get(mine) if mine is not None else default
+        if role is None:  # (a company without roles: everything is the company's)
+            out[user_id] = Sight(user_id, admin)
+            continue
+        template = made.get(role["id"])
+        if template is None:
+            upward = (role["id"], *roles.ancestors(parents, role["id"]))
+            template = made[role["id"]] = Sight(
+                user_id, False,
+                group=tuple(sorted(members.get(role["id"], ()))),
+                above=tuple(sorted(u for r in upward for u in members.get(r, ()))),
+                hidden_pipelines=tuple(sorted(set(role["hidden_pipeline_ids"] or ()))),
+                defaults={entity: int(role[f"{kind}_default_visibility"])
+                          for entity, kind in SETTING_KIND.items()},
+                access=access)
+        out[user_id] = replace(template, user_id=user_id, admin=admin, memo={})
+    return out
 
 
 __all__ = ["APP_OWNED", "COMPANY", "DELETE", "GROUP", "GROUP_AND_BELOW", "OWNER_ONLY",
-           "PRIVATE", "READ", "WRITE", "Sight", "sight_of"]
+           "PRIVATE", "READ", "WRITE", "Sight", "sights_of"]
