@@ -287,9 +287,14 @@ def test_revocation(app: Any, http: SyncClient, tenant: Tenant) -> None:
 
 
 def test_deleting_an_app_stops_its_tokens(app: Any, http: SyncClient, tenant: Tenant) -> None:
-    made = _register(app, tenant)
+    made = _register(app, tenant, "admin,deals:full")
     body = _tokens(app, http, made)
+    hook = _bearer(http, body["access_token"]).post("/v1/webhooks", json={
+        "subscription_url": "https://hooks.example.com/in", "event_action": "*",
+        "event_object": "deal", "name": "h"}).json()["data"]["id"]
     _service(app).oauth.delete_app(tenant.company.company_id, made.app.id)
+    [stopped] = [w for w in data(tenant.api.get("/v1/webhooks")) if w["id"] == hook]
+    assert stopped["is_active"] in (0, False) and stopped["remove_reason"] == "app_deleted"
     assert _bearer(http, body["access_token"]).get("/v1/deals").status_code == 401
     _error(_token(http, made, {"grant_type": "refresh_token",
                                "refresh_token": body["refresh_token"]}), 401, "invalid_client")

@@ -31,6 +31,7 @@ from dealbase.api.app import create_app, service_of
 from dealbase.api.pipedrive.dispatch import Dispatcher, Refused, Sender
 from dealbase.api.pipedrive.mapping import wire_uuid
 from dealbase.domain import webhooks as rules
+from dealbase.domain.errors import ValidationError
 from dealbase.query.ast import Cond, Keyset, Query
 from dealbase.service import Service
 from dealbase.settings import Settings
@@ -686,6 +687,14 @@ def test_another_company_sees_no_webhook_nor_its_log(wh: Harness, other: Tenant)
                                      "fe80::1", "fc00::1", "::ffff:10.0.0.1", "224.0.0.1"])
 def test_the_guard_refuses_addresses_that_are_not_public(address: str) -> None:
     assert rules.refused(address)
+
+
+@pytest.mark.parametrize("host", ["2130706433", "127.1", "0x7f000001", "10.1",
+                                  "[2002:7f00:1::]", "[2002:a00:1::]"])
+def test_addresses_written_as_resolvers_read_them_are_refused_at_creation(host: str) -> None:
+    with pytest.raises(ValidationError):
+        rules.check_url(f"http://{host}/hook")
+    assert rules.check_url("http://[2002:808:808::]/hook")  # (6to4 of a public address)
 
 
 def test_the_guard_lets_public_and_allowed_addresses_through() -> None:

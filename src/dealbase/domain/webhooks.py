@@ -11,13 +11,15 @@ import datetime as dt
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import Reason, invalid
+from .errors import DealbaseError, Reason, invalid
 
 # ---- events ------------------------------------------------------------------------------
 
@@ -61,6 +63,12 @@ OBJECTS: dict[str, str] = {
 ENTITY_OF: dict[str, str] = {name: entity for entity, name in OBJECTS.items()}
 VERSIONS = ("1.0", "2.0")
 MAX_PER_USER = 40  # webhooks a user may own (Pipedrive's limit)
+
+
+class LimitReached(DealbaseError):
+    """A user has as many webhooks as Pipedrive allows (its 422)."""
+
+    default_reason = Reason.CONFLICT
 
 
 def matches(event_action: str, event_object: str, event: str, entity: str) -> bool:
@@ -177,12 +185,15 @@ def refused(address: str, allowed: Sequence[Network] = ()) -> bool:
         ip: Address = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):  # an IPv4 address inside (mapped, 6to4)
+        ip = ip.ipv4_mapped or ip.sixtofour or ip
     if any(ip.version == net.version and ip in net for net in allowed):
         return False
     return not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_link_local \
         or ip.is_loopback or ip.is_private or ip.is_unspecified
+
+
+_LEGACY_IPV4 = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}", re.IGNORECASE)
 
 
 def check_url(url: object, allowed: Sequence[Network] = (), *, guard: bool = True) -> str:
@@ -207,7 +218,12 @@ def check_url(url: object, allowed: Sequence[Network] = (), *, guard: bool = Tru
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return url.strip()
+        if not _LEGACY_IPV4.fullmatch(host):
+            return url.strip()
+        try:  # ("127.1", "2130706433", "0x7f000001": what resolvers read as IPv4)
+            host = socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return url.strip()
     if refused(host, allowed):
         raise invalid("subscription_url", "invalid or non-reachable URL: the address is not "
                       "public")
@@ -223,7 +239,7 @@ def refused_among(addresses: Iterable[str], allowed: Sequence[Network] = ()) -> 
     return None
 
 
-__all__ = ["ACTIONS", "MERGED_FROM", "MERGED_TO", "event_of", "merged",
+__all__ = ["ACTIONS", "LimitReached", "MERGED_FROM", "MERGED_TO", "event_of", "merged",
            "BAN_AFTER", "BAN_FOR", "ENTITY_OF", "EVENT_HEADER", "GIVE_UP_AFTER",
            "Health", "MAX_PER_USER", "OBJECTS", "REMOVED_FOR_FAILURES", "RETRY_AFTER",
            "SIGNATURE_HEADER", "SLOW_RETRY", "TIMEOUT", "V1_ACTION", "V2_ACTION", "VERSIONS",

@@ -7,6 +7,7 @@ SHA-256 hashes and compared in constant time.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -104,6 +105,12 @@ def _secrets(kind: str, space_id: str) -> tuple[str, str | None]:
         return secrets.token_hex(20), None
     return (f"{space_id}_{''.join(secrets.choice(_ALNUM) for _ in range(16))}",
             "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16)))
+
+
+@functools.cache
+def _decoy() -> str:
+    """A hash no password matches, verified where there is none to check."""
+    return str(_hasher().hash(secrets.token_urlsafe(32)))
 
 
 def _hasher() -> Any:
@@ -298,10 +305,10 @@ class Accounts:
 
         row = tx.rows(self._password_sql.sql, self._password_sql.params(
             {"company_id": company_id, "user_id": user_id}))
-        if not row or len(password) > MAX_PASSWORD:
+        if len(password) > MAX_PASSWORD:
             return False
-        try:
-            return bool(_hasher().verify(row[0][0], password))
+        try:  # (no such user or password: the same work, so the time tells nothing)
+            return bool(_hasher().verify(row[0][0] if row else _decoy(), password)) and bool(row)
         except VerifyMismatchError:
             return False
         except Exception:  # a damaged hash: no sign-in

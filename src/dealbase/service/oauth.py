@@ -197,7 +197,8 @@ class OAuth:
             return [self._app(r) for r in rows]
 
     def delete_app(self, company_id: int, app_id: int) -> None:
-        """Delete an app with its grants and tokens: they stop working at once."""
+        """Delete an app with its grants and tokens: they stop working at once, and its
+        webhooks are deactivated."""
         a = self.apps
         with self.db.write() as conn:
             found = conn.execute(select(a.c.id).where(a.c.company_id == company_id,
@@ -208,6 +209,16 @@ class OAuth:
                 conn.execute(delete(table).where(table.c.company_id == company_id,
                                                  table.c.app_id == app_id))
             conn.execute(delete(a).where(a.c.company_id == company_id, a.c.id == app_id))
+            # Its webhooks stop too (through the records engine: the change log says so).
+            tx = Tx.of(conn)
+            ctx = Context(company_id, None, self.accounts.schema(tx, company_id), True)
+            hooks = self.records.list(tx, ctx, "webhook", Query(
+                where=all_of(Cond("app_id", "eq", app_id), Cond("is_deleted", "eq", False)),
+                page=Keyset(None, 10_000), fields=("id",)))
+            for hook in hooks.items:
+                self.records.update(tx, ctx, "webhook", hook["id"], {
+                    "is_active": False, "remove_reason": "app_deleted",
+                    "remove_time": self._now()})
 
     def _client(self, conn: Any, client_id: Any) -> Any:
         if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
@@ -272,7 +283,8 @@ class OAuth:
                     page=Keyset(None, 1), fields=("id",)))
             except ValidationError:  # (an email no user can have)
                 return None
-            if not page.items:
+            if not page.items:  # (an unknown email takes a password check's time too)
+                self.accounts.check_password(tx, company_id, 0, password)
                 return None
             user_id = int(page.items[0]["id"])
             return user_id if self.accounts.check_password(tx, company_id, user_id,

@@ -14,11 +14,12 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Sequence
-from typing import IO, TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from ..domain import webhooks as rules
 from ..domain.errors import DealbaseError, NotFound, invalid
+from ..query.ast import Cond, all_of
 from ..store.changelog import Change
 from ..store.database import Tx
 from ..store.outbox import (
@@ -32,7 +33,7 @@ from ..store.outbox import (
     OutboxStore,
 )
 from .records import Context
-from .unit import Unit
+from .unit import Record, Unit
 
 if TYPE_CHECKING:
     from . import Credentials, Service
@@ -85,6 +86,22 @@ class Webhooks:
     @property
     def backend(self) -> str:
         return self._db.backend
+
+    def create(self, unit: Unit, values: Mapping[str, Any], allowed: Any
+               ) -> tuple[Record, str]:
+        """A webhook for the unit's caller, and its signing secret (shown once): its URL
+        must be one the SSRF guard lets through (``allowed``: the server's
+        ``DEALBASE_WEBHOOK_ALLOW``), its owner below Pipedrive's 40 (LimitReached), and it
+        hears what happens from now on."""
+        url = rules.check_url(values.get("subscription_url"), allowed)
+        mine = unit.count("webhook", all_of(Cond("is_deleted", "eq", False),
+                                            Cond("owner_id", "eq", unit.ctx.user_id)))
+        if mine >= rules.MAX_PER_USER:
+            raise rules.LimitReached("webhooks limit reached")
+        secret = rules.new_secret()
+        made = unit.create("webhook", {**values, "subscription_url": url, "secret": secret,
+                                       "since_seq": unit.version()})
+        return made, secret
 
     def lock(self) -> DispatchLock:
         """The lock a dispatcher holds while it works: on SQLite one dispatcher per

@@ -245,14 +245,13 @@ def _refused(error: DealbaseError) -> Response:
     return render.JSON(body, status_code=status)
 
 
-def _creation(unit: Unit, body: Any, allowed: Any) -> dict[str, Any]:
+def _creation(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationError("The body must be a JSON object", reason=Reason.MALFORMED)
     values = {k: body[k] for k in INPUTS if k in body}
     for key in ("subscription_url", "event_action", "event_object", "name"):
         if values.get(key) in (None, ""):
             raise invalid(key, "is required", Reason.REQUIRED)
-    values["subscription_url"] = rules.check_url(values["subscription_url"], allowed)
     user = values.get("user_id")
     if user is not None:
         user = parse_int(user, 1) if isinstance(user, str) else user
@@ -286,20 +285,13 @@ def routes(api: Api) -> list[BaseRoute]:
         raw = await api.raw_body(request)
 
         def work(unit: Unit) -> dict[str, Any]:
-            values = _creation(unit, api.parse_body(request, raw), allowed)
-            mine = unit.count("webhook", all_of(Cond("is_deleted", "eq", False),
-                                                Cond("owner_id", "eq", unit.ctx.user_id)))
-            if mine >= rules.MAX_PER_USER:
-                raise LimitReached("webhooks limit reached")
-            secret = rules.new_secret()
-            made = unit.create("webhook", {**values, "secret": secret,
-                                           "since_seq": unit.version()})
+            made, secret = hooks.create(unit, _creation(api.parse_body(request, raw)), allowed)
             shown = webhook_object({**made, "company_id": unit.ctx.company_id}, (None, None))
             return {**shown, "signing_secret": secret}
 
         try:
             made = await api.write(request, work, raw)
-        except LimitReached as exc:
+        except rules.LimitReached as exc:
             return render.error(exc.message, 422)
         except ValidationError as exc:
             return _refused(exc)
@@ -322,10 +314,6 @@ def routes(api: Api) -> list[BaseRoute]:
     out += routes_at(prefixes, "/webhooks", create, ["POST"])
     out += routes_at(prefixes, "/webhooks/{id}", delete, ["DELETE"])
     return out + _log_routes(api)
-
-
-class LimitReached(DealbaseError):
-    default_reason = Reason.CONFLICT
 
 
 # ---- dealbase's extensions: the delivery log and replays ----------------------------------
