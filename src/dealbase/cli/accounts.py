@@ -48,9 +48,9 @@ def failures() -> Iterator[None]:
 
 def open_service(database_url: str | None) -> Service:
     """The service over the database the settings name (announced on stderr)."""
-    from .main import _service, _settings
+    from .main import service_for, settings_for
 
-    service = _service(_settings(database_url))
+    service = service_for(settings_for(database_url))
     click.get_current_context().call_on_close(service.close)
     return service
 

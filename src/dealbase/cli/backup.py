@@ -90,9 +90,9 @@ def copy_database(source: Path, target: Path, *, standalone: bool) -> None:
 @database_option
 def backup(path: Path, force: bool, database_url: str | None) -> None:
     """Copy the SQLite database to PATH, consistently, even while a server is writing."""
-    from .main import _settings
+    from .main import settings_for
 
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     source = sqlite_file(settings, "backup")
     if not source.exists():
         raise click.ClickException(f"there is no database at {source}")
@@ -121,9 +121,9 @@ def backup(path: Path, force: bool, database_url: str | None) -> None:
 @database_option
 def restore(path: Path, force: bool, database_url: str | None) -> None:
     """Replace the (empty) SQLite database with the backup at PATH. Stop the server first."""
-    from .main import _service, _settings
+    from .main import service_for, settings_for
 
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     target = sqlite_file(settings, "restore")
     path = path.absolute()
     if not path.is_file():
@@ -142,7 +142,7 @@ def restore(path: Path, force: bool, database_url: str | None) -> None:
         copy_database(path, target, standalone=False)
     except (sqlite3.Error, OSError) as exc:
         raise click.ClickException(f"restore failed: {' '.join(str(exc).split())}") from None
-    _service(settings).close()  # a backup from an older dealbase: upgraded in place
+    service_for(settings).close()  # a backup from an older dealbase: upgraded in place
     click.echo(f"Restored {path} into {target}.")
 
 

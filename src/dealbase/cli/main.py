@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..service import Service
 
 
-def _settings(database_url: str | None, *, announce: bool = True, **overrides: object) -> Settings:
+def settings_for(database_url: str | None, *, announce: bool = True, **overrides: object) -> Settings:
     """The settings (env, then these options); ``announce``: say on stderr, in one line,
     which database the command uses. A bad setting is one line and exit status 1."""
     try:
@@ -27,7 +27,7 @@ def _settings(database_url: str | None, *, announce: bool = True, **overrides: o
     return settings
 
 
-def _service(settings: Settings) -> Service:
+def service_for(settings: Settings) -> Service:
     """The records service over the settings' database, created or upgraded in place; a
     database that cannot be opened or upgraded is one line and exit status 1."""
     from dataclasses import replace
@@ -93,10 +93,10 @@ def serve(host: str | None, port: int | None, workers: int | None, log_level: st
 
     import uvicorn
 
-    settings = _settings(database_url, announce=False, host=host, port=port, workers=workers,
+    settings = settings_for(database_url, announce=False, host=host, port=port, workers=workers,
                          log_level=log_level, access_log=access_log)
     _check_port(settings.host, settings.port)
-    _service(settings).close()
+    service_for(settings).close()
     os.environ["DEALBASE_DATA_DIR"] = settings.data_dir  # (for the workers' from_env)
     os.environ["DEALBASE_DATABASE_URL"] = settings.database_url
     click.echo(f"dealbase serving {settings.database_label} on "
@@ -159,7 +159,7 @@ def company_create(name: str, admin_email: str, admin_name: str | None, as_json:
     """Create a company, its admin user and that user's API tokens (shown once)."""
     from ..domain.errors import DealbaseError
 
-    service = _service(_settings(database_url))
+    service = service_for(settings_for(database_url))
     try:
         created = service.create_company(name, admin_email, admin_name)
     except DealbaseError as exc:
@@ -190,7 +190,7 @@ def demo(name: str, admin_email: str, deals: int, as_json: bool, database_url: s
     from ..domain.errors import DealbaseError
     from .demo import seed_demo
 
-    service = _service(_settings(database_url))
+    service = service_for(settings_for(database_url))
     try:
         result = seed_demo(service, name, admin_email, deals)
     except DealbaseError as exc:

@@ -28,10 +28,10 @@ def worker(database_url: str | None) -> None:
     wanted on PostgreSQL, on any machines; one works at a time on a SQLite file). Turn
     off the one inside `dealbase serve` with DEALBASE_WEBHOOK_DISPATCHER=0."""
     from ..api.app import dispatcher_for
-    from .main import _service, _settings
+    from .main import service_for, settings_for
 
-    settings = _settings(database_url)
-    service = _service(settings)
+    settings = settings_for(database_url)
+    service = service_for(settings)
     dispatcher = dispatcher_for(service, settings)
 
     def stop(signum: int, frame: Any) -> None:
