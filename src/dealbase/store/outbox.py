@@ -359,16 +359,9 @@ class OutboxStore:
     def deliveries(tx: Tx, company_id: int, webhook_id: int, *, before: int | None = None,
                    status: str | None = None, limit: int = 100) -> list[Delivery]:
         """A webhook's deliveries, newest first (ids below ``before``)."""
-        mark = tx.mark
-        where = [f"company_id = {mark}", f"webhook_id = {mark}"]
-        params: list[Any] = [company_id, webhook_id]
-        if before is not None:
-            where.append(f"id < {mark}")
-            params.append(before)
-        if status is not None:
-            where.append(f"status = {mark}")
-            params.append(status)
-        rows = tx.rows(f"SELECT {_DELIVERY} FROM webhook_deliveries WHERE {' AND '.join(where)}"
+        where, params = _of_webhook(tx, company_id, webhook_id, ("id <", before),
+                                    ("status =", status))
+        rows = tx.rows(f"SELECT {_DELIVERY} FROM webhook_deliveries WHERE {where}"
                        f" ORDER BY id DESC LIMIT {int(limit)}", params)
         return [_delivery(r) for r in rows]
 
@@ -402,19 +395,25 @@ class OutboxStore:
         """Make deliveries pending again, due ``now``: one, or every one of the webhook
         from a change-log seq or a time on; how many."""
         mark = tx.mark
-        where = [f"company_id = {mark}", f"webhook_id = {mark}"]
-        params: list[Any] = [company_id, webhook_id]
-        if delivery_id is not None:
-            where.append(f"id = {mark}")
-            params.append(delivery_id)
-        if since_seq is not None:
-            where.append(f"seq >= {mark}")
-            params.append(since_seq)
-        if since is not None:
-            where.append(f"created_at >= {mark}")
-            params.append(_t(tx, since))
+        where, params = _of_webhook(tx, company_id, webhook_id, ("id =", delivery_id),
+                                    ("seq >=", since_seq),
+                                    ("created_at >=", None if since is None else _t(tx, since)))
         return tx.run(f"UPDATE webhook_deliveries SET status = {mark}, next_at = {mark}"
-                      f" WHERE {' AND '.join(where)}", (PENDING, _t(tx, now), *params))
+                      f" WHERE {where}", (PENDING, _t(tx, now), *params))
+
+
+def _of_webhook(tx: Tx, company_id: int, webhook_id: int, *tests: tuple[str, Any]
+                ) -> tuple[str, list[Any]]:
+    """The WHERE of one webhook's rows, and its parameters: the company, the webhook and
+    each test (a column and its operator) whose value is given."""
+    mark = tx.mark
+    where = [f"company_id = {mark}", f"webhook_id = {mark}"]
+    params: list[Any] = [company_id, webhook_id]
+    for test, value in tests:
+        if value is not None:
+            where.append(f"{test} {mark}")
+            params.append(value)
+    return " AND ".join(where), params
 
 
 __all__ = ["DELIVERED", "PENDING", "Attempt", "Delivery", "Hook", "Horizon", "NewDelivery",
