@@ -360,13 +360,18 @@ def test_every_event_of_every_entity_in_v1_and_v2(wh: Harness) -> None:
     assert len({p["meta"]["id"] for p in seconds}) == len(seconds)  # one id per event
 
 
-def test_payloads_are_the_dialects_objects_as_of_the_change(wh: Harness) -> None:
+def test_payloads_are_the_dialects_objects_as_of_the_change(
+        wh: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     wh.hook("1.0", "*", "deal")
     wh.hook("2.0", "*", "deal")
+    clock = Clock()  # the writes' own time, a minute apart (update_time as of each)
+    monkeypatch.setattr(wh.service._records, "clock", clock)
     deal = _data(wh.pd.post("/api/v2/deals", json={"title": "first", "value": 10}))["id"]
     as_v1 = _data(wh.pd.get(f"/v1/deals/{deal}"))
     as_v2 = _data(wh.pd.get(f"/api/v2/deals/{deal}"))
+    clock.tick(60)
     wh.pd.patch(f"/api/v2/deals/{deal}", json={"title": "second"})
+    clock.tick(60)
     wh.pd.patch(f"/api/v2/deals/{deal}", json={"title": "third", "value": 30})
     wh.drain()  # (fanned out after all three writes: each payload shows its own moment)
     v1 = [p for p in wh.receiver.payloads() if "v" in p]
@@ -377,6 +382,8 @@ def test_payloads_are_the_dialects_objects_as_of_the_change(wh: Harness) -> None
     assert v2[1]["previous"]["title"] == "first" and "value" not in v2[1]["previous"]
     assert v2[2]["previous"]["title"] == "second" and v2[2]["previous"]["value"] == 10
     assert [p["event"] for p in v1] == ["added.deal", "updated.deal", "updated.deal"]
+    assert [p["current"]["update_time"][-8:] for p in v1] == ["09:00:00", "09:01:00",
+                                                              "09:02:00"]
 
 
 def test_subscriptions_filter_by_action_and_object(wh: Harness) -> None:

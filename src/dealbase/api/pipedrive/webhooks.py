@@ -86,6 +86,8 @@ class Payloads:
             for name, (old, _) in newer.changes.items():
                 if name in after:
                     after[name] = _canonical(spec.by_name.get(name), old)
+        if later and "updated_at" in after:  # (a write's own time, which no diff holds)
+            after["updated_at"] = change.at
         before = dict(after)
         for name, (old, _) in change.changes.items():
             if name in before:
