@@ -45,6 +45,7 @@ from ..query.ast import Cond, Keyset, Query, all_of
 from ..store.database import Tx
 from .accounts import Accounts, hash_secret
 from .records import Context
+from .webhooks import deactivate
 
 _CLIENT_ID = re.compile(r"[0-9a-f]{16}")
 MAX_APPS = 100  # per company
@@ -215,10 +216,8 @@ class OAuth:
             hooks = self.records.list(tx, ctx, "webhook", Query(
                 where=all_of(Cond("app_id", "eq", app_id), Cond("is_deleted", "eq", False)),
                 page=Keyset(None, 10_000), fields=("id",)))
-            for hook in hooks.items:
-                self.records.update(tx, ctx, "webhook", hook["id"], {
-                    "is_active": False, "remove_reason": "app_deleted",
-                    "remove_time": self._now()})
+            deactivate(self.records, tx, ctx, [h["id"] for h in hooks.items], "app_deleted",
+                       self._now())
 
     def _client(self, conn: Any, client_id: Any) -> Any:
         if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):

@@ -33,6 +33,7 @@ from ..query.ast import Cond, Filter, Keyset, Query, all_of
 from ..store.changelog import Change
 from ..store.database import Tx
 from .records import CONVERTS_TO, MAX_BULK, Aggregate, Context, Hit, Page
+from .visibility import Sight
 
 if TYPE_CHECKING:
     from . import Service
@@ -85,6 +86,8 @@ class Unit:
     def __init__(self, service: Service, tx: Tx, ctx: Context) -> None:
         self._service, self._tx, self.ctx = service, tx, ctx
         self._records = service._records
+        # What every active user sees, as of a version of the users and roles
+        self._sights: tuple[int, dict[int, Sight]] | None = None
 
     @property
     def schema(self) -> Schema:
@@ -184,7 +187,8 @@ class Unit:
         the caller must see: NotFound otherwise; of every entity: admins only):
         change-log rows with ``after`` < seq < ``before``, oldest (or newest) first."""
         if entity is not None and record_id is not None:
-            self.get(entity, record_id)
+            if not self.exists(entity, record_id):
+                raise NotFound(f"{self.schema.entity(entity).name.capitalize()} not found")
         elif not self.ctx.is_admin:
             raise Forbidden("Only admins read the whole change log")
         return self._records.changes(self._tx, self.ctx, entity, record_id, after=after,
@@ -277,12 +281,16 @@ class Unit:
         """The ids of the company's active users who see this record (``visibility``),
         in id order."""
         record = self.get(entity, record_id)
-        users = self.list("user", Query(where=all_of(Cond("is_deleted", "eq", False),
-                                                     Cond("is_active", "eq", True)),
-                                        page=Keyset(None, MAX_USERS), fields=("is_admin",)))
-        sights = self._records.sights(self._tx, self.ctx,
-                                      {int(u["id"]): bool(u["is_admin"]) for u in users.items})
-        return [u for u, sight in sights.items() if sight.sees(self.schema, entity, record)]
+        stand = self._records.changelog.version(self._tx, self.ctx.company_id, ("user", "role"))
+        if self._sights is None or self._sights[0] != stand:  # (made once per unit while
+            users = self.list("user", Query(  # its users and roles stand: a fan-out asks
+                where=all_of(Cond("is_deleted", "eq", False),  # it of every event)
+                             Cond("is_active", "eq", True)),
+                page=Keyset(None, MAX_USERS), fields=("is_admin",)))
+            self._sights = (stand, self._records.sights(
+                self._tx, self.ctx, {int(u["id"]): bool(u["is_admin"]) for u in users.items}))
+        return [u for u, sight in self._sights[1].items()
+                if sight.sees(self.schema, entity, record)]
 
     def sum_by(self, entity: str, where: Filter | None, group: Sequence[str],
                sums: Sequence[str] = ()) -> builtins.list[Aggregate]:

@@ -32,7 +32,7 @@ from ..store.outbox import (
     NewDelivery,
     OutboxStore,
 )
-from .records import Context
+from .records import Context, Records
 from .unit import Record, Unit
 
 if TYPE_CHECKING:
@@ -73,6 +73,15 @@ class DispatchLock:
         if self._file is not None:
             self._file.close()  # (closing the file lets go of the lock)
             self._file = None
+
+
+def deactivate(records: Records, tx: Tx, ctx: Context, ids: Sequence[int], reason: str,
+               at: dt.datetime) -> None:
+    """Stop webhooks (``reason``: why), through the records engine: the change log says
+    so, as of any other write."""
+    for hook_id in ids:
+        records.update(tx, ctx, "webhook", hook_id, {
+            "is_active": False, "remove_reason": reason, "remove_time": at})
 
 
 class Webhooks:
@@ -276,8 +285,8 @@ class Webhooks:
             at = last[hook_id]
             self._store.save_health(tx, company_id, hook_id, state, at.at, at.status)
             if state.given_up(at.at):
-                self._store.deactivate(tx, company_id, hook_id, rules.REMOVED_FOR_FAILURES,
-                                       at.at)
+                deactivate(self._service._records, tx, self._trusted(tx, company_id),
+                           [hook_id], rules.REMOVED_FOR_FAILURES, at.at)
                 log.warning("webhook %s of company %s deactivated: no successful delivery "
                             "for 3 days", hook_id, company_id)
 

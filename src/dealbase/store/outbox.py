@@ -314,15 +314,6 @@ class OutboxStore:
                (health.ban_count, _t(tx, health.banned_until), _t(tx, health.failing_since),
                 _t(tx, at), status, company_id, webhook_id))
 
-    @staticmethod
-    def deactivate(tx: Tx, company_id: int, webhook_id: int, reason: str, now: dt.datetime
-                   ) -> None:
-        mark = tx.mark
-        tx.run(f"UPDATE webhooks SET is_active = {mark}, remove_reason = {mark},"
-               f" remove_time = {mark}, updated_at = {mark} WHERE company_id = {mark}"
-               f" AND id = {mark}",
-               (False, reason, _t(tx, now), _t(tx, now), company_id, webhook_id))
-
     # ---- the delivery log and replays ----------------------------------------------------
 
     @staticmethod
