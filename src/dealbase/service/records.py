@@ -172,12 +172,12 @@ class _Shape:
     defaults: tuple[tuple[str, Any], ...]  # columns (but id) with a default
     constant: Mapping[str, Any]  # of those, the immutable values (copied as they are)
     made: tuple[tuple[str, Any], ...]  # the others: made afresh for each record
-    writable: Mapping[str, FieldSpec]  # fields a client may set (``uid`` on create only)
     not_null: tuple[str, ...]  # columns (but id) that may not be null
     refs: tuple[FieldSpec, ...]  # fields that hold ids of other records
     custom: frozenset[str]
     slotted: tuple[FieldSpec, ...]  # custom fields mirrored in an index slot
-    coercers: Mapping[str, Callable[[Any], Any]]  # of the writable fields (``_coercer``)
+    # The fields a client may set (``uid`` on create only), each with its ``_coercer``
+    coercers: Mapping[str, Callable[[Any], Any]]
 
 
 def _shape(spec: EntitySpec) -> _Shape:
@@ -193,7 +193,6 @@ def _shape(spec: EntitySpec) -> _Shape:
             defaults=defaults,
             constant={n: d for n, d in defaults if (n, d) not in made},
             made=made,
-            writable={f.name: f for f in spec.fields if not f.readonly},
             not_null=tuple(f.name for f in spec.columns if not f.nullable and f.name != "id"),
             refs=tuple(f for f in spec.fields if f.ref is not None and f.kind in (Kind.REF, Kind.JSON)),
             custom=frozenset(f.name for f in spec.custom),
@@ -307,6 +306,8 @@ class _Lookup:
         if key not in self._records or entity == self.writing:
             found = self.records.fetch(self.tx, self.ctx, entity, [record_id], live_only=True)
             self._records[key] = found.get(record_id)
+            if entity != self.writing:  # (read as the writer: its reference check's answer)
+                self._live[key] = key[1] in found
         return self._records[key]
 
     def check(self, wanted: Mapping[str, Sequence[int]]) -> dict[str, set[int]]:
@@ -454,30 +455,29 @@ class Records:
         """What the context sees, None for all (an admin, a trusted context)."""
         return None if ctx.is_admin or ctx.user_id is None else self.sight(tx, ctx)
 
-    @staticmethod
-    def _per_app(ctx: Context, entity: str) -> bool:
-        """Whether what the context sees of ``entity`` is its OAuth app's own records."""
-        return ctx.app_id is not None and entity in APP_OWNED
-
     def seen(self, tx: Tx, ctx: Context, entity: str) -> Fragment | None:
         """The condition the records of ``entity`` the context sees meet (None: all),
         compiled once for as long as what the context sees holds."""
+        return self._seen(tx, ctx, entity)[0]
+
+    def _seen(self, tx: Tx, ctx: Context, entity: str
+              ) -> tuple[Fragment | None, dict[Any, Any] | None]:
+        """``seen``, and where statements that carry it may be kept: the sight's memo, or
+        None (an app's own records are the token's: nothing is kept)."""
         sight = self._sight(tx, ctx)
-        app = ctx.app_id if self._per_app(ctx, entity) else None
-        if app is not None:  # (an app's own records: per token, not remembered)
+        if ctx.app_id is not None and entity in APP_OWNED:
             node = all_of(None if sight is None else sight.where(ctx.schema, entity),
-                          Cond("app_id", "eq", app))
-            return None if node is None else compile_condition(
-                node, ctx.schema.entity(entity), tx.backend)
+                          Cond("app_id", "eq", ctx.app_id))
+            return (None if node is None else compile_condition(
+                node, ctx.schema.entity(entity), tx.backend)), None
         if sight is None:
-            return None
+            return None, None
         key = ("seen", entity, tx.backend)
         if key not in sight.memo:
             node = sight.where(ctx.schema, entity)
             sight.memo[key] = None if node is None else compile_condition(
                 node, ctx.schema.entity(entity), tx.backend)
-        found: Fragment | None = sight.memo[key]
-        return found
+        return sight.memo[key], sight.memo
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -560,10 +560,7 @@ class Records:
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in unique):
             raise _bad("id", "ids must be integers")
         found: dict[int, dict[str, Any]] = {}
-        sight = self._sight(tx, ctx)
-        seen = self.seen(tx, ctx, entity)
-        # (a sight's condition is kept with the sight; an app's is the token's: not kept)
-        memo = None if sight is None or self._per_app(ctx, entity) else sight.memo
+        seen, memo = self._seen(tx, ctx, entity)
         for start in range(0, len(unique), MAX_IN_VALUES):
             compiled = compile_fetch(spec, unique[start:start + MAX_IN_VALUES], ctx.company_id,
                                      tx.backend, live_only=live_only, fields=fields, lock=lock,

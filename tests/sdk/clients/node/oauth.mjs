@@ -3,20 +3,13 @@
 // the bearer token as the SDK sends it, refresh, revoke; prints one JSON report.
 import { v1, v2 } from "pipedrive";
 
+import { failure } from "./failure.mjs";
+
 const oauth2 = new v1.OAuth2Configuration({
   clientId: process.env.CLIENT_ID, clientSecret: process.env.CLIENT_SECRET,
   redirectUri: process.env.REDIRECT_URI, host: process.env.BASE });
 const report = {};
 
-async function failure(promise) {
-  try {
-    await promise;
-    return { rejected: false };
-  } catch (error) {
-    const body = error?.response?.data ?? error;
-    return { rejected: true, success: body.success, errorCode: body.errorCode, error: body.error };
-  }
-}
 
 const token = await oauth2.authorize(process.env.CODE);
 report.token = { token_type: token.token_type, scope: token.scope, expires_in: token.expires_in };

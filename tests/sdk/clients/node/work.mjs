@@ -2,22 +2,14 @@
 // at $BASE with $TOKEN; prints one JSON report for the test that runs it to check.
 import { v1, v2 } from "pipedrive";
 
+import { failure } from "./failure.mjs";
+
 const base = process.env.BASE;
 const apiKey = process.env.TOKEN;
 const c1 = new v1.Configuration({ apiKey, basePath: `${base}/v1` });
 const c2 = new v2.Configuration({ apiKey, basePath: `${base}/api/v2` });
 const report = {};
 
-async function failure(promise) {
-  try {
-    await promise;
-    return { rejected: false };
-  } catch (error) {
-    // The SDK rejects with the response body when it is JSON (the status is lost).
-    const body = error?.response?.data ?? error;
-    return { rejected: true, success: body.success, errorCode: body.errorCode, error: body.error };
-  }
-}
 
 const orgs = new v2.OrganizationsApi(c2);
 const persons = new v2.PersonsApi(c2);
