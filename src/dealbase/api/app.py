@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..domain.errors import NotFound, Reason
 from ..service import Service
 from ..settings import Settings
+from ..web import web_routes
 from .consent import ConsentPage
 from .docs import docs_routes
 from .limits import Limiter, RateLimitMiddleware, limit_routes
@@ -80,6 +81,7 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
     routes.extend(limit_routes(api, limiter))
     consent = ConsentPage(service, limiter)
     routes.extend([*consent.routes(), *oauth_routes(service), *app_routes(api)])
+    routes.extend(web_routes(service, limiter))  # the web app (its own paths, no prefix)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -36,14 +36,11 @@ from starlette.routing import BaseRoute, Route
 from ..domain.errors import NotFound
 from ..domain.oauth import MAX_PARAM, OAuthError, check_challenge
 from ..service import Consent, Service
-from .limits import Bucket, Limiter
+from .limits import Limiter, SignInThrottle
 from .oauth import read_form
 
 COOKIE = "dealbase_oauth_nonce"
 FORM_SECONDS = 900  # how long a rendered form may be submitted
-FAILURES_PER_EMAIL = 5  # failed sign-ins per email (in the app's company) per window
-FAILURES_PER_ADDRESS = 20  # ... and per client address
-FAILURE_WINDOW_MS = 15 * 60 * 1000
 PARAMS = ("client_id", "redirect_uri", "state", "scope", "response_type", "code_challenge",
           "code_challenge_method")
 SCOPE_TEXT = {
@@ -110,6 +107,7 @@ class ConsentPage:
 
     def __init__(self, service: Service, limiter: Limiter) -> None:
         self.service, self.limiter = service, limiter
+        self.throttle = SignInThrottle(limiter)
         self.clock = time.time  # seconds (tests may move it)
 
     async def _consent(self, params: Mapping[str, str]) -> Consent | Response:
@@ -206,18 +204,14 @@ class ConsentPage:
                 "error": "access_denied", "error_description": "The user refused",
                 "state": state})
         email, password = form.get("email", ""), form.get("password", "")
-        keys = self._throttle_keys(consent, email, request)
-        now_ms = int(self.clock() * 1000)
-        _, levels = await self.limiter.counters.take([Bucket(k, 0, n, FAILURE_WINDOW_MS)
-                                                      for k, n in keys], now_ms)
-        if any(level.used >= n for level, (_, n) in zip(levels, keys, strict=True)):
+        keys = self.throttle.keys(str(consent.app.company_id), email, _address(request))
+        if await self.throttle.blocked(keys):
             return self._form(request, consent, params, "Too many failed sign-ins: try again "
                               "in a few minutes.", email, 429)
         user_id = await anyio.to_thread.run_sync(
             self.service.oauth.sign_in, consent.app.company_id, email, password)
         if user_id is None:
-            await self.limiter.counters.take([Bucket(k, 1, n, FAILURE_WINDOW_MS)
-                                              for k, n in keys], now_ms)
+            await self.throttle.failed(keys)
             return self._form(request, consent, params, "Wrong email or password.", email)
         try:
             code = await anyio.to_thread.run_sync(
@@ -226,12 +220,6 @@ class ConsentPage:
         except OAuthError as exc:
             return _redirect(consent.redirect_uri, {**exc.body(), "state": state})
         return _redirect(consent.redirect_uri, {"code": code, "state": state})
-
-    @staticmethod
-    def _throttle_keys(consent: Consent, email: str, request: Request) -> list[tuple[str, int]]:
-        who = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-        return [(f"signin:{consent.app.company_id}:{who}", FAILURES_PER_EMAIL),
-                (f"signin-from:{_address(request)}", FAILURES_PER_ADDRESS)]
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/oauth/authorize", self.show, methods=["GET"]),

@@ -253,6 +253,38 @@ class Caller:
     oauth: bool = False  # OAuth access tokens (issue 15, item 6) get the plans' OAuth bursts
 
 
+class SignInThrottle:
+    """Failed sign-ins counted per email and per client address (the OAuth consent page's
+    and the web app's), in the rate-limit counters: shared by every worker through Redis
+    when it is configured."""
+
+    PER_EMAIL = 5  # failed sign-ins per email (in one scope, e.g. a company) per window
+    PER_ADDRESS = 20  # ... and per client address
+    WINDOW_MS = 15 * 60 * 1000
+
+    def __init__(self, limiter: Limiter) -> None:
+        self._limiter = limiter
+
+    def keys(self, scope: str, email: str, address: str) -> list[tuple[str, int]]:
+        who = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        return [(f"signin:{scope}:{who}", self.PER_EMAIL),
+                (f"signin-from:{address}", self.PER_ADDRESS)]
+
+    def _buckets(self, keys: list[tuple[str, int]], amount: int) -> list[Bucket]:
+        return [Bucket(k, amount, n, self.WINDOW_MS) for k, n in keys]
+
+    async def blocked(self, keys: list[tuple[str, int]]) -> bool:
+        """Whether one of ``keys`` has had its fill of failures."""
+        now_ms = int(self._limiter.clock() * 1000)
+        _, levels = await self._limiter.counters.take(self._buckets(keys, 0), now_ms)
+        return any(level.used >= n for level, (_, n) in zip(levels, keys, strict=True))
+
+    async def failed(self, keys: list[tuple[str, int]]) -> None:
+        """Count one failed sign-in against each of ``keys``."""
+        await self._limiter.counters.take(self._buckets(keys, 1),
+                                          int(self._limiter.clock() * 1000))
+
+
 class Limiter:
     """What the middleware needs, built once by ``create_app`` (``app.state.rate_limits``).
     Tests may replace ``clock`` (seconds), ``sleep`` (added latency), ``random``
@@ -497,4 +529,5 @@ def limit_routes(api: Api, limiter: Limiter) -> list[BaseRoute]:
 
 
 __all__ = ["ADMIN_PREFIX", "DEFAULT_COST", "Bucket", "Caller", "CostTable", "Counters", "Level",
-           "Limiter", "MemoryCounters", "RateLimitMiddleware", "RedisCounters", "limit_routes"]
+           "Limiter", "SignInThrottle", "MemoryCounters", "RateLimitMiddleware", "RedisCounters",
+           "limit_routes"]

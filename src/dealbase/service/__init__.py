@@ -46,6 +46,7 @@ from .projects import (
 )
 from .records import MAX_BULK, Context, Hit, Page, Records, new_uid, utcnow
 from .roles import Roles, Teams
+from .sessions import Choice, Invitation, Sessions
 from .subscriptions import Subscriptions
 from .unit import Aggregate, Change, Outcome, Remove, Save, Unit, live
 from .webhooks import Attempt, Delivery, DispatchLock, Hook, Horizon, Webhooks
@@ -94,6 +95,8 @@ class Service:
         """The webhook outbox: fan-out, claims, the delivery log (``service.webhooks``)."""
         self.oauth = OAuth(self._accounts)
         """OAuth apps, grants and tokens (``service.oauth``)."""
+        self.sessions = Sessions(self._accounts)
+        """The web app's sign-in sessions, CSRF tokens and invitations."""
 
     @property
     def database(self) -> Database:
@@ -233,7 +236,7 @@ class Service:
 
 
 __all__ = ["MAX_BULK", "TOKEN_KINDS", "Aggregate", "App", "Consent", "NewApp", "OAuth",
-           "Tokens", "Change", "Company", "Context", "Credentials",
+           "Tokens", "Change", "Choice", "Company", "Invitation", "Sessions", "Context", "Credentials",
            "Hit", "NewCompany", "NewToken", "Outcome", "Page", "Token",
            "Attempt", "Delivery", "DispatchLock", "Hook", "Horizon", "Webhooks",
            "Remove", "Roles", "Save", "Service", "Subscriptions", "Teams", "Unit", "decode_cursor",

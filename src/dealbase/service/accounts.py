@@ -73,6 +73,7 @@ class Company:
 
 
 TOKEN_KINDS = ("pipedrive", "pipeliner")
+SESSION_KIND, INVITE_KIND = "session", "invite"  # the web app's (``sessions``): they expire
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
 
 
@@ -131,13 +132,15 @@ class Accounts:
         )
         self._schemas: dict[int, tuple[int, Schema]] = {}
         self._signed_in: dict[tuple[str, str, str | None], tuple[Context, int, float]] = {}
+        self._keys: dict[str, bytes] = {}
         self._lock = threading.Lock()
         users, t, f, c = records.tables["user"], self.tokens, self.fields, self.companies
         self.passwords = p = tables["user_passwords"]
         self._companies_sql = self.db.prepare(select(c.c.id, c.c.name, c.c.space_id).order_by(c.c.id))
         self._tokens_sql = self.db.prepare(
             select(t.c.id, t.c.company_id, t.c.user_id, t.c.kind, t.c.created_at)
-            .where(t.c.company_id == bindparam("company_id")).order_by(t.c.id))
+            .where(t.c.company_id == bindparam("company_id"), t.c.kind.in_(TOKEN_KINDS))
+            .order_by(t.c.id))
         self._password_sql = self.db.prepare(select(p.c.password_hash).where(
             p.c.company_id == bindparam("company_id"), p.c.user_id == bindparam("user_id")))
         self._fields_sql = self.db.prepare(
@@ -151,7 +154,7 @@ class Accounts:
             select(t.c.company_id, t.c.user_id, t.c.token_hash, t.c.secret_hash,
                    users.c.is_admin, users.c.is_active, users.c.is_deleted,
                    self.companies.c.fields_version, self.companies.c.name,
-                   self.companies.c.space_id)
+                   self.companies.c.space_id, t.c.expires_at)
             .join(self.companies, self.companies.c.id == t.c.company_id)
             .outerjoin(users, (users.c.id == t.c.user_id) & (users.c.company_id == t.c.company_id))
             .where(t.c.token_hash == bindparam("token_hash"), t.c.kind == bindparam("kind")))
@@ -257,7 +260,7 @@ class Accounts:
     def _token(self, conn: Any, company_id: int, token_id: int) -> Any:
         t = self.tokens
         row = conn.execute(select(t.c.user_id, t.c.kind).where(
-            t.c.company_id == company_id, t.c.id == token_id)).first()
+            t.c.company_id == company_id, t.c.id == token_id, t.c.kind.in_(TOKEN_KINDS))).first()
         if row is None:
             raise NotFound(f"token {token_id} not found")
         return row
@@ -298,6 +301,97 @@ class Accounts:
             if not done:
                 conn.execute(insert(p).values(company_id=company_id, user_id=user_id,
                                               password_hash=hashed, updated_at=now))
+            t = self.tokens  # a new password signs the user out everywhere
+            if conn.execute(delete(t).where(t.c.company_id == company_id, t.c.user_id == user_id,
+                                            t.c.kind == SESSION_KIND)).rowcount:
+                self._forget(Tx.of(conn), company_id, 0, "delete")
+
+    # ---- tokens that expire: web sessions and invitations (``sessions``) ------------------
+
+    def issue(self, company_id: int, user_id: int, kind: str, expires_at: dt.datetime) -> str:
+        """A new random token of ``kind`` for a live user, stored as its hash."""
+        token = secrets.token_urlsafe(32)
+        with self.db.write() as conn:
+            tx = Tx.of(conn)
+            self._user(tx, company_id, user_id)
+            token_id = int(conn.execute(insert(self.tokens).values(
+                company_id=company_id, user_id=user_id, kind=kind, token_hash=hash_secret(token),
+                created_at=self.records.clock(), expires_at=expires_at
+            ).returning(self.tokens.c.id)).scalar_one())
+            self._forget(tx, company_id, token_id, "create")
+        return token
+
+    def holder(self, token: str, kind: str) -> tuple[int, int] | None:
+        """(company, user) of a live token of ``kind`` whose user is active, or None."""
+        try:
+            with self.db.tx() as tx:
+                ctx = self.authenticate(tx, token, kind)
+        except Unauthenticated:
+            return None
+        return (ctx.company_id, ctx.user_id) if ctx.user_id is not None else None
+
+    def drop(self, token: str, kind: str) -> None:
+        """Delete a token of ``kind`` (nothing if there is none): it stops working at once."""
+        t = self.tokens
+        if not token or len(token) > 200:
+            return
+        with self.db.write() as conn:
+            row = conn.execute(select(t.c.id, t.c.company_id).where(
+                t.c.token_hash == hash_secret(token), t.c.kind == kind)).first()
+            if row is not None:
+                conn.execute(delete(t).where(t.c.id == row[0]))
+                self._forget(Tx.of(conn), int(row[1]), int(row[0]), "delete")
+
+    def users_by_email(self, email: str) -> list[tuple[int, int]]:
+        """(company, user) of every live, active user with this email, in every company
+        (the web app's sign-in does not ask for the company first)."""
+        users = self.records.tables["user"]
+        with self.db.read() as conn:
+            rows = conn.execute(select(users.c.company_id, users.c.id).where(
+                users.c.email == email, users.c.is_deleted.is_(False),
+                users.c.is_active.is_(True)).order_by(users.c.company_id).limit(20)).all()
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    def password_matches(self, company_id: int, user_id: int, password: str) -> bool:
+        with self.db.tx() as tx:
+            return self.check_password(tx, company_id, user_id, password)
+
+    def every_company(self) -> list[Company]:
+        with self.db.tx() as tx:
+            return self.list_companies(tx)
+
+    def user_card(self, company_id: int, user_id: int) -> tuple[str, str, str] | None:
+        """(company name, email, name) of a live user, or None."""
+        with self.db.tx() as tx:
+            ctx = Context(company_id, None, self.schema(tx, company_id), is_admin=True)
+            found = self.records.fetch(tx, ctx, "user", [user_id],
+                                       fields=("id", "is_deleted", "email", "name"))
+            user = found.get(user_id)
+            if user is None or user["is_deleted"]:
+                return None
+            return self.company(tx, ctx).name, str(user["email"] or ""), str(user["name"] or "")
+
+    def key(self, name: str) -> bytes:
+        """The installation's signing key ``name`` (made on first use, shared by every
+        process through the database)."""
+        found = self._keys.get(name)
+        if found is not None:
+            return found
+        k = self.records.metadata.tables["installation_keys"]
+        with self.db.read() as conn:
+            value = conn.execute(select(k.c.value).where(k.c.name == name)).scalar()
+        if value is None:
+            try:
+                with self.db.write() as conn:
+                    value = secrets.token_hex(32)
+                    conn.execute(insert(k).values(name=name, value=value,
+                                                  created_at=self.records.clock()))
+            except IntegrityError:  # another process made it first: theirs is the key
+                with self.db.read() as conn:
+                    value = conn.execute(select(k.c.value).where(k.c.name == name)).scalar_one()
+        key = bytes.fromhex(value)
+        self._keys[name] = key
+        return key
 
     def check_password(self, tx: Tx, company_id: int, user_id: int, password: str) -> bool:
         """Whether ``password`` is the user's (False without one, or if it is too long)."""
@@ -336,6 +430,9 @@ class Accounts:
         if ok and row is not None and kind == "pipeliner":
             ok = secret is not None and row[3] is not None and hmac.compare_digest(
                 row[3], hash_secret(secret))
+        if ok and row is not None and row[10] is not None and _datetime(row[10]) <= \
+                self.records.clock():
+            ok = False  # (an expired session or invitation)
         if not ok or row is None or row[6] or not row[5]:
             raise Unauthenticated("You need to be authorized to make this request.")
         company_id = int(row[0])

@@ -131,6 +131,8 @@ def build_metadata() -> MetaData:
         Column("token_hash", String(64), nullable=False),
         Column("secret_hash", String(64), nullable=True),
         Column("created_at", DateTime(), nullable=False),
+        # When it stops working (web sessions and invitations; None: API tokens never do)
+        Column("expires_at", DateTime(), nullable=True),
     )
     Index("ix_api_tokens_hash", tokens.c.token_hash, unique=True)
     Index("ix_api_tokens_company", tokens.c.company_id, tokens.c.kind)
@@ -143,6 +145,12 @@ def build_metadata() -> MetaData:
         Column("updated_at", DateTime(), nullable=False),
     )
     Index("ix_user_passwords_user", passwords.c.company_id, passwords.c.user_id, unique=True)
+    Table(  # the installation's own signing keys (web session cookies, CSRF tokens)
+        "installation_keys", metadata,
+        Column("name", String(32), primary_key=True),
+        Column("value", String(128), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+    )
     _rate_limit_tables(metadata)
     _oauth_tables(metadata)
     _webhook_tables(metadata)
