@@ -107,7 +107,7 @@ class ConsentPage:
 
     def __init__(self, service: Service, limiter: Limiter) -> None:
         self.service, self.limiter = service, limiter
-        self.throttle = SignInThrottle(limiter)
+        self.throttle = SignInThrottle(limiter, lambda: self.clock())
         self.clock = time.time  # seconds (tests may move it)
 
     async def _consent(self, params: Mapping[str, str]) -> Consent | Response:

@@ -262,8 +262,13 @@ class SignInThrottle:
     PER_ADDRESS = 20  # ... and per client address
     WINDOW_MS = 15 * 60 * 1000
 
-    def __init__(self, limiter: Limiter) -> None:
+    def __init__(self, limiter: Limiter, clock: Callable[[], float] | None = None) -> None:
+        """``clock``: seconds (by default the limiter's; a page's own, which tests move)."""
         self._limiter = limiter
+        self._clock = clock
+
+    def _now_ms(self) -> int:
+        return int((self._clock or self._limiter.clock)() * 1000)
 
     def keys(self, scope: str, email: str, address: str) -> list[tuple[str, int]]:
         who = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
@@ -275,14 +280,12 @@ class SignInThrottle:
 
     async def blocked(self, keys: list[tuple[str, int]]) -> bool:
         """Whether one of ``keys`` has had its fill of failures."""
-        now_ms = int(self._limiter.clock() * 1000)
-        _, levels = await self._limiter.counters.take(self._buckets(keys, 0), now_ms)
+        _, levels = await self._limiter.counters.take(self._buckets(keys, 0), self._now_ms())
         return any(level.used >= n for level, (_, n) in zip(levels, keys, strict=True))
 
     async def failed(self, keys: list[tuple[str, int]]) -> None:
         """Count one failed sign-in against each of ``keys``."""
-        await self._limiter.counters.take(self._buckets(keys, 1),
-                                          int(self._limiter.clock() * 1000))
+        await self._limiter.counters.take(self._buckets(keys, 1), self._now_ms())
 
 
 class Limiter:
