@@ -185,3 +185,22 @@ def test_demo_twice_makes_one_company_with_fresh_credentials(database: Database,
                      again["pipeliner_api_password"])
     text = run(database, "demo", "--name", name).stdout
     assert "nothing seeded" in text and "Pipeliner API password:" in text
+
+
+def test_user_invite_prints_a_link_that_signs_in(database: Database, service: Service,
+                                                 tenant: Tenant) -> None:
+    company = tenant.company.company_id
+    made = tenant.records.create("user", {"name": "Ivy", "email": "ivy@invite.example"})
+    result = run(database, "user", "invite", "ivy@invite.example", "--company", str(company),
+                 "--base-url", "https://crm.example/")
+    assert result.exit_code == 0, result.output
+    link = result.output.strip().splitlines()[-1]
+    assert link.startswith("https://crm.example/invite/")
+    token = link.rsplit("/", 1)[1]
+    found = service.sessions.invitation(token)
+    assert found is not None and found.user_id == made["id"] and found.email == "ivy@invite.example"
+    service.sessions.accept(token, "a long password", service.clock())
+    assert service.check_password(company, int(made["id"]), "a long password")
+    assert service.sessions.invitation(token) is None  # spent
+    assert "no user" in one_line_error(run(database, "user", "invite", "nobody@x.example",
+                                             "--company", str(company)))

@@ -302,6 +302,25 @@ def _admins(service: Service, ctx: Context) -> list[int]:
     return [int(u["id"]) for u in page.items]
 
 
+@user.command("invite")
+@click.argument("user_ref", metavar="USER")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="Where the web app is served (the link starts with it).")
+@company_option
+@database_option
+def user_invite(user_ref: str, base_url: str, company_ref: str | None,
+                database_url: str | None) -> None:
+    """Print an invitation link (valid 7 days, once) that lets a user choose a password
+    and sign in to the web app."""
+    service = open_service(database_url)
+    ctx = company_context(service, company_ref)
+    found = find_user(service, ctx, user_ref)
+    with failures():
+        token = service.sessions.invite(ctx, int(found["id"]), service.clock())
+    click.echo(f"Invitation for user {found['id']} ({found['email']}), valid 7 days:")
+    click.echo(f"{base_url.rstrip('/')}/invite/{token}")
+
+
 @user.command("set-password")
 @click.argument("user_ref", metavar="USER")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
