@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.customfields import CustomField, kept_settings
@@ -139,7 +139,8 @@ class Accounts:
         self._companies_sql = self.db.prepare(select(c.c.id, c.c.name, c.c.space_id).order_by(c.c.id))
         self._tokens_sql = self.db.prepare(
             select(t.c.id, t.c.company_id, t.c.user_id, t.c.kind, t.c.created_at)
-            .where(t.c.company_id == bindparam("company_id"), t.c.kind.in_(TOKEN_KINDS))
+            .where(t.c.company_id == bindparam("company_id"),  # (constant kinds: no binds)
+                   t.c.kind.in_([literal_column(f"'{k}'") for k in TOKEN_KINDS]))
             .order_by(t.c.id))
         self._password_sql = self.db.prepare(select(p.c.password_hash).where(
             p.c.company_id == bindparam("company_id"), p.c.user_id == bindparam("user_id")))
