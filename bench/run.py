@@ -34,10 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from rich.console import Console
 from rich.table import Table
 
 from dealbase.api.app import service_of
+from dealbase.query.ast import Cond, Keyset, Query, Sort, all_of
+from dealbase.service import Unit, live
 from dealbase.settings import Settings
 from dealbase.store.database import Database, normalise_url
 
@@ -146,6 +149,8 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
         stage = records.get("stage", stage_id)
         stage_uid = stage["uid"]
         write_stage_uid = records.get("stage", write_stage)["uid"]
+        board_pipeline, move_deal, move_stages = board_of(records)
+    cookie = service.sessions.start(info["company_id"], info["user_ids"][0], service.clock())
     return Company(
         space=info["space_id"],
         pipedrive={"x-api-token": info["api_token"]},
@@ -162,7 +167,27 @@ def resolve(app: Any, info: dict[str, Any], depth: int) -> Company:
         pipeline_id=stage["pipeline_id"],
         goal_id=goal(app, info["api_token"], owner, info["stage_ids"][
             min(1, len(info["stage_ids"]) - 1)]),
-        project_id=info.get("first_project_id", 0) + 42 % max(1, info["scale"].get("projects", 1)))
+        project_id=info.get("first_project_id", 0) + 42 % max(1, info["scale"].get("projects", 1)),
+        web={"Cookie": f"dealbase_session={cookie}",
+             "X-CSRF-Token": service.sessions.csrf(cookie)},
+        board_pipeline_id=board_pipeline, move_deal_id=move_deal, move_stage_ids=move_stages)
+
+
+def board_of(records: Unit) -> tuple[int, int, tuple[int, int]]:
+    """The pipeline of the stage with the most open deals (the board's worst first paint),
+    an open deal of that stage, and that stage with the next one of its pipeline (the
+    card moves' two columns)."""
+    counts = records.sum_by("deal", live(Cond("status", "eq", "open")), ("stage_id",))
+    biggest = max(counts, key=lambda g: (g.count, -g.values["stage_id"])).values["stage_id"]
+    stage = records.get("stage", biggest)
+    stages = [s["id"] for s in records.list("stage", Query(
+        where=live(Cond("pipeline_id", "eq", stage["pipeline_id"])), sort=(Sort("order_nr"),),
+        page=Keyset(None, 100))).items]
+    other = stages[(stages.index(biggest) + 1) % len(stages)]
+    deal = records.find("deal", live(all_of(Cond("stage_id", "eq", biggest),
+                                             Cond("status", "eq", "open"))))
+    assert deal is not None
+    return int(stage["pipeline_id"]), int(deal["id"]), (int(biggest), int(other))
 
 
 def company_info(url: str, scale: str, data: Path, console: Console) -> dict[str, Any]:
@@ -201,14 +226,18 @@ def prepare(inproc: InProcess, db: Database, company: Company, workload: Workloa
     if workload.walker is not None:  # walks have no single statement list to replay
         return Prepared(workload, requests, None, None)
     replays, body = [], None
-    for req in requests:
+    for n, req in enumerate(requests):
         inproc.send(req)  # warm: the floor replays what a repeated request runs
+        if workload.writes and len(requests) > 1:  # (a cycle that goes there and back,
+            inproc.send(requests[n - 1])  # as a card moved: the state the request meets)
         with inproc.recording() as statements:
             status, _, answer = inproc.send(req)
         if status >= 300:
             raise RuntimeError(f"{workload.name}: {req.method} {req.path} answered {status}: "
                                f"{answer[:300]!r}")
         body = answer if body is None else body
+        if not answer.startswith((b"{", b"[")):  # an HTML page (the web app): as a string
+            answer = orjson.dumps(answer.decode())
         replays.append(Replay(db, statements, answer, writes=req.method != "GET"))
     try:
         rate = per_second(lambda: [r.once() for r in replays], seconds, warm) * len(replays)

@@ -59,12 +59,19 @@ class Company:
     # Pipedrive auth headers of a user who is not an admin (``owner_id``): what they read
     # goes through visibility (their role, the records' ``visible_to``)
     user: Mapping[str, str] = field(default_factory=dict)
+    # The web app: the admin's session (its Cookie and X-CSRF-Token headers), the pipeline
+    # of the stage with the most deals (its board), and a deal of that stage that the card
+    # moves carry back and forth between it and the next stage.
+    web: Mapping[str, str] = field(default_factory=dict)
+    board_pipeline_id: int = 0
+    move_deal_id: int = 0
+    move_stage_ids: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
 class Workload:
     name: str
-    dialect: str  # v1, v2, pipeliner
+    dialect: str  # v1, v2, pipeliner, web
     requests: Callable[[Company], tuple[Req, ...]]
     # Deep pages: walks to the page and returns the request for it.
     reach: Callable[[Company, Send], Req] | None = None
@@ -314,6 +321,22 @@ def v2_update(c: Company) -> Req:
                _json({"title": "Bench deal (renamed)", "value": 1500}))
 
 
+# ---- the web app: the pipeline board ------------------------------------------------------
+
+def web_board(c: Company) -> str:
+    """The board of the pipeline whose stage holds the most deals (its first paint)."""
+    return _q("/board", pipeline=c.board_pipeline_id)
+
+
+def web_moves(c: Company) -> tuple[Req, ...]:
+    """A card moved to the next stage and back (each answer: the card and both columns'
+    totals)."""
+    return tuple(Req("POST", f"/deals/{c.move_deal_id}/move",
+                     {**c.web, "Content-Type": "application/json", "Accept": "application/json"},
+                     _json({"stage_id": stage}))
+                 for stage in (c.move_stage_ids[1], c.move_stage_ids[0]))
+
+
 def mixed(c: Company) -> tuple[Req, ...]:
     """Eight reads to two writes, across the dialects."""
     return (Req("GET", v2_stage(c), c.pipedrive), Req("GET", f"/api/v2/deals/{c.deal_id}", c.pipedrive),
@@ -382,12 +405,14 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("roles list · v1", "v1", _get(_pd, lambda c: _q("/v1/roles", limit=PAGE))),
     Workload("a subscription's payments · v1", "v1",
              _get(_pd, lambda c: f"/v1/subscriptions/find/{c.deal_id}"), reach=reach_payments),
+    Workload("board first paint · web", "web", _get(lambda c: c.web, web_board)),
     Workload("create · v1", "v1", lambda c: (v1_create(c),), writes=True),
     Workload("create · v2", "v2", lambda c: (v2_create(c),), writes=True),
     Workload("create · pipeliner", "pipeliner", lambda c: (pl_create(c),), writes=True),
     Workload("setEntities 1,000 · pipeliner", "pipeliner", lambda c: (pl_batch(c),),
              items=1000, writes=True),
     Workload("mixed 8 reads : 2 writes", "all", mixed, writes=True),
+    Workload("card move · web", "web", web_moves, writes=True),
 )
 
 FLOOR = "floor"  # the in-process floor of the same workload
