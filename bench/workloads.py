@@ -328,6 +328,11 @@ def web_board(c: Company) -> str:
     return _q("/board", pipeline=c.board_pipeline_id)
 
 
+def web_board_totals(c: Company) -> str:
+    """That board's column totals (the page asks for them once its cards are painted)."""
+    return _q("/board/totals", pipeline=c.board_pipeline_id)
+
+
 def web_moves(c: Company) -> tuple[Req, ...]:
     """A card moved to the next stage and back (each answer: the card and both columns'
     totals)."""
@@ -406,6 +411,7 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("a subscription's payments · v1", "v1",
              _get(_pd, lambda c: f"/v1/subscriptions/find/{c.deal_id}"), reach=reach_payments),
     Workload("board first paint · web", "web", _get(lambda c: c.web, web_board)),
+    Workload("board totals · web", "web", _get(lambda c: c.web, web_board_totals)),
     Workload("create · v1", "v1", lambda c: (v1_create(c),), writes=True),
     Workload("create · v2", "v2", lambda c: (v2_create(c),), writes=True),
     Workload("create · pipeliner", "pipeliner", lambda c: (pl_create(c),), writes=True),

@@ -26,8 +26,10 @@ def test_pages_need_a_session(browser: Callable[[], Browser]) -> None:
 def test_sign_in_sign_out(browser: Callable[[], Browser], tenant: Tenant) -> None:
     _, email = _user(tenant)
     b = browser()
-    r = b.post("/signin", {"email": email, "password": "nope-nope"}, csrf=False)
+    r = b.post("/signin", {"email": email, "password": "nope-nope", "next": "/deals"},
+               csrf=False)
     assert r.status_code == 400 and "Wrong email or password" in r.text and b.cookie is None
+    assert 'name="next" value="/deals"' in r.text  # (where the visitor was going stays)
     r = b.post("/signin", {"email": email, "password": "correct horse", "next": "/deals"},
                csrf=False)
     assert r.status_code == 303 and r.headers["location"] == "/deals"

@@ -7,12 +7,12 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
-from dealbase.api.pipedrive.savedfilters import where_of
 from dealbase.query.ast import Cond
 from dealbase.service import Service
 from dealbase.web import board
@@ -30,10 +30,19 @@ class Seeded:
     user: int  # another user, owner of "Delta"
 
 
-def _totals(html: str, stage_id: int) -> str:
-    found = re.search(rf'id="totals-{stage_id}">(.*?)</div>', html, re.S)
-    assert found, f"no totals for stage {stage_id}"
-    return text_of(found.group(1))
+def _all_totals(b: Browser, html: str) -> dict[str, Any]:
+    """The columns' totals the board page asks for once painted (``data-totals``)."""
+    found = re.search(r'data-totals="([^"]+)"', html)
+    assert found, "the board names no totals"
+    r = b.get(unescape(found.group(1)), headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _totals(b: Browser, html: str, stage_id: int) -> str:
+    answer = _all_totals(b, html)
+    assert str(stage_id) in answer, f"no totals for stage {stage_id}"
+    return text_of(answer[str(stage_id)]["html"])
 
 
 def _card_ids(html: str) -> list[int]:
@@ -95,9 +104,9 @@ def test_the_board_shows_stages_cards_and_totals(web: Browser, seeded: Seeded) -
     assert _card_ids(_column(page, b)) == [seeded.deals["Delta"]]
     assert _card_ids(_column(page, c)) == []
     # counts, values and weighted values (own probability first, else the stage's)
-    assert _totals(page, a) == "3 deals 600 EUR ≈ 360 EUR"  # 100·.2 + 200·.2 + 300·1
-    assert _totals(page, b) == "1 deal 1,000 USD ≈ 500 USD"
-    assert _totals(page, c) == "0 deals"
+    assert _totals(web, page, a) == "3 deals 600 EUR ≈ 360 EUR"  # 100·.2 + 200·.2 + 300·1
+    assert _totals(web, page, b) == "1 deal 1,000 USD ≈ 500 USD"
+    assert _totals(web, page, c) == "0 deals"
     alpha = text_of(_column(page, a))
     assert "Initech" in alpha and "Peter Gibbons" in alpha  # organization, else person
     assert "Bill Lumbergh" in text_of(_column(page, b))  # the owner
@@ -134,11 +143,11 @@ def test_filters_owner_and_status(web: Browser, seeded: Seeded) -> None:
     base = f"/board?pipeline={seeded.pipeline}"
     page = web.get(f"{base}&owner={seeded.user}").text
     assert _card_ids(page) == [seeded.deals["Delta"]]
-    assert _totals(page, a) == "0 deals" and _totals(page, b).startswith("1 deal ")
+    assert _totals(web, page, a) == "0 deals" and _totals(web, page, b).startswith("1 deal ")
     page = web.get(f"{base}&status=won").text
-    assert _card_ids(page) == [seeded.deals["Echo"]] and _totals(page, a) == "1 deal 50 EUR ≈ 10 EUR"
+    assert _card_ids(page) == [seeded.deals["Echo"]] and _totals(web, page, a) == "1 deal 50 EUR ≈ 10 EUR"
     page = web.get(f"{base}&status=all&owner=").text
-    assert len(_card_ids(page)) == 5 and _totals(page, a).startswith("4 deals 650 EUR")
+    assert len(_card_ids(page)) == 5 and _totals(web, page, a).startswith("4 deals 650 EUR")
     assert seeded.deals["Foxtrot"] not in _card_ids(page)  # (archived: not on the board)
     for bad in ("status=bogus", "owner=abc", "owner=-3", "pipeline=x1", "filter=%00",
                 "pipeline=99999999999999999999999", "owner=%C2%B2"):
@@ -149,18 +158,19 @@ def test_filters_owner_and_status(web: Browser, seeded: Seeded) -> None:
 
 @pytest.fixture
 def filtering(http: SyncClient, app: Any, tenant: Tenant) -> Iterator[Browser]:
-    """A browser on the board given the Pipedrive dialect's saved filters (as the
-    composition root wires it)."""
+    """A browser on a board without saved filters (an app whose composition root hands
+    the web app no compiler of them)."""
     service: Service = tenant.records.service
-    mounted = Starlette(routes=board.routes(Web(service), where_of))
+    mounted = Starlette(routes=board.routes(Web(service)))
     mounted.state.service = service
     b = Browser(http, mounted).sign_in_as(tenant.company.company_id, tenant.company.user_id)
     yield b
     b.close()
 
 
-def test_a_saved_filter_narrows_the_board(filtering: Browser, seeded: Seeded,
+def test_a_saved_filter_narrows_the_board(web: Browser, seeded: Seeded,
                                           tenant: Tenant) -> None:
+    filtering = web
     fields = data(tenant.api.get("/v1/dealFields?limit=500"))
     ids = {f["key"]: f["id"] for f in fields}
     made = data(tenant.api.post("/v1/filters", json={
@@ -172,23 +182,26 @@ def test_a_saved_filter_narrows_the_board(filtering: Browser, seeded: Seeded,
     page = filtering.get(f"/board?pipeline={seeded.pipeline}&filter={made['id']}").text
     assert "Big ones" in page
     assert set(_card_ids(page)) == {seeded.deals[n] for n in ("Bravo", "Charlie", "Delta")}
-    assert _totals(page, seeded.stages[0]) == "2 deals 500 EUR ≈ 340 EUR"
+    assert _totals(filtering, page, seeded.stages[0]) == "2 deals 500 EUR ≈ 340 EUR"
     assert filtering.get(f"/board?pipeline={seeded.pipeline}&filter=987654").status_code == 404
     # a move answers the columns' totals under the same filter; a bad filter moves nothing
     a, b, _ = seeded.stages
     r = filtering.send(f"/deals/{seeded.deals['Bravo']}/move", {"stage_id": b,
                                                                 "filter": made["id"]})
     assert r.status_code == 200, r.text
-    assert r.json()["columns"][str(a)]["count"] == 1  # (Charlie; Alpha is too small)
-    assert r.json()["columns"][str(b)]["values"] == {"EUR": 200.0, "USD": 1000.0}
+    totals = filtering.get(f"/board/totals?pipeline={seeded.pipeline}&filter={made['id']}"
+                           f"&stage={a}&stage={b}", headers={"Accept": "application/json"}).json()
+    assert set(totals) == {str(a), str(b)}
+    assert totals[str(a)]["count"] == 1  # (Charlie; Alpha is too small)
+    assert totals[str(b)]["values"] == {"EUR": 200.0, "USD": 1000.0}
     r = filtering.send(f"/deals/{seeded.deals['Charlie']}/move", {"stage_id": b,
                                                                   "filter": "987654"})
     assert r.status_code == 404
     assert data(tenant.api.get(f"/v1/deals/{seeded.deals['Charlie']}"))["stage_id"] == a
 
 
-def test_without_saved_filters_a_filter_is_refused(web: Browser, seeded: Seeded) -> None:
-    assert web.get(f"/board?pipeline={seeded.pipeline}&filter=1").status_code in (400, 404)
+def test_without_saved_filters_a_filter_is_refused(filtering: Browser, seeded: Seeded) -> None:
+    assert filtering.get(f"/board?pipeline={seeded.pipeline}&filter=1").status_code == 400
 
 
 # ---- lazy columns ----------------------------------------------------------------------------
@@ -204,7 +217,7 @@ def test_a_column_pages_by_keyset_without_duplicates(web: Browser, tenant: Tenan
     page = web.get(f"/board?pipeline={seeded.pipeline}").text
     column = _column(page, c)
     seen = _card_ids(column)
-    assert len(seen) == board.PAGE and _totals(page, c).startswith("60 deals 1,770 USD")
+    assert len(seen) == board.PAGE and _totals(web, page, c).startswith("60 deals 1,770 USD")
     more = re.search(r'href="(/board/column/[^"]+)" data-more', column)
     pages = 1
     while more:
@@ -241,10 +254,11 @@ def test_a_move_saves_through_the_service(web: Browser, seeded: Seeded, tenant: 
     answer = r.json()
     assert answer["stage_id"] == b and answer["from_stage_id"] == a
     assert f'data-deal-id="{deal}" data-stage-id="{b}"' in answer["card"]
-    assert answer["columns"][str(a)]["count"] == 2 and answer["columns"][str(b)]["count"] == 2
-    assert answer["columns"][str(b)]["values"] == {"EUR": 100.0, "USD": 1000.0}
-    assert answer["columns"][str(b)]["weighted"] == {"EUR": 50.0, "USD": 500.0}
-    assert "2 deals" in answer["columns"][str(a)]["html"]
+    totals = _all_totals(web, web.get(f"/board?pipeline={seeded.pipeline}").text)
+    assert totals[str(a)]["count"] == 2 and totals[str(b)]["count"] == 2
+    assert totals[str(b)]["values"] == {"EUR": 100.0, "USD": 1000.0}
+    assert totals[str(b)]["weighted"] == {"EUR": 50.0, "USD": 500.0}
+    assert "2 deals" in totals[str(a)]["html"]
     read = data(tenant.api.get(f"/v1/deals/{deal}"))
     assert read["stage_id"] == b and read["pipeline_id"] == seeded.pipeline
     assert read["stage_change_time"]
@@ -328,3 +342,21 @@ def test_a_hidden_pipeline_is_missing_for_its_role(seeded: Seeded, tenant: Tenan
     assert r.status_code == 400  # (a stage of a hidden pipeline is no stage for them)
     assert tenant.records.get("deal", mine["id"])["stage_id"] == mine["stage_id"]
     assert tenant.records.count("deal", Cond("stage_id", "eq", seeded.stages[1])) == 1
+
+
+def test_column_totals_answer_as_the_board_does(web: Browser, seeded: Seeded, tenant: Tenant,
+                                                browser: Callable[[], Browser]) -> None:
+    a, b, c = seeded.stages
+    json = {"Accept": "application/json"}
+    answer = web.get(f"/board/totals?pipeline={seeded.pipeline}&stage={b}", headers=json).json()
+    assert list(answer) == [str(b)] and answer[str(b)]["count"] == 1
+    every = web.get(f"/board/totals?pipeline={seeded.pipeline}", headers=json).json()
+    assert set(every) == {str(a), str(b), str(c)}
+    assert web.get("/board/totals", headers=json).status_code == 400
+    assert web.get("/board/totals?pipeline=987654321", headers=json).status_code == 404
+    assert web.get(f"/board/totals?pipeline={seeded.pipeline}&stage=x", headers=json
+                   ).status_code == 400
+    assert web.get(f"/board/totals?pipeline={seeded.pipeline}&status=nope", headers=json
+                   ).status_code == 400
+    assert browser().get(f"/board/totals?pipeline={seeded.pipeline}", headers=json
+                         ).status_code == 401

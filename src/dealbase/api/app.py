@@ -30,6 +30,7 @@ from .pipedrive import render as pipedrive_render
 from .pipedrive.dispatch import Dispatcher
 from .pipedrive.fieldsapi import field_routes
 from .pipedrive.routes import Api, build_routes
+from .pipedrive.savedfilters import where_of
 from .pipedrive.users import user_routes
 from .pipeliner.openapi import pipeliner_document
 from .pipeliner.routes import PREFIX as PIPELINER_PREFIX
@@ -81,7 +82,7 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
     routes.extend(limit_routes(api, limiter))
     consent = ConsentPage(service, limiter)
     routes.extend([*consent.routes(), *oauth_routes(service), *app_routes(api)])
-    routes.extend(web_routes(service, limiter))  # the web app (its own paths, no prefix)
+    routes.extend(web_routes(service, limiter, where_of))  # the web app (its own paths)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

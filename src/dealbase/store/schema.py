@@ -7,6 +7,7 @@ matches this metadata exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -103,13 +104,24 @@ def _entity_table(metadata: MetaData, entity: EntitySpec) -> Table:
         if spec.kind is Kind.REF and spec.derived is None:
             Index(f"ix_{t}_{spec.name}", table.c.company_id, table.c[spec.name], table.c.id)
     for extra in entity.indexes:
-        Index(f"ix_{t}_{'_'.join(extra)}", table.c.company_id, *(table.c[c] for c in extra))
+        Index(index_name(t, extra), table.c.company_id, *(table.c[c] for c in extra))
     if entity.has_custom_fields:
         for c in SLOT_COLUMNS:  # only rows with a value: each slot holds one field per company
             present = table.c[c].is_not(None)
             Index(f"ix_{t}_{c}", table.c.company_id, table.c[c], table.c.id,
                   sqlite_where=present, postgresql_where=present)
     return table
+
+
+def index_name(table: str, columns: Sequence[str]) -> str:
+    """``ix_<table>_<columns>``, cut to PostgreSQL's 63 characters with a hash of the
+    whole name when longer."""
+    import hashlib
+
+    name = f"ix_{table}_{'_'.join(columns)}"
+    if len(name) <= 63:
+        return name
+    return f"{name[:54]}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def build_metadata() -> MetaData:

@@ -39,11 +39,14 @@ class _Assets(StaticFiles):
         await super().__call__(scope, receive, send_cached)
 
 
-def web_routes(service: Service, limiter: Limiter) -> list[BaseRoute]:
+def web_routes(service: Service, limiter: Limiter,
+               saved_filter: board.SavedFilter | None = None) -> list[BaseRoute]:
     """Every route of the web app over ``service`` (sign-in throttled in ``limiter``'s
-    counters)."""
+    counters). ``saved_filter(unit, entity, filter_id)``: the condition of a saved filter
+    (its conditions are stored in the Pipedrive dialect's shape, so the composition root
+    hands the dialect's compiler in; without one, the board offers no saved filters)."""
     web = Web(service)
-    return [*Auth(web, SignInThrottle(limiter)).routes(), *board.routes(web),
+    return [*Auth(web, SignInThrottle(limiter)).routes(), *board.routes(web, saved_filter),
             *records.routes(web), *insight.routes(web), *admin.routes(web),
             Mount("/static", _Assets(packages=[("dealbase.web", "static")]), name="static")]
 

@@ -45,9 +45,11 @@ class Auth:
         return response
 
     def _form(self, request: Request, error: str = "", email: str = "", status: int = 200,
-              choices: list[Choice] | None = None) -> Response:
+              choices: list[Choice] | None = None, target: str | None = None) -> Response:
+        """The form; ``target``: where a sign-in goes (by default the query's ``next``)."""
         return self.web.render(request, None, "signin.html", status, error=error, email=email,
-                               next=_next(request.query_params.get("next")),
+                               next=_next(request.query_params.get("next") if target is None
+                                          else target),
                                choices=choices or [])
 
     async def show(self, request: Request) -> Response:
@@ -70,15 +72,15 @@ class Auth:
         keys = self.throttle.keys("web", email, _address(request))
         if await self.throttle.blocked(keys):
             return self._form(request, "Too many failed sign-ins: try again in a few minutes.",
-                              email, 429)
+                              email, 429, target=target)
         sessions = self.web.service.sessions
         choices = await anyio.to_thread.run_sync(sessions.sign_in, email, password)
         if not choices:
             await self.throttle.failed(keys)
-            return self._form(request, "Wrong email or password.", email, 400)
+            return self._form(request, "Wrong email or password.", email, 400, target=target)
         chosen = [c for c in choices if c.company_id == int_param(form.get("company_id"))]
         if len(choices) > 1 and not chosen:
-            return self._form(request, "", email, 200, choices)
+            return self._form(request, "", email, 200, choices, target=target)
         choice = (chosen or choices)[0]
         cookie = await anyio.to_thread.run_sync(sessions.start, choice.company_id,
                                                 choice.user_id, self.web.service.clock())

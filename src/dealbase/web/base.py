@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ..domain.errors import DealbaseError, Reason, Unauthenticated
+from ..domain.types import parse_int
 from ..service import Credentials, Service, Unit
 
 T = TypeVar("T")
@@ -250,9 +251,8 @@ def wants_json(request: Request) -> bool:
 
 def int_param(value: str | None, default: int | None = None) -> int | None:
     """A whole number from a query string or form (``default`` when missing or bad)."""
-    if value is None or not value.strip().lstrip("-").isdigit() or len(value) > 18:
-        return default
-    return int(value)
+    found = parse_int(value)
+    return default if found is None else found
 
 
 def _query(request: Request, **changes: Any) -> str:

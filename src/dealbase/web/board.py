@@ -250,12 +250,11 @@ class Board:
                 stages = self._stages(unit, int(pipeline["id"]))
                 by_id = {int(s["id"]): s for s in stages}
                 where = self._where(unit, filters)
-                totals = self.totals(unit, where, stages, {pipeline["id"]: pipeline})
                 pages = [self.page(unit, int(s["id"]), where, filters, None) for s in stages]
                 cards = iter(self.cards(unit, [d for deals, _ in pages for d in deals], by_id))
                 for stage, (deals, after) in zip(stages, pages, strict=True):
                     columns.append({"stage": stage, "cards": [next(cards) for _ in deals],
-                                    "after": after, "totals": totals[int(stage["id"])]})
+                                    "after": after})
             return {"pipelines": pipelines, "pipeline": pipeline, "columns": columns,
                     "users": users, "saved_filters": saved}
 
@@ -304,29 +303,47 @@ class Board:
 
         came_from = await self.web.write(visitor, write)
 
-        def read(unit: Unit) -> dict[str, Any]:
+        def read(unit: Unit) -> Card:
             deal = unit.get("deal", deal_id)
-            stages = unit.get_many("stage", {came_from, stage_id})
-            pipelines = unit.get_many("pipeline", {s["pipeline_id"] for s in stages.values()})
-            card = self.cards(unit, [deal], stages)[0]
-            totals = self.totals(unit, self._where(unit, filters), list(stages.values()),
-                                 pipelines)
-            return {"card": card, "totals": totals}
+            return self.cards(unit, [deal], unit.get_many("stage", {stage_id}))[0]
 
-        found = await self.web.read(visitor, read)
-        env = self.web.env
-        columns = {}
-        for sid, totals in found["totals"].items():
-            columns[str(sid)] = {**totals.as_json(), "html": env.get_template(
-                "board_totals.html").render(totals=totals)}
-        card_html = env.get_template("board_card.html").render(card=found["card"])
-        return JSONResponse({"card": card_html, "stage_id": stage_id, "from_stage_id": came_from,
-                             "columns": columns}, headers=HEADERS)
+        card = await self.web.read(visitor, read)
+        card_html = self.web.env.get_template("board_card.html").render(card=card)
+        # (the two columns' totals: the page asks /board/totals for them afresh)
+        return JSONResponse({"card": card_html, "stage_id": stage_id, "from_stage_id": came_from},
+                            headers=HEADERS)
+
+    async def column_totals(self, request: Request, visitor: Visitor) -> Response:
+        """``GET /board/totals?pipeline=&owner=&status=&filter=[&stage=…]``: the columns'
+        totals (count, value and weighted value per currency; ``html``: as the column
+        header shows them), of the pipeline's stages or of the ``stage`` ids given. The
+        board paints its cards first and asks for these after (and again after a move): an
+        aggregate over a big pipeline's deals takes longer than a page of cards, and runs in
+        the thread pool."""
+        q = request.query_params
+        wanted = _id(q.get("pipeline"), "pipeline")
+        if wanted is None:
+            raise _bad("pipeline", "pipeline is required")
+        filters = Filters.of(q)
+        only = {_id(v, "stage") for v in q.getlist("stage")[:MAX_PIPELINES]}
+
+        def work(unit: Unit) -> dict[int, Totals]:
+            pipeline = unit.get("pipeline", wanted)  # (hidden or missing: NotFound)
+            if pipeline["is_deleted"]:
+                raise NotFound("Pipeline not found")
+            stages = [s for s in self._stages(unit, wanted) if not only or s["id"] in only]
+            return self.totals(unit, self._where(unit, filters), stages, {wanted: pipeline})
+
+        found = await self.web.read(visitor, work, long=True)
+        template = self.web.env.get_template("board_totals.html")
+        return JSONResponse({str(sid): {**totals.as_json(), "html": template.render(totals=totals)}
+                             for sid, totals in found.items()}, headers=HEADERS)
 
     def routes(self) -> list[BaseRoute]:
         web = self.web
         return [Route("/board", web.page(self.show), methods=["GET"]),
                 Route("/board/column/{stage_id}", web.page(self.more), methods=["GET"]),
+                Route("/board/totals", web.page(self.column_totals), methods=["GET"]),
                 Route("/deals/{deal_id}/move", web.action(self.move), methods=["POST"])]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from ..domain import search
+from ..domain.entities._common import VISIBILITY_LABELS
 from ..domain.errors import Forbidden, NotFound
 from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind, loosen
@@ -29,8 +30,7 @@ PATHS = {"deal": "deals", "person": "persons", "organization": "organizations",
 ENTITIES = {path: entity for entity, path in PATHS.items()}
 # Words for the values of built-in fields with choices.
 CHOICE_LABELS: Mapping[str, Mapping[Any, str]] = {
-    "visible_to": {1: "Owner & followers", 3: "Entire company", 5: "Owner's visibility group",
-                   7: "Owner's visibility group and sub-groups"},
+    "visible_to": VISIBILITY_LABELS,
     "status": {"open": "Open", "won": "Won", "lost": "Lost"},
     "activity.status": {1: "Not started", 2: "In progress", 3: "Waiting", 4: "Done",
                         5: "Deferred"},

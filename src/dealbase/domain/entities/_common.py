@@ -24,6 +24,9 @@ CURRENT_APP: Final = _Sentinel("CURRENT_APP")  # the OAuth app the writer signed
 NEW_UID: Final = _Sentinel("NEW_UID")
 
 VISIBILITY = (1, 3, 5, 7)
+# What each ``visible_to`` means (the rules themselves: ``service/visibility.py``)
+VISIBILITY_LABELS = {1: "Owner & followers", 3: "Owner's visibility group",
+                     5: "Owner's visibility group and sub-groups", 7: "Entire company"}
 # The parts of a postal address, as Pipedrive names them (an organization's address, an
 # activity's location, an address custom field).
 ADDRESS_PARTS = (

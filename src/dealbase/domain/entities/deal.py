@@ -175,8 +175,10 @@ DEAL = EntitySpec(
     ),
     rules=(_place_in_stage, _stamp, _archive, owners_team, apart("person_id", "participant_ids"),
            apart("organization_id", "organization_ids")),
-    # A pipeline board: the open deals of one stage, latest update first (all dialects);
+    # A pipeline board: the open deals of one stage, latest update first (all dialects),
+    # and (its last four columns) the board's column totals, read from the index alone;
     # one owner's deals in one pipeline added before a time (the pipeline's statistics).
-    indexes=(("stage_id", "status", "is_deleted", "updated_at", "id"),
+    indexes=(("stage_id", "status", "is_deleted", "updated_at", "id", "is_archived", "currency",
+              "probability", "value"),
              ("pipeline_id", "owner_id", "created_at")),
 )

@@ -81,6 +81,33 @@
     }
   });
 
+  // ---- column totals: asked for once the cards are painted, and after a move ------------
+  var totalsAsked = 0;
+  async function loadTotals(stageIds) {
+    var url = board.getAttribute("data-totals");
+    if (!url) { return; }
+    (stageIds || []).forEach(function (id) { url += "&stage=" + encodeURIComponent(id); });
+    var asked = ++totalsAsked;
+    try {
+      var response = await fetch(url, {credentials: "same-origin",
+                                       headers: {"Accept": "application/json"}});
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      var answer = await response.json();
+      Object.keys(answer).forEach(function (stageId) {
+        var box = document.getElementById("totals-" + stageId);
+        // (an answer to an older question never replaces a newer one's)
+        if (box && Number(box.getAttribute("data-asked") || 0) <= asked) {
+          box.setAttribute("data-asked", String(asked));
+          box.replaceChildren(fromHtml(answer[stageId].html));
+        }
+      });
+      board.setAttribute("data-totals-loaded", String(asked));
+    } catch (err) {
+      showError("The column totals could not be loaded: " + err.message);
+    }
+  }
+  loadTotals(null);
+
   // ---- moving a card ----------------------------------------------------------------
   function mark(column) {
     columns().forEach(function (c) { c.classList.toggle("drop-target", c === column); });
@@ -105,10 +132,7 @@
       });
       var fresh = fromHtml(answer.card).firstElementChild;
       card.replaceWith(fresh);
-      Object.keys(answer.columns).forEach(function (stageId) {
-        var box = document.getElementById("totals-" + stageId);
-        if (box) { box.replaceChildren(fromHtml(answer.columns[stageId].html)); }
-      });
+      loadTotals([answer.from_stage_id, answer.stage_id]);
       if (!columnOf(answer.stage_id)) {
         fresh.remove();
       } else {
