@@ -148,6 +148,15 @@ def texts(spec: EntitySpec, record: Mapping[str, Any]) -> dict[int, str]:
             spec.name == "note") else tuple((GROUPS[g], names) for g, names in groups(spec).items())
     out: dict[int, str] = {}
     for code, names in codes:
+        if len(names) == 1:  # one value of one line (no tags, no entities): its words
+            value = record.get(names[0])
+            kind = type(value)
+            text = value if kind is str else plain(value) if kind is int or kind is float else None
+            if text is not None and text.isprintable() and (
+                    kind is not str or ("<" not in text and "&" not in text)):
+                if text.strip():  # (printable: ``splitlines`` finds one line)
+                    out[code] = words(text)[:MAX_TEXT]
+                continue
         lines: list[str] = []
         for name in names:
             text = plain(record.get(name))

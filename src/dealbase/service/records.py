@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table
@@ -77,12 +78,24 @@ def new_uid() -> str:
     random bits. Ids made later sort later, so new rows land at the end of the id
     index instead of on a random page of it.
     """
-    stamp = time.time_ns() // 1_000_000
-    value = (stamp & 0xFFFF_FFFF_FFFF) << 80 | secrets.randbits(80)
-    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
-    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
-    h = f"{value:032X}"
-    return f"PY-7FFFFFFF-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return new_uids(1)[0]
+
+
+def new_uids(count: int) -> builtins.list[str]:
+    """``count`` new string ids (``new_uid``) made at once: one read of the system's
+    random source and one clock reading for them all (a batch's ids share its
+    millisecond; sorted, so that ids made later still sort later)."""
+    stamp = (time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF).to_bytes(6, "big")
+    raw = secrets.token_bytes(10 * count)
+    out = []
+    for n in range(0, 10 * count, 10):
+        # 48 bits of time, the version (7) over the top 4 random bits, 12 random bits,
+        # the RFC 9562 variant (binary 10) over the next 2, then 62 random bits
+        h = (stamp + bytes((0x70 | raw[n] & 0x0F, raw[n + 1], 0x80 | raw[n + 2] & 0x3F))
+             + raw[n + 3:n + 10]).hex().upper()
+        out.append(f"PY-7FFFFFFF-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    out.sort()  # (in the order they are handed out: a batch's rows append to the uid index)
+    return out
 
 
 @dataclass(frozen=True)
@@ -275,9 +288,47 @@ def _coercer(f: FieldSpec) -> Callable[[Any], Any]:
     return partial(_coerce, f)
 
 
-def _created(clean: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """A create's change-log entry: every value it set (null stays unmentioned)."""
-    return {k: [None, v] for k, v in clean.items() if v is not None}
+def _created(clean: Mapping[str, Any]) -> dict[str, Sequence[Any]]:
+    """A create's change-log entry: every value it set (null stays unmentioned), each as
+    (old, new) = (None, value): tuples, cheaper to make than lists, which the log's JSON
+    writes as the same arrays."""
+    return {k: (None, v) for k, v in clean.items() if v is not None}
+
+
+def _getter(names: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving the items ``names`` (keys, indexes) of a mapping or a sequence,
+    as a tuple (one C call)."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if names:
+        name = names[0]
+        return lambda values: (values[name],)
+    return lambda values: ()
+
+
+def _widener(columns: tuple[str, ...], into: tuple[str, ...]
+             ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function giving a row of ``columns`` as a row of ``into`` (null where it has no
+    value), ``into`` holding every column of ``columns``."""
+    place = {c: n for n, c in enumerate(columns)}
+    pick = _getter([place.get(c, len(columns)) for c in into])
+
+    def widen(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return pick((*row, None))
+    return widen
+
+
+@dataclass(frozen=True, eq=False)
+class _RowPlan:
+    """How a prepared record whose keys are, in order, those of the plan becomes the row
+    its INSERT writes (``Records._row``, compiled once per entity spec and such keys)."""
+
+    columns: tuple[str, ...]  # of the row: the stored fields, company_id, custom, slots
+    stored: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # the stored fields' values
+    not_null: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None  # None: use ``_row``
+    custom: tuple[tuple[str, str], ...]  # (field, key) of the custom fields among the keys
+    slots: tuple[tuple[str, Kind], ...]  # (field, kind) of the slotted custom fields
+    has_custom: bool  # whether the row has a ``custom`` column
 
 
 class _Lookup:
@@ -786,26 +837,30 @@ class Records:
                 for c, convert in self._plan(entity, backend, columns)]
 
     def _encoded_rows(self, entity: str, backend: str, columns: tuple[str, ...],
-                      rows: Sequence[Mapping[str, Any]], omittable: frozenset[str]
+                      rows: Sequence[tuple[Any, ...]], omittable: frozenset[str]
                       ) -> tuple[tuple[str, ...], builtins.list[tuple[Any, ...]]]:
-        """``_encoded`` of many rows, a column at a time: a date-time or date repeated down
-        a column (the batch's time) is encoded once, and so is an empty list. The columns
-        of ``omittable`` that are null in every row are left out: the columns written and
-        the rows' parameters."""
+        """``_encoded`` of many rows (values in ``columns`` order), a column at a time: a
+        date-time or date repeated down a column (the batch's time) is encoded once, and
+        so is an empty list. The columns of ``omittable`` that are null in every row are
+        left out: the columns written and the rows' parameters."""
         names: builtins.list[str] = []
-        encoded: builtins.list[builtins.list[Any]] = []
+        encoded: builtins.list[Sequence[Any]] = []
         kinds = self._kinds[entity]
-        for c, convert in self._plan(entity, backend, columns):
-            values = [r.get(c) for r in rows] if c in omittable else [r[c] for r in rows]
-            if c in omittable and values.count(None) == len(values):
+        count = len(rows)
+        for (c, convert), values in zip(self._plan(entity, backend, columns), zip(*rows, strict=True),
+                                        strict=True):
+            if c in omittable and values.count(None) == count:
                 continue
             if convert is not None and kinds[c] is Kind.JSON:
                 empty = convert([])
-                values = [v if v is None else empty if v == [] else convert(v) for v in values]
+                values = tuple(v if v is None else empty if v == [] else convert(v)
+                               for v in values)
             elif convert is not None:
-                done: dict[Any, Any] = {}
-                values = [v if v is None else done[v] if v in done else
-                          done.setdefault(v, convert(v)) for v in values]
+                done = dict.fromkeys(values)  # (dates and date-times: a few distinct ones)
+                for v in done:
+                    if v is not None:
+                        done[v] = convert(v)
+                values = tuple(map(done.__getitem__, values))
             names.append(c)
             encoded.append(values)
         return tuple(names), builtins.list(zip(*encoded, strict=True))
@@ -813,31 +868,91 @@ class Records:
     def _prepare(self, lookup: _Lookup, spec: EntitySpec, values: Mapping[str, Any],
                  now: dt.datetime) -> dict[str, Any]:
         """A new record's values: validated, defaulted and ruled (references unchecked)."""
+        return self._preparer(lookup, spec, now, 1)(values)
+
+    def _preparer(self, lookup: _Lookup, spec: EntitySpec, now: dt.datetime, count: int
+                  ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """``_prepare`` for (about) ``count`` new records of one batch: what is the same for
+        all of them (the writer's default visibility, the defaults made from the time and
+        the writer, the string ids) is worked out once. A record whose values all pass
+        their fields' checks is validated in one step; any other goes through
+        ``_validate`` (so the errors are the same by construction)."""
         ctx = lookup.ctx
         shape = _shape(spec)
-        if "visible_to" in spec.by_name and "visible_to" not in values:
-            default = lookup.default_visibility(spec.name)
-            if default is not None:  # (the writer's role says what a new record's is)
-                values = {**values, "visible_to": default}
-        clean = {**shape.constant, **self._validate(ctx, spec, values, creating=True)}
+        constant, coercers, required, rules = shape.constant, shape.coercers, shape.required, spec.rules
+        defaulted = "visible_to" in spec.by_name
+        visible: list[Any] = []  # the writer's default, once asked
+        template: dict[str, Any] = {}  # the made defaults, in order (lists and ids per record)
+        lists: list[tuple[str, tuple[Any, ...]]] = []
+        uid_name: str | None = None
         for name, default in shape.made:
-            if name in clean:
-                continue
             if default is NOW:
-                clean[name] = now
+                template[name] = now
             elif default is CURRENT_USER:
-                clean[name] = ctx.user_id
+                template[name] = ctx.user_id
             elif default is CURRENT_APP:
-                clean[name] = ctx.app_id
+                template[name] = ctx.app_id
             elif default is NEW_UID:
-                clean[name] = new_uid()
+                template[name] = None
+                uid_name = name
             else:
-                clean[name] = list(default)
-        if "uid" in clean:
-            clean["uid"] = clean["uid"].upper()
-        for rule in spec.rules:
-            rule(clean, None, lookup)
-        return clean
+                template[name] = None
+                lists.append((name, default))
+        made = frozenset(template)
+        empty = [name for name, default in lists if not default]  # (most lists start empty)
+        lists = [(name, default) for name, default in lists if default]
+        uids = new_uids(count) if uid_name is not None and count > 0 else []
+        uids.reverse()  # (taken from the end, in order)
+
+        def uid() -> str:
+            return uids.pop() if uids else new_uid()
+
+        def prepare(values: Mapping[str, Any]) -> dict[str, Any]:
+            if defaulted and "visible_to" not in values:
+                if not visible:
+                    visible.append(lookup.default_visibility(spec.name))
+                if visible[0] is not None:  # (the writer's role says what a new record's is)
+                    values = {**values, "visible_to": visible[0]}
+            try:
+                checked: dict[str, Any] | None = {name: coercers[name](raw)
+                                                  for name, raw in values.items()}
+            except (KeyError, ValidationError):
+                checked = None
+            else:
+                for name in required:
+                    if checked.get(name) in (None, ""):  # type: ignore[union-attr]
+                        checked = None
+                        break
+            if checked is None:  # (a problem: ``_validate`` says which, as it always does)
+                checked = self._validate(ctx, spec, values, creating=True)
+            clean = {**constant, **checked}
+            generated = False
+            if made.isdisjoint(clean):
+                clean.update(template)
+                for name in empty:
+                    clean[name] = []
+                for name, default in lists:
+                    clean[name] = list(default)
+                if uid_name is not None:
+                    clean[uid_name] = uid()
+                    generated = uid_name == "uid"
+            else:
+                for name, default in shape.made:
+                    if name in clean:
+                        continue
+                    if default is NEW_UID:
+                        clean[name] = uid()
+                        generated = name == "uid"
+                    elif isinstance(default, tuple):
+                        clean[name] = list(default)
+                    else:
+                        clean[name] = template[name]
+            if "uid" in clean and not generated:
+                clean["uid"] = clean["uid"].upper()
+            for rule in rules:
+                rule(clean, None, lookup)
+            return clean
+        return prepare
 
     def _row(self, ctx: Context, spec: EntitySpec, clean: Mapping[str, Any]) -> dict[str, Any]:
         """What the INSERT of a prepared record writes."""
@@ -893,35 +1008,94 @@ class Records:
         """Insert many records in the caller's transaction; their ids, in order.
 
         Every item is validated, ruled and reference-checked as ``create`` does (reads
-        shared across the batch); the rows go in as ``_insert_rows`` says.
+        shared across the batch, ``_preparer``); the rows go in as ``_insert_rows`` says.
         """
         spec = ctx.schema.entity(entity)
         now = self.clock()
         lookup = _Lookup(self, tx, ctx, entity, now)
-        cleans = [self._prepare(lookup, spec, values, now) for values in items]
+        prepare = self._preparer(lookup, spec, now, len(items))
+        cleans = [prepare(values) for values in items]
         if not cleans:
             return []
         self._check_refs(lookup, spec, cleans)
-        drafts = [(clean, self._row(ctx, spec, clean)) for clean in cleans]
-        uids = [row["uid"] for _, row in drafts]
+        plans, rows = self._rows(ctx, spec, cleans)
+        uids = [clean["uid"] for clean in cleans]
         if len(set(uids)) != len(uids):
             raise _taken(next(u for u in uids if uids.count(u) > 1))
-        self._unclaimed(tx, ctx, [clean["uid"] for (clean, _), values in zip(drafts, items,
-                                                                          strict=True)
+        self._unclaimed(tx, ctx, [clean["uid"] for clean, values in zip(cleans, items, strict=True)
                                   if "uid" in values])
-        ids = self._insert_rows(tx, spec, [row for _, row in drafts])
+        ids = self._insert_rows(tx, spec, plans, rows, uids)
         made = [ids[u] for u in uids]
+        user_id = ctx.user_id
         entries: builtins.list[Entry] = [
-            (ctx.company_id, entity, record_id, "create", _created(clean), ctx.user_id, now)
+            (ctx.company_id, entity, record_id, "create", _created(clean), user_id, now)
             for clean, record_id in zip(cleans, made, strict=True)]
         self.changelog.append_many(tx, entries)
         self._derive(tx, ctx, entity, cleans)
         self._index(tx, ctx, spec, builtins.list(zip(made, cleans, strict=True)))
         return made
 
-    def _insert_rows(self, tx: Tx, spec: EntitySpec, rows: Sequence[Mapping[str, Any]]
-                     ) -> dict[str, int]:
-        """Insert new rows of one entity; their ids by uid.
+    def _row_plan(self, spec: EntitySpec, keys: tuple[str, ...]) -> _RowPlan:
+        """The ``_RowPlan`` of records with these keys (remembered per entity spec)."""
+        memo: dict[tuple[str, ...], _RowPlan] = spec.memo.setdefault("row plans", {})
+        plan = memo.get(keys)
+        if plan is None:
+            shape = _shape(spec)
+            omittable = self._omittable[spec.name]
+            stored = tuple(k for k in keys if k not in shape.custom)
+            slots = tuple((f.name, f.slot or "", f.kind) for f in shape.slotted if f.name in keys)
+            # A record that may lack a not-null value, or whose null slot could not be
+            # written as an absent column, goes through ``_row`` (which says what is wrong).
+            exact = all(n in keys for n in shape.not_null) and all(
+                slot in omittable for _, slot, _ in slots)
+            plan = _RowPlan(
+                columns=(*stored, "company_id", *(("custom",) if spec.has_custom_fields else ()),
+                         *(slot for _, slot, _ in slots)),
+                stored=_getter(stored),
+                not_null=_getter(shape.not_null) if exact else None,
+                custom=tuple((f.name, f.custom_key or f.name) for f in spec.custom
+                             if f.name in keys),
+                slots=tuple((name, kind) for name, _, kind in slots),
+                has_custom=spec.has_custom_fields)
+            if len(memo) >= 256:  # (a few shapes per entity in practice)
+                memo.clear()
+            memo[keys] = plan
+        return plan
+
+    def _rows(self, ctx: Context, spec: EntitySpec, cleans: Sequence[Mapping[str, Any]]
+              ) -> tuple[builtins.list[_RowPlan], builtins.list[tuple[Any, ...]]]:
+        """``_row`` of each prepared record, as its plan (the row's columns) and the
+        row's values in that order. A slot of a null custom value is a null column here
+        where ``_row`` leaves it out: the same stored row (``_RowPlan`` makes sure the
+        column may be left out)."""
+        company_id = ctx.company_id
+        plans: builtins.list[_RowPlan] = []
+        rows: builtins.list[tuple[Any, ...]] = []
+        last_keys: tuple[str, ...] | None = None
+        plan: _RowPlan | None = None
+        for clean in cleans:
+            keys = tuple(clean)
+            if keys != last_keys or plan is None:
+                plan, last_keys = self._row_plan(spec, keys), keys
+            if plan.not_null is None or None in plan.not_null(clean):
+                row = self._row(ctx, spec, clean)  # (raises for a missing value)
+                plans.append(_RowPlan(tuple(row), _getter(()), None, (), (), False))
+                rows.append(tuple(row.values()))
+                continue
+            values = (*plan.stored(clean), company_id)
+            if plan.has_custom:
+                values = (*values, {key: value for name, key in plan.custom
+                                    if (value := clean[name]) is not None})
+            if plan.slots:
+                values = (*values, *[None if (value := clean[name]) is None
+                                     else slot_value(kind, value) for name, kind in plan.slots])
+            plans.append(plan)
+            rows.append(values)
+        return plans, rows
+
+    def _insert_rows(self, tx: Tx, spec: EntitySpec, plans: Sequence[_RowPlan],
+                     rows: Sequence[tuple[Any, ...]], uids: Sequence[str]) -> dict[str, int]:
+        """Insert new rows of one entity (``_rows``); their ids by uid.
 
         Rows go in grouped by the columns they set, a row that leaves out only columns
         whose own default is null going with the rows that set them (as null), so that
@@ -934,17 +1108,28 @@ class Records:
         """
         entity, table = spec.name, spec.table
         omittable = self._omittable[entity]
-        kinds = [tuple(row) for row in rows]
-        distinct = dict.fromkeys(kinds)
-        union = tuple(dict.fromkeys(c for shape in distinct for c in shape))
-        into = {shape: union if omittable.issuperset(set(union).difference(shape)) else shape
-                for shape in distinct}
-        shapes: dict[tuple[str, ...], builtins.list[Mapping[str, Any]]] = {}
-        for row, shape in zip(rows, kinds, strict=True):
-            shapes.setdefault(into[shape], []).append(row)
+        distinct = dict.fromkeys(plans)
+        union = tuple(dict.fromkeys(c for plan in distinct for c in plan.columns))
+        # Per plan: how its rows are widened to its group's columns (None: as they are),
+        # and the group's rows and uids.
+        groups: dict[tuple[str, ...], tuple[builtins.list[tuple[Any, ...]], builtins.list[str]]] = {}
+        route: dict[_RowPlan, tuple[Callable[[tuple[Any, ...]], tuple[Any, ...]] | None,
+                                    builtins.list[tuple[Any, ...]], builtins.list[str]]] = {}
+        for plan in distinct:
+            columns = plan.columns
+            into = union if omittable.issuperset(set(union).difference(columns)) else columns
+            into_rows, into_uids = groups.setdefault(into, ([], []))
+            route[plan] = (None if into == columns else _widener(columns, into), into_rows,
+                           into_uids)
+        for plan, row, uid in zip(plans, rows, uids, strict=True):
+            widen, into_rows, into_uids = route[plan]
+            into_rows.append(row if widen is None else widen(row))
+            into_uids.append(uid)
         ids: dict[str, int] = {}
         try:
-            for columns, group in shapes.items():
+            for columns, (group, group_uids) in groups.items():
+                if not group:
+                    continue
                 names, params = self._encoded_rows(entity, tx.backend, columns, group, omittable)
                 if tx.backend == "postgresql":  # pipelined single-row INSERTs parse once
                     found = tx.many_returning(insert_sql(table, names, tx.backend, ("id", "uid")),
@@ -954,18 +1139,17 @@ class Records:
                 tx.many_rows(partial(insert_sql, table, names, "sqlite", ()), params)
                 last = int(tx.scalar("SELECT last_insert_rowid()"))
                 first = last - len(group) + 1
-                uids = [r["uid"] for r in group]
                 ends = dict(tx.rows(f'SELECT id, uid FROM "{table}" WHERE id IN (?, ?)',
                                     (first, last)))
-                if ends.get(first) == uids[0] and ends.get(last) == uids[-1]:
-                    ids.update(zip(uids, range(first, last + 1), strict=True))
+                if ends.get(first) == group_uids[0] and ends.get(last) == group_uids[-1]:
+                    ids.update(zip(group_uids, range(first, last + 1), strict=True))
                 else:  # not consecutive after all: read them back
-                    for start in range(0, len(uids), MAX_IN_VALUES):
-                        chunk = uids[start:start + MAX_IN_VALUES]
+                    for start in range(0, len(group_uids), MAX_IN_VALUES):
+                        chunk = group_uids[start:start + MAX_IN_VALUES]
                         ids.update({str(u): int(i) for i, u in tx.rows(
                             f'SELECT id, uid FROM "{table}" WHERE company_id = ? AND uid IN'
                             " (SELECT value FROM json_each(?))",
-                            (group[0]["company_id"], in_values(chunk, tx.backend)))})
+                            (group[0][columns.index("company_id")], in_values(chunk, tx.backend)))})
         except Exception as exc:
             if is_integrity_error(exc):
                 raise _taken("") from None

@@ -9,7 +9,7 @@ of what was read (authentication, list positions and totals) hold for one versio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
@@ -25,7 +25,8 @@ _READ = "seq, entity, record_id, action, changes, user_id, created_at"
 # How far before a time the search for its first row aims (see ``first_seq_at``).
 SLACK = dt.timedelta(minutes=5)
 _COLUMNS = ("company_id", "entity", "record_id", "action", "changes", "user_id", "created_at")
-Entry = tuple[int, str, int, str, dict[str, list[Any]], int | None, dt.datetime]
+# (changes: field -> [old, new], or a tuple (old, new): the JSON is the same)
+Entry = tuple[int, str, int, str, Mapping[str, Sequence[Any]], int | None, dt.datetime]
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class ChangeLog:
                 encode(Kind.DATETIME, backend, at))
 
     def append(self, tx: Tx | Connection, company_id: int, entity: str, record_id: int,
-               action: str, changes: dict[str, list[Any]], user_id: int | None,
+               action: str, changes: Mapping[str, Sequence[Any]], user_id: int | None,
                at: dt.datetime) -> None:
         tx = tx if isinstance(tx, Tx) else Tx.of(tx)
         tx.run(self._sql(tx.backend), self._params(

@@ -57,10 +57,11 @@ def put(tx: Tx, company_id: int, rows: Iterable[tuple[int, str]],
     """Write index rows (key, words), after dropping the rows of ``replacing``."""
     remove(tx, replacing)
     m, k = tx.mark, _key(tx.backend)
-    params = [(key, company_id, text) for key, text in rows]
-    one = f"({m}, {m}, {m})"
-    tx.many_rows(lambda n: f"INSERT INTO {TABLE} ({k}, company_id, words) VALUES "
-                 + ", ".join([one] * n), params)
+    # One prepared single-row INSERT over the rows: on SQLite a multi-row INSERT into the
+    # FTS5 table costs more a row (a statement journal for each), measured in
+    # bench/RESULTS.md ("Import", 2026-12-06).
+    tx.many(f"INSERT INTO {TABLE} ({k}, company_id, words) VALUES ({m}, {m}, {m})",
+            [(key, company_id, text) for key, text in rows])
 
 
 def query(tx: Tx, company_id: int, words: Sequence[str], exact: bool, codes: Sequence[int],

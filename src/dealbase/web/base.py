@@ -22,9 +22,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import jinja2
+import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -81,8 +82,13 @@ class FormError(DealbaseError):
     """A form or body the web app cannot read (too big, not a form, not JSON)."""
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """A url-encoded or multipart form (text fields only), or a JSON object of scalars."""
+async def body_of(request: Request) -> dict[str, Any]:
+    """The body of a POST, read once: a JSON object as sent (its values keep their JSON
+    kinds), or a url-encoded form's fields (text). Too big, not JSON, not an object: a
+    FormError."""
+    found: dict[str, Any] | None = getattr(request.state, "body", None)
+    if found is not None:
+        return found
     if int(request.headers.get("content-length") or 0) > MAX_FORM:
         raise FormError("The form is too large", reason=Reason.TOO_LARGE)
     body = b""
@@ -92,24 +98,29 @@ async def read_form(request: Request) -> dict[str, str]:
             raise FormError("The form is too large", reason=Reason.TOO_LARGE)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
-        import orjson
-
         try:
             data = orjson.loads(body or b"{}")
         except orjson.JSONDecodeError:
-            raise FormError("The body is not valid JSON") from None
+            raise FormError("The body is not valid JSON", reason=Reason.MALFORMED) from None
         if not isinstance(data, dict):
-            raise FormError("The body must be a JSON object")
-        return {str(k): "" if v is None else (v if isinstance(v, str) else
-                                              orjson.dumps(v).decode())
-                for k, v in data.items()}
-    from urllib.parse import parse_qsl
+            raise FormError("The body must be a JSON object", reason=Reason.MALFORMED)
+        found = data
+    else:
+        try:
+            found = dict(parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=500))
+        except (UnicodeDecodeError, ValueError):
+            raise FormError("The form cannot be read") from None
+    request.state.body = found
+    return found
 
-    try:
-        pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=500)
-    except (UnicodeDecodeError, ValueError):
-        raise FormError("The form cannot be read") from None
-    return dict(pairs)
+
+async def form_of(request: Request) -> dict[str, str]:
+    """The body as text fields (a JSON value that is not text as its JSON)."""
+    return {str(k): "" if v is None else (v if isinstance(v, str) else orjson.dumps(v).decode())
+            for k, v in (await body_of(request)).items()}
+
+
+read_form = form_of  # (the sign-in and invitation forms, before any session)
 
 
 class Web:
@@ -212,11 +223,10 @@ class Web:
             presented = request.headers.get("x-csrf-token")
             if presented is None:
                 try:
-                    form = await read_form(request)
+                    field = (await body_of(request)).get("csrf_token")
                 except FormError as exc:
                     return self.problem(request, visitor, exc)
-                request.state.form = form
-                presented = form.get("csrf_token")
+                presented = field if isinstance(field, str) else None
             if not self.service.sessions.csrf_ok(request.cookies.get(COOKIE), presented):
                 return self._refused(request, visitor, 403,
                                      "This form has expired or did not come from this app: "
@@ -234,15 +244,6 @@ class Web:
             return JSONResponse({"error": message}, status, headers=HEADERS)
         return self.render(request, visitor, "error.html", status, message=message,
                            status_code=status)
-
-
-async def form_of(request: Request) -> dict[str, str]:
-    """The form an ``action`` read (or the JSON/form body of a fetch)."""
-    found: dict[str, str] | None = getattr(request.state, "form", None)
-    if found is None:
-        found = await read_form(request)
-        request.state.form = found
-    return found
 
 
 def wants_json(request: Request) -> bool:
@@ -291,5 +292,5 @@ def day(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-__all__ = ["COOKIE", "HEADERS", "FormError", "Handler", "Me", "Visitor", "Web", "form_of",
+__all__ = ["COOKIE", "HEADERS", "FormError", "Handler", "Me", "Visitor", "Web", "body_of", "form_of",
            "int_param", "read_form", "wants_json"]

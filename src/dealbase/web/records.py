@@ -20,7 +20,6 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -29,7 +28,7 @@ from ..domain.errors import NotFound, Reason, invalid
 from ..domain.types import parse_int
 from ..service import Unit
 from . import lists
-from .base import HEADERS, MAX_FORM, FormError, Visitor, Web, form_of, wants_json
+from .base import HEADERS, Visitor, Web, body_of, wants_json
 from .fields import ENTITIES, PATHS, Choices, FieldView, Link, Names, loose, title_of, views
 from .timeline import LINKS, Timeline, timeline
 
@@ -43,30 +42,6 @@ def record_of(request: Request) -> int:
     if found is None:
         raise NotFound("Not found")
     return found
-
-
-async def body_of(request: Request) -> dict[str, Any]:
-    """A JSON object as sent (values keep their JSON kinds), or a form's fields."""
-    form: dict[str, str] | None = getattr(request.state, "form", None)
-    if form is not None:
-        return dict(form)
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/json":
-        return dict(await form_of(request))
-    if int(request.headers.get("content-length") or 0) > MAX_FORM:
-        raise FormError("The body is too large", reason=Reason.TOO_LARGE)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM:
-            raise FormError("The body is too large", reason=Reason.TOO_LARGE)
-    try:
-        data = orjson.loads(body or b"{}")
-    except orjson.JSONDecodeError:
-        raise FormError("The body is not valid JSON", reason=Reason.MALFORMED) from None
-    if not isinstance(data, dict):
-        raise FormError("The body must be a JSON object", reason=Reason.MALFORMED)
-    return data
 
 
 def _text(body: Mapping[str, Any], name: str, limit: int = MAX_VALUE) -> str:
@@ -288,4 +263,4 @@ def routes(web: Web) -> list[BaseRoute]:
     return [*Records(web).routes(), *lists.routes(web)]
 
 
-__all__ = ["Records", "body_of", "record_of", "routes"]
+__all__ = ["Records", "record_of", "routes"]
