@@ -4,10 +4,9 @@ Both go through the records service (never SQL). An import streams its file, tur
 row into canonical values (columns mapped to fields by header name, label or custom field
 name, or by ``--map column=field``), and writes a batch of rows per write unit with
 ``Unit.batch``: each row in its own savepoint, so a bad row writes nothing and the good
-rows go in; a writer thread writes one batch while the next is read (``_Writer``: the
-same units, outcomes and report as in line). ``--key`` updates the record that already
-has the row's value of that field instead of creating a duplicate. An export streams the
-live records, a page at a time, in one read transaction (one consistent snapshot).
+rows go in. ``--key`` updates the record that already has the row's value of that field
+instead of creating a duplicate. An export streams the live records, a page at a time, in
+one read transaction (one consistent snapshot).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -531,70 +529,6 @@ def _long_lived_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-class _Writer:
-    """Writes the batches one at a time in a thread of its own while the caller reads and
-    maps the next batch: sqlite3 releases the GIL while a statement steps and while a
-    COMMIT waits for the disk, so reading the file goes on meanwhile (bench/RESULTS.md,
-    "Import"). What the caller would report while a batch is being written (a row it
-    could not map) waits until that batch's own outcomes are reported, so the report,
-    the tally and the progress come out exactly as if the batches were written in line;
-    if the batch fails, what was held back is dropped with it (in line, those rows would
-    not have been read). At most two batches are in memory: the one being written and
-    the one being read. Only the caller's thread calls these methods. (An interrupt
-    arriving while a batch is written lets that batch finish, committed, before it
-    stops the import.)"""
-
-    def __init__(self) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dealbase-import")
-        self._running: Any = None
-        self._then: Callable[[], None] | None = None
-        self._after: list[Callable[[], None]] = []  # the caller's work held back meanwhile
-
-    def later(self, work: Callable[[], None]) -> None:
-        """Do ``work`` now, or once the batch being written is done if one is."""
-        if self._running is None:
-            work()
-        else:
-            self._after.append(work)
-
-    def submit(self, work: Callable[[], None], then: Callable[[], None]) -> None:
-        """Write a batch (``work``, in the writer's thread), then ``then`` in the caller's."""
-        self.wait()
-        self._running, self._then = self._pool.submit(work), then
-
-    def wait(self) -> None:
-        """Wait for the batch being written (its error raised here), then do what was
-        held back meanwhile."""
-        running, then, held = self._running, self._then, self._after
-        self._running, self._then, self._after = None, None, []
-        if running is None:
-            return
-        running.result()
-        for work in (*(() if then is None else (then,)), *held):
-            work()
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self._pool.shutdown(wait=True)
-
-
-@contextmanager
-def _quick_switches() -> Iterator[None]:
-    """While an import runs, the interpreter hands the GIL over every 0.5 ms instead of
-    5 ms: the writer thread, back from a statement that ran without it, would otherwise
-    wait up to 5 ms for the reader to let go of it."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, 0.0005))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
-
-
 def run_import(service: Service, ctx: Context, entity: str, source: IO[bytes], fmt: str,
                maps: Sequence[str], key: str | None, *, dry_run: bool = False,
                batch: int = BATCH, report: Callable[[int, str, str], None] | None = None,
@@ -621,27 +555,23 @@ def run_import(service: Service, ctx: Context, entity: str, source: IO[bytes], f
     plan = make_plan(spec, header, maps, key)
     pending: list[tuple[int, dict[str, Any]]] = []
     keys: set[Any] = set()
-    writer = _Writer()
 
     def flush() -> None:
         if pending:
-            done = counting.done
-            writer.submit(partial(write_batch, service, ctx, plan, list(pending), tally, dry_run,
-                                  noted), lambda: None if progress is None else progress(done))
+            write_batch(service, ctx, plan, pending, tally, dry_run, noted)
             pending.clear()
             keys.clear()
+            if progress is not None:
+                progress(counting.done)
 
-    def refused(number: int, problems: list[tuple[str, str]]) -> None:
-        tally.failed += 1
-        for column, message in problems:
-            noted(number, column, message)
-
-    with _long_lived_frozen(), _quick_switches():
+    with _long_lived_frozen():
         try:
             for number, cells in rows:
                 values, problems = plan.row(cells)
                 if problems:
-                    writer.later(partial(refused, number, problems))
+                    tally.failed += 1
+                    for column, message in problems:
+                        noted(number, column, message)
                     continue
                 if plan.key is not None:
                     value = plan.key_of(values)
@@ -654,10 +584,7 @@ def run_import(service: Service, ctx: Context, entity: str, source: IO[bytes], f
                     flush()
             flush()
         except (UnicodeDecodeError, csv.Error) as exc:
-            writer.close()
             raise click.ClickException(f"cannot read the file: {' '.join(str(exc).split())}") from None
-        finally:
-            writer.close()
     return tally
 
 

@@ -384,7 +384,9 @@ class _Lookup:
         return out
 
     def first(self, entity: str, where: Mapping[str, Any], order_by: str) -> Mapping[str, Any] | None:
-        key = (entity, tuple(sorted(where.items(), key=lambda kv: kv[0])), order_by)
+        # (the keys are distinct names: sorting the pairs sorts by name)
+        key = (entity, tuple(sorted(where.items())) if len(where) > 1 else tuple(where.items()),
+               order_by)
         if entity != self.writing and key in self._firsts:
             return self._firsts[key]
         sort = Sort(order_by.lstrip("-"), order_by.startswith("-"))
