@@ -473,3 +473,9 @@ def test_json_fetches_get_json_answers(web: Browser, tenant: Tenant) -> None:
     r = web.send("/admin/pipelines", {"name": "By fetch"})
     assert r.status_code == 200 and r.json()["ok"] is True
     assert "By fetch" in [p["name"] for p in tenant.api.get("/v1/pipelines").json()["data"]]
+
+
+def test_a_refused_field_form_stays_on_its_entity(web: Browser, tenant: Tenant) -> None:
+    r = web.post("/admin/fields", {"entity": "person", "name": "", "field_type": "varchar"})
+    assert r.status_code == 400 and "Name is required" in r.text
+    assert 'name="entity" value="person"' in r.text  # (resubmitting makes a person field)

@@ -89,3 +89,78 @@ def test_invitation(browser: Callable[[], Browser], tenant: Tenant) -> None:
     assert b.get("/").headers["location"] == "/board"
     assert browser().get(f"/invite/{token}").status_code == 404  # spent
     assert service.sessions.sign_in(email, "long enough")
+
+
+def test_sign_ins_sent_at_once_are_counted_at_once(browser: Callable[[], Browser],
+                                                   tenant: Tenant) -> None:
+    import anyio
+
+    _, email = _user(tenant)
+    b = browser()
+    codes: list[int] = []
+
+    async def attempt() -> None:
+        r = await b.client.post("/signin", data={"email": email, "password": "wrong-wrong"})
+        codes.append(r.status_code)
+
+    async def burst() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(12):
+                group.start_soon(attempt)
+
+    b.portal.call(burst)
+    assert codes.count(400) == 5 and codes.count(429) == 7, codes
+
+
+def test_a_success_does_not_count_as_a_failure(browser: Callable[[], Browser],
+                                                tenant: Tenant) -> None:
+    _, email = _user(tenant)
+    for _ in range(8):
+        b = browser()
+        assert b.post("/signin", {"email": email, "password": "correct horse"},
+                      csrf=False).status_code == 303
+
+
+def test_email_case_does_not_matter(browser: Callable[[], Browser], tenant: Tenant) -> None:
+    _, email = _user(tenant)
+    b = browser()
+    r = b.post("/signin", {"email": email.upper(), "password": "correct horse"}, csrf=False)
+    assert r.status_code == 303 and b.cookie
+
+
+def test_deactivation_ends_sessions_and_invitations(browser: Callable[[], Browser],
+                                                    tenant: Tenant) -> None:
+    user_id, _ = _user(tenant)
+    service = tenant.records.service
+    invitation = service.sessions.invite(tenant.ctx, user_id, service.clock())
+    b = browser().sign_in_as(tenant.company.company_id, user_id)
+    tenant.records.update("user", user_id, {"is_active": False})
+    tenant.records.update("user", user_id, {"is_active": True})
+    assert b.get("/").headers["location"].startswith("/signin")  # (not back again)
+    assert service.sessions.invitation(invitation) is None
+
+
+def test_a_new_password_spends_every_invitation(browser: Callable[[], Browser],
+                                                tenant: Tenant) -> None:
+    user_id, _ = _user(tenant, None)
+    service = tenant.records.service
+    first = service.sessions.invite(tenant.ctx, user_id, service.clock())
+    second = service.sessions.invite(tenant.ctx, user_id, service.clock())
+    assert browser().post(f"/invite/{first}", {"password": "long enough",
+                                               "password2": "long enough"},
+                          csrf=False).status_code == 303
+    r = browser().post(f"/invite/{second}", {"password": "taken over", "password2": "taken over"},
+                       csrf=False)
+    assert r.status_code == 404
+    assert service.check_password(tenant.company.company_id, user_id, "long enough")
+
+
+def test_sign_out_without_a_live_session_clears_the_cookie(browser: Callable[[], Browser],
+                                                           tenant: Tenant) -> None:
+    user_id, _ = _user(tenant)
+    b = browser().sign_in_as(tenant.company.company_id, user_id)
+    cookie = b.cookie
+    tenant.records.service.sessions.end(cookie)
+    r = b.post("/signout", csrf=False)
+    assert r.status_code == 303 and r.headers["location"] == "/signin"
+    assert 'dealbase_session=""' in r.headers["set-cookie"] or "Max-Age=0" in r.headers["set-cookie"]

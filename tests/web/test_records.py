@@ -356,3 +356,23 @@ def test_a_deleted_deal_is_shown_but_not_editable(web: Browser, tenant: Tenant) 
     r = web.send(f"/deals/{deal['id']}/fields", {"field": "title", "value": "Back"})
     assert 400 <= r.status_code < 500
     assert tenant.records.get("deal", deal["id"])["title"] == "Big deal"
+
+
+def test_done_takes_only_yes_or_no(web: Browser, tenant: Tenant) -> None:
+    activity = tenant.records.create("activity", {"subject": "Call", "type": "call"})
+    url = f"/activities/{activity['id']}/done"
+    for bad in (None, [1], {"a": 1}, 0, "maybe"):
+        r = web.send(url, {"done": bad})
+        assert r.status_code == 400, (bad, r.status_code, r.text)
+        assert tenant.records.get("activity", activity["id"])["status"] != 4  # (not done)
+    assert web.send(url, {"done": True}).status_code == 200
+    assert tenant.records.get("activity", activity["id"])["status"] == 4
+    assert web.send(url, {"done": "false"}).status_code == 200
+    assert tenant.records.get("activity", activity["id"])["status"] != 4
+
+
+def test_a_list_where_text_is_expected_is_refused(web: Browser, tenant: Tenant) -> None:
+    r = web.send("/admin/users", {"name": ["x"], "email": "x@list.example"})
+    assert r.status_code == 400 and "must be text" in r.json()["error"]
+    assert not [u for u in tenant.api.get("/v1/users").json()["data"]
+                if u["email"] == "x@list.example"]

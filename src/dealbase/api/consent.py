@@ -205,14 +205,14 @@ class ConsentPage:
                 "state": state})
         email, password = form.get("email", ""), form.get("password", "")
         keys = self.throttle.keys(str(consent.app.company_id), email, _address(request))
-        if await self.throttle.blocked(keys):
+        if not await self.throttle.attempt(keys):  # (counted before the password's check)
             return self._form(request, consent, params, "Too many failed sign-ins: try again "
                               "in a few minutes.", email, 429)
         user_id = await anyio.to_thread.run_sync(
             self.service.oauth.sign_in, consent.app.company_id, email, password)
         if user_id is None:
-            await self.throttle.failed(keys)
             return self._form(request, consent, params, "Wrong email or password.", email)
+        await self.throttle.forgiven(keys)
         try:
             code = await anyio.to_thread.run_sync(
                 self.service.oauth.issue_code, consent, user_id, params.get("code_challenge"),

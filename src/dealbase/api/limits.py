@@ -278,14 +278,18 @@ class SignInThrottle:
     def _buckets(self, keys: list[tuple[str, int]], amount: int) -> list[Bucket]:
         return [Bucket(k, amount, n, self.WINDOW_MS) for k, n in keys]
 
-    async def blocked(self, keys: list[tuple[str, int]]) -> bool:
-        """Whether one of ``keys`` has had its fill of failures."""
-        _, levels = await self._limiter.counters.take(self._buckets(keys, 0), self._now_ms())
-        return any(level.used >= n for level, (_, n) in zip(levels, keys, strict=True))
+    async def attempt(self, keys: list[tuple[str, int]]) -> bool:
+        """Count a sign-in attempt against each of ``keys`` before its password is checked
+        (so attempts sent at once are counted at once); False, and nothing counted, when
+        one of them has had its fill. A successful attempt is then ``forgiven``."""
+        ok, _ = await self._limiter.counters.take(self._buckets(keys, 1), self._now_ms())
+        return ok
 
-    async def failed(self, keys: list[tuple[str, int]]) -> None:
-        """Count one failed sign-in against each of ``keys``."""
-        await self._limiter.counters.take(self._buckets(keys, 1), self._now_ms())
+    async def forgiven(self, keys: list[tuple[str, int]]) -> None:
+        """Take back the attempt of a sign-in that succeeded (only failures count)."""
+        await self._limiter.counters.take(self._buckets(keys, -1), self._now_ms())
+
+
 
 
 class Limiter:

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, literal_column, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.customfields import CustomField, kept_settings
@@ -142,6 +142,9 @@ class Accounts:
             .where(t.c.company_id == bindparam("company_id"),  # (constant kinds: no binds)
                    t.c.kind.in_([literal_column(f"'{k}'") for k in TOKEN_KINDS]))
             .order_by(t.c.id))
+        self._end_sql = self.db.prepare(delete(t).where(  # a user's sessions and invitations
+            t.c.company_id == bindparam("company_id"), t.c.user_id == bindparam("user_id"),
+            t.c.kind.in_([literal_column(f"'{k}'") for k in (SESSION_KIND, INVITE_KIND)])))
         self._password_sql = self.db.prepare(select(p.c.password_hash).where(
             p.c.company_id == bindparam("company_id"), p.c.user_id == bindparam("user_id")))
         self._fields_sql = self.db.prepare(
@@ -302,19 +305,28 @@ class Accounts:
             if not done:
                 conn.execute(insert(p).values(company_id=company_id, user_id=user_id,
                                               password_hash=hashed, updated_at=now))
-            t = self.tokens  # a new password signs the user out everywhere
-            if conn.execute(delete(t).where(t.c.company_id == company_id, t.c.user_id == user_id,
-                                            t.c.kind == SESSION_KIND)).rowcount:
-                self._forget(Tx.of(conn), company_id, 0, "delete")
+            self.end_sessions(Tx.of(conn), company_id, user_id)  # (signed out everywhere)
+
+    def end_sessions(self, tx: Tx, company_id: int, user_id: int) -> None:
+        """End a user's web sessions and spend their invitations, in ``tx`` (a new password,
+        a deactivation, a deletion)."""
+        if tx.run(self._end_sql.sql, self._end_sql.params({"company_id": company_id,
+                                                          "user_id": user_id})):
+            self._forget(tx, company_id, 0, "delete")
 
     # ---- tokens that expire: web sessions and invitations (``sessions``) ------------------
 
     def issue(self, company_id: int, user_id: int, kind: str, expires_at: dt.datetime) -> str:
         """A new random token of ``kind`` for a live user, stored as its hash."""
         token = secrets.token_urlsafe(32)
+        t = self.tokens
+        now = self.records.clock()
         with self.db.write() as conn:
             tx = Tx.of(conn)
             self._user(tx, company_id, user_id)
+            conn.execute(delete(t).where(  # (the company's expired ones go)
+                t.c.company_id == company_id, t.c.kind.in_((SESSION_KIND, INVITE_KIND)),
+                t.c.expires_at <= now))
             token_id = int(conn.execute(insert(self.tokens).values(
                 company_id=company_id, user_id=user_id, kind=kind, token_hash=hash_secret(token),
                 created_at=self.records.clock(), expires_at=expires_at
@@ -349,7 +361,7 @@ class Accounts:
         users = self.records.tables["user"]
         with self.db.read() as conn:
             rows = conn.execute(select(users.c.company_id, users.c.id).where(
-                users.c.email == email, users.c.is_deleted.is_(False),
+                func.lower(users.c.email) == email.lower(), users.c.is_deleted.is_(False),
                 users.c.is_active.is_(True)).order_by(users.c.company_id).limit(20)).all()
         return [(int(r[0]), int(r[1])) for r in rows]
 

@@ -2,10 +2,11 @@
 
 A session is a random 256-bit token stored only as its hash, like an API token, of kind
 ``session``; it expires (``SESSION_DAYS``) and ends at sign-out, when its user is
-deactivated or deleted, and when their password changes. Its cookie carries the token
-signed with the installation's key (HMAC-SHA256), so a forged or altered cookie is refused
-before any lookup. A request presents it as ``Credentials(token, "session")`` and reaches
-the records as that user, with their role and what they see: the same door as the API.
+deactivated or deleted, and when their password changes (which also spends their
+invitations). Its cookie carries the token signed with the installation's key
+(HMAC-SHA256), so a forged or altered cookie is refused before any lookup. A request
+presents it as ``Credentials(token, "session")`` and reaches the records as that user,
+with their role and what they see: the same door as the API.
 
 CSRF tokens are derived from the session (HMAC of its hash under the installation's key):
 nothing to store, and they die with it.
@@ -21,8 +22,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from ..domain.errors import Forbidden, NotFound
+from ..domain.errors import NotFound
 from .accounts import INVITE_KIND, SESSION_KIND, Accounts, hash_secret
+from .permissions import Permissions
 from .records import Context
 
 SESSION_DAYS = 14
@@ -125,8 +127,7 @@ class Sessions:
 
     def invite(self, ctx: Context, user_id: int, now: dt.datetime) -> str:
         """An invitation token for a user of the admin's company (shown once, as a link)."""
-        if not ctx.is_admin:
-            raise Forbidden("Only admins can invite users")
+        Permissions.admin(ctx, "invite users")
         return self._accounts.issue(ctx.company_id, user_id, INVITE_KIND,
                                     now + dt.timedelta(days=INVITE_DAYS))
 

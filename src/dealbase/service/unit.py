@@ -329,13 +329,19 @@ class Unit:
         self._need_write()
         self._service._permissions.change(self.ctx, entity, record_id, values)
         self._records.update(self._tx, self.ctx, entity, record_id, values)
+        if entity == "user" and values.get("is_active") is False:  # (no session outlives it)
+            self._service._accounts.end_sessions(self._tx, self.ctx.company_id, record_id)
         return self._written(entity, record_id)
 
     def delete(self, entity: str, ids: Sequence[int]) -> builtins.list[int]:
         """Soft-delete every id, all or nothing (NotFound if one is missing or deleted)."""
         self._need_write()
         self._service._permissions.remove(self.ctx, entity, ids)
-        return self._records.delete(self._tx, self.ctx, entity, ids)
+        done = self._records.delete(self._tx, self.ctx, entity, ids)
+        if entity == "user":
+            for user_id in done:
+                self._service._accounts.end_sessions(self._tx, self.ctx.company_id, user_id)
+        return done
 
     def merge(self, entity: str, record_id: int, into: int) -> Record:
         """Merge a record into another (see ``Records.merge``); the record it became."""

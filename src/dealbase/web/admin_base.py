@@ -111,7 +111,7 @@ class Section:
         def work(unit: Unit) -> dict[str, Any]:
             unit.administer(self.what)
             return self.view(unit, request)
-        return await self.web.read(visitor, work)
+        return await self.web.read(visitor, work, long=True)  # (counts over every deal)
 
     async def show(self, request: Request, visitor: Visitor, *, status: int = 200,
                    error: str = "", error_field: str | None = None,

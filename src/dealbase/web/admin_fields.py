@@ -50,7 +50,7 @@ def _labels(raw: str) -> list[str]:
 def _page_entity(request: Request) -> str:
     """The entity a page shows: the query's; after a refused action, the form's."""
     if request.method == "POST":
-        form = getattr(request.state, "form", None) or {}
+        form = getattr(request.state, "body", None) or {}  # (what ``body_of`` read)
         found = request.path_params.get("entity") or form.get("entity")
         return found if found in ENTITIES else "deal"
     return _entity(request.query_params.get("entity", "deal"))

@@ -69,15 +69,15 @@ class Auth:
             return self._form(request, exc.message, status=400)
         email, password = form.get("email", "").strip(), form.get("password", "")
         target = _next(form.get("next"))
-        keys = self.throttle.keys("web", email, _address(request))
-        if await self.throttle.blocked(keys):
+        keys = self.throttle.keys("web", email.lower(), _address(request))
+        if not await self.throttle.attempt(keys):  # (counted before the password's check)
             return self._form(request, "Too many failed sign-ins: try again in a few minutes.",
                               email, 429, target=target)
         sessions = self.web.service.sessions
         choices = await anyio.to_thread.run_sync(sessions.sign_in, email, password)
         if not choices:
-            await self.throttle.failed(keys)
             return self._form(request, "Wrong email or password.", email, 400, target=target)
+        await self.throttle.forgiven(keys)
         chosen = [c for c in choices if c.company_id == int_param(form.get("company_id"))]
         if len(choices) > 1 and not chosen:
             return self._form(request, "", email, 200, choices, target=target)
@@ -89,9 +89,14 @@ class Auth:
     async def sign_out(self, request: Request, visitor: Visitor) -> Response:
         await anyio.to_thread.run_sync(self.web.service.sessions.end,
                                        request.cookies.get(COOKIE))
-        response = RedirectResponse("/signin", 303, headers=HEADERS)
-        response.delete_cookie(COOKIE, path="/")
-        return response
+        return _signed_out()
+
+    async def sign_out_any(self, request: Request) -> Response:
+        """A live session signs out with its CSRF token; without one (expired, ended
+        elsewhere) there is nothing to end: the cookie is cleared all the same."""
+        if await self.web.visitor(request) is None:
+            return _signed_out()
+        return await self.web.action(self.sign_out)(request)
 
     async def invitation(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -138,9 +143,15 @@ class Auth:
         return [Route("/", web.page(self.home), methods=["GET"]),
                 Route("/signin", self.show, methods=["GET"]),
                 Route("/signin", self.submit, methods=["POST"]),
-                Route("/signout", web.action(self.sign_out), methods=["POST"]),
+                Route("/signout", self.sign_out_any, methods=["POST"]),
                 Route("/invite/{token}", self.invitation, methods=["GET"]),
                 Route("/invite/{token}", self.accept, methods=["POST"])]
+
+
+def _signed_out() -> Response:
+    response = RedirectResponse("/signin", 303, headers=HEADERS)
+    response.delete_cookie(COOKIE, path="/")
+    return response
 
 
 def _same_origin(request: Request) -> bool:

@@ -115,9 +115,15 @@ async def body_of(request: Request) -> dict[str, Any]:
 
 
 async def form_of(request: Request) -> dict[str, str]:
-    """The body as text fields (a JSON value that is not text as its JSON)."""
-    return {str(k): "" if v is None else (v if isinstance(v, str) else orjson.dumps(v).decode())
-            for k, v in (await body_of(request)).items()}
+    """The body as text fields: a JSON number or true/false as its JSON text, null as "";
+    a JSON list or object where a form has text is refused (FormError)."""
+    out = {}
+    for key, value in (await body_of(request)).items():
+        if isinstance(value, (list, dict)):
+            raise FormError(f"{key} must be text, a number or true/false", reason=Reason.MALFORMED)
+        out[str(key)] = "" if value is None else (value if isinstance(value, str)
+                                                  else orjson.dumps(value).decode())
+    return out
 
 
 read_form = form_of  # (the sign-in and invitation forms, before any session)

@@ -258,7 +258,8 @@ class Board:
             return {"pipelines": pipelines, "pipeline": pipeline, "columns": columns,
                     "users": users, "saved_filters": saved}
 
-        found = await self.web.read(visitor, work)
+        # (an owner or a saved filter reads rows the board's index does not hold)
+        found = await self.web.read(visitor, work, long=filters != Filters())
         return self.web.render(request, visitor, "board.html", filters=filters,
                                params=filters.params(), **found)
 
@@ -278,7 +279,7 @@ class Board:
                                          after)
             return stage, self.cards(unit, deals, {stage_id: stage}), following
 
-        stage, cards, following = await self.web.read(visitor, work)
+        stage, cards, following = await self.web.read(visitor, work, long=filters != Filters())
         return self.web.html("board_cards.html", {"stage": stage, "cards": cards,
                                                   "after": following,
                                                   "params": filters.params()})

@@ -258,6 +258,11 @@ class Choices:
                                       else (Sort(title),))
             if entity == "stage":
                 sort = (Sort("pipeline_id"), Sort("order_nr"))
+            few = self.unit.list(entity, Query(where=where, sort=(Sort("id"),), fields=("id",),
+                                               page=Keyset(None, MAX_CHOICES + 1)))
+            if few.more:  # (too many to offer: found in id order, never sorting them all)
+                self._refs[entity] = False
+                return None
             page = self.unit.list(entity, Query(where=where, sort=sort, fields=tuple(fields),
                                                 page=Keyset(None, MAX_CHOICES + 1)))
         except (Forbidden, NotFound):

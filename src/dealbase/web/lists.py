@@ -135,7 +135,7 @@ class Lists:
             q = dict(request.query_params)
             try:
                 values = await self.web.read(visitor, lambda unit: self.listed(unit, listing, q),
-                                             long=bool(q.get("q")))
+                                             long=True)  # (a sort may not have an index)
             except ValidationError as exc:
                 problem = exc.problems[0] if exc.problems else None
                 return self.web.render(request, visitor, "list.html", 400,

@@ -44,6 +44,11 @@ def record_of(request: Request) -> int:
     return found
 
 
+# What a form's or a fetch's "done" may say (anything else is refused)
+YES_NO: dict[Any, bool] = {True: True, False: False, "1": True, "true": True, "yes": True,
+                           "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
 def _text(body: Mapping[str, Any], name: str, limit: int = MAX_VALUE) -> str:
     value = body.get(name)
     if value is None:
@@ -136,7 +141,7 @@ class Records:
         cursor = request.query_params.get("tl") or None
         editing = request.query_params.get("edit") or ""
         values = await self.web.read(visitor, lambda unit: self._values(
-            unit, entity, record_id, cursor, editing))
+            unit, entity, record_id, cursor, editing), long=True)  # (several reads)
         return self.web.render(request, visitor, "record.html", **values)
 
     async def more(self, request: Request, visitor: Visitor) -> Response:
@@ -232,8 +237,10 @@ class Records:
         record_id = record_of(request)
         body = await body_of(request)
         raw = body.get("done", True)
-        flag = not (raw is False or (isinstance(raw, str) and raw.strip().lower()
-                                     in ("0", "false", "no")))
+        flag = (YES_NO.get(raw.strip().lower()) if isinstance(raw, str) else
+                YES_NO.get(raw) if isinstance(raw, bool) else None)
+        if flag is None:
+            raise invalid("done", "must be true or false", Reason.MALFORMED)
 
         def work(unit: Unit) -> None:
             unit.get("activity", record_id)
