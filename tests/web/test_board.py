@@ -240,7 +240,7 @@ def test_a_column_pages_by_keyset_without_duplicates(web: Browser, tenant: Tenan
     assert web.get(f"/board/column/{c}?after=garbage!").status_code == 400
     assert web.get(f"/board/column/{c}?status=nope").status_code == 400
     assert web.get("/board/column/987654321").status_code == 404
-    assert web.get("/board/column/abc").status_code == 400
+    assert web.get("/board/column/abc").status_code == 404  # (as any id nobody has)
 
 
 # ---- moving cards --------------------------------------------------------------------------

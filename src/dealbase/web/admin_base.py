@@ -22,9 +22,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..domain.errors import DealbaseError, NotFound, Reason, invalid
+from ..domain.errors import DealbaseError, Reason, invalid
 from ..service import Unit
-from .base import HEADERS, STATUS, Handler, Visitor, Web, form_of, int_param, wants_json
+from .base import HEADERS, STATUS, Handler, Visitor, Web, form_of, int_param, path_id, wants_json
 
 # (path, title, what it holds) of every section, in the order the index lists them
 SECTIONS = (
@@ -49,14 +49,6 @@ class Shown:
 
 
 Work = Callable[[Request, Visitor, dict[str, str]], Awaitable[Shown | None]]
-
-
-def path_id(request: Request, name: str = "id") -> int:
-    """A record id from the path (NotFound unless a positive whole number)."""
-    found = int_param(request.path_params.get(name))
-    if found is None or found <= 0:
-        raise NotFound("Not found")
-    return found
 
 
 def text(form: dict[str, str], name: str, label: str, *, required: bool = True) -> str:

@@ -29,7 +29,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..domain.errors import DealbaseError, Reason, Unauthenticated
+from ..domain.errors import DealbaseError, NotFound, Reason, Unauthenticated
 from ..domain.types import parse_int
 from ..service import Credentials, Service, Unit
 
@@ -262,6 +262,15 @@ def int_param(value: str | None, default: int | None = None) -> int | None:
     return default if found is None else found
 
 
+def path_id(request: Request, name: str = "id") -> int:
+    """A record id of the path: a positive whole number in ASCII digits; anything else is
+    a record that does not exist (NotFound), like an id nobody has."""
+    found = parse_int(str(request.path_params.get(name, "")), 1)
+    if found is None:
+        raise NotFound("Not found")
+    return found
+
+
 def _query(request: Request, **changes: Any) -> str:
     """The request's query string with ``changes`` (None removes a key)."""
     params = dict(request.query_params)
@@ -299,4 +308,4 @@ def day(value: Any) -> str:
 
 
 __all__ = ["COOKIE", "HEADERS", "FormError", "Handler", "Me", "Visitor", "Web", "body_of", "form_of",
-           "int_param", "read_form", "wants_json"]
+           "int_param", "path_id", "read_form", "wants_json"]

@@ -28,11 +28,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..domain.entities.activity import start_of
+from ..domain.entities.deal import weighted_value
 from ..domain.errors import NotFound, Reason, ValidationError, invalid
 from ..domain.types import parse_int
 from ..query.ast import Cond, Cursor, Filter, Keyset, Query, Sort, all_of
 from ..service import Unit, live
-from .base import HEADERS, Visitor, Web, form_of
+from .base import HEADERS, Visitor, Web, form_of, path_id
 
 PAGE = 25  # cards a column shows at first, and loads at a time after
 MAX_ID = 2**63 - 1
@@ -68,18 +69,6 @@ def _id(value: str | None, name: str) -> int | None:
     if number is None:
         raise _bad(name, f"{name} must be a positive whole number")
     return number
-
-
-def weighted(value: float, probability: int | None, stage: Mapping[str, Any] | None,
-             pipeline: Mapping[str, Any] | None) -> float:
-    """A deal's weighted value, as the Pipedrive dialect weighs it (``with_weights``): its
-    value times its own probability (else its stage's) where the pipeline weighs deals by
-    probability; its value otherwise."""
-    if pipeline is None or not pipeline["is_deal_probability_enabled"]:
-        return value
-    if probability is None:
-        probability = stage["deal_probability"] if stage else 100
-    return value * (probability if probability is not None else 100) / 100
 
 
 @dataclass(frozen=True)
@@ -170,7 +159,7 @@ class Board:
             stage_id = g.values["stage_id"]
             value = g.sums["value"]
             out[stage_id].add(str(g.values["currency"]), g.count, value,
-                              weighted(value, g.values.get("probability"), by_id.get(stage_id),
+                              weighted_value(value, g.values.get("probability"), by_id.get(stage_id),
                                        pipeline_of.get(stage_id)))
         return out
 
@@ -264,9 +253,7 @@ class Board:
                                params=filters.params(), **found)
 
     async def more(self, request: Request, visitor: Visitor) -> Response:
-        stage_id = _id(request.path_params["stage_id"], "stage_id")
-        if stage_id is None:
-            raise NotFound("Stage not found")
+        stage_id = path_id(request, "stage_id")
         q = request.query_params
         filters = Filters.of(q)
         after = q.get("after") or None
@@ -285,9 +272,7 @@ class Board:
                                                   "params": filters.params()})
 
     async def move(self, request: Request, visitor: Visitor) -> Response:
-        deal_id = _id(request.path_params["deal_id"], "deal_id")
-        if deal_id is None:
-            raise NotFound("Deal not found")
+        deal_id = path_id(request, "deal_id")
         body = await form_of(request)
         stage_id = _id(body.get("stage_id"), "stage_id")
         if stage_id is None:
@@ -367,5 +352,5 @@ def routes(web: Web, saved_filter: SavedFilter | None = None) -> list[BaseRoute]
     return Board(web, saved_filter).routes()
 
 
-__all__ = ["PAGE", "Board", "Filters", "SavedFilter", "Totals", "routes", "weighted"]
+__all__ = ["PAGE", "Board", "Filters", "SavedFilter", "Totals", "routes"]
 

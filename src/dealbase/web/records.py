@@ -24,24 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..domain.errors import NotFound, Reason, invalid
-from ..domain.types import parse_int
+from ..domain.errors import Reason, invalid
 from ..service import Unit
 from . import lists
-from .base import HEADERS, Visitor, Web, body_of, wants_json
+from .base import HEADERS, Visitor, Web, body_of, path_id, wants_json
 from .fields import ENTITIES, PATHS, Choices, FieldView, Link, Names, loose, title_of, views
 from .timeline import LINKS, Timeline, timeline
 
 MAX_VALUE = 60_000  # characters of one field's value from a browser
-
-
-def record_of(request: Request) -> int:
-    """The path's record id: ASCII digits of a positive id (anything else: not found)."""
-    raw = str(request.path_params.get("id", ""))
-    found = parse_int(raw, 1) if raw.isascii() and raw.isdigit() else None
-    if found is None:
-        raise NotFound("Not found")
-    return found
 
 
 # What a form's or a fetch's "done" may say (anything else is refused)
@@ -137,7 +127,7 @@ class Records:
 
     async def show(self, request: Request, visitor: Visitor) -> Response:
         entity = ENTITIES[request.url.path.split("/")[1]]
-        record_id = record_of(request)
+        record_id = path_id(request)
         cursor = request.query_params.get("tl") or None
         editing = request.query_params.get("edit") or ""
         values = await self.web.read(visitor, lambda unit: self._values(
@@ -146,7 +136,7 @@ class Records:
 
     async def more(self, request: Request, visitor: Visitor) -> Response:
         entity = ENTITIES[request.url.path.split("/")[1]]
-        record_id = record_of(request)
+        record_id = path_id(request)
         cursor = request.query_params.get("cursor") or None
 
         def work(unit: Unit) -> Timeline:
@@ -161,7 +151,7 @@ class Records:
         """The record's heading and fields afresh (after a note or an activity changed its
         counters), as JSON."""
         entity = ENTITIES[request.url.path.split("/")[1]]
-        record_id = record_of(request)
+        record_id = path_id(request)
         shown = await self.web.read(visitor, lambda unit: self._shown(
             unit, entity, unit.get(entity, record_id)))
         return self._fields_json(shown, None)
@@ -177,7 +167,7 @@ class Records:
 
     async def edit(self, request: Request, visitor: Visitor) -> Response:
         entity = ENTITIES[request.url.path.split("/")[1]]
-        record_id = record_of(request)
+        record_id = path_id(request)
         body = await body_of(request)
         name = body.get("field")
         if not isinstance(name, str) or not name:
@@ -203,7 +193,7 @@ class Records:
 
     async def add_note(self, request: Request, visitor: Visitor) -> Response:
         entity = ENTITIES[request.url.path.split("/")[1]]
-        record_id = record_of(request)
+        record_id = path_id(request)
         body = await body_of(request)
         content = _text(body, "content")
         stored = html.escape(content).replace("\n", "<br>\n") if content.strip() else ""
@@ -217,7 +207,7 @@ class Records:
 
     async def add_activity(self, request: Request, visitor: Visitor) -> Response:
         entity = ENTITIES[request.url.path.split("/")[1]]
-        record_id = record_of(request)
+        record_id = path_id(request)
         body = await body_of(request)
         values: dict[str, Any] = {"subject": _text(body, "subject", 1000),
                                   LINKS[entity]: record_id}
@@ -234,7 +224,7 @@ class Records:
         return self._done_with(request, body, entity, record_id, {"id": activity_id})
 
     async def done(self, request: Request, visitor: Visitor) -> Response:
-        record_id = record_of(request)
+        record_id = path_id(request)
         body = await body_of(request)
         raw = body.get("done", True)
         flag = (YES_NO.get(raw.strip().lower()) if isinstance(raw, str) else
@@ -270,4 +260,4 @@ def routes(web: Web) -> list[BaseRoute]:
     return [*Records(web).routes(), *lists.routes(web)]
 
 
-__all__ = ["Records", "record_of", "routes"]
+__all__ = ["Records", "routes"]

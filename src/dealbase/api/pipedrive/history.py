@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from ...domain.currencies import BY_CODE
 from ...domain.dates import add_months
+from ...domain.entities.deal import weighted_value
 from ...domain.types import Kind, parse_int
 from ...query.ast import Cond, Filter, Keyset, Query, Sort, all_of
 from ...service import Aggregate, Change, Unit, decode_cursor, encode_cursor, live
@@ -377,15 +378,10 @@ def with_weights(unit: Unit, groups: list[Aggregate]) -> list[tuple[Aggregate, f
     pipelines = unit.get_many("pipeline", {s["pipeline_id"] for s in stages.values()})
     out = []
     for g in groups:
-        value = g.sums["value"]
         stage = stages.get(g.values["stage_id"])
         pipeline = pipelines.get(stage["pipeline_id"]) if stage else None
-        if pipeline is not None and pipeline["is_deal_probability_enabled"]:
-            probability = g.values.get("probability")
-            if probability is None:
-                probability = stage["deal_probability"] if stage else 100
-            value = value * (probability if probability is not None else 100) / 100
-        out.append((g, value))
+        out.append((g, weighted_value(g.sums["value"], g.values.get("probability"), stage,
+                                      pipeline)))
     return out
 
 

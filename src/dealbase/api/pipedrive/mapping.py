@@ -20,6 +20,7 @@ from typing import Any
 from ...domain.currencies import BY_CODE
 from ...domain.entities import BY_NAME
 from ...domain.entities._common import ACTIVITY_DONE, ADDRESS_PARTS, QUICK
+from ...domain.entities.deal import weighted_value as weigh
 from ...domain.entities.project import PROJECT_STATUSES
 from ...domain.entities.role import permission_sets_of
 from ...domain.errors import Problem, Reason, ValidationError
@@ -370,14 +371,9 @@ def format_money(amount: float, currency: str) -> str:
 
 
 def weighted_value(record: Record, rc: RenderContext) -> float:
-    pipeline = _related(rc, "pipeline", record.get("pipeline_id"))
-    stage = _related(rc, "stage", record.get("stage_id"))
-    if pipeline is None or not pipeline["is_deal_probability_enabled"]:
-        return float(record["value"])
-    probability = record.get("probability")
-    if probability is None:
-        probability = stage["deal_probability"] if stage else 100
-    return float(record["value"]) * probability / 100
+    return weigh(record["value"], record.get("probability"),
+                 _related(rc, "stage", record.get("stage_id")),
+                 _related(rc, "pipeline", record.get("pipeline_id")))
 
 
 def _v1_deal_status(record: Record, rc: RenderContext) -> str:

@@ -104,6 +104,19 @@ def _archive(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: L
         values["archived_at"] = None
 
 
+
+def weighted_value(value: float, probability: int | None, stage: Mapping[str, Any] | None,
+                   pipeline: Mapping[str, Any] | None) -> float:
+    """A deal's weighted value: its value times its own probability (else its stage's
+    ``deal_probability``) where its pipeline weighs deals by probability
+    (``is_deal_probability_enabled``); its value otherwise."""
+    if pipeline is None or not pipeline["is_deal_probability_enabled"]:
+        return float(value)
+    if probability is None:
+        probability = stage["deal_probability"] if stage else None
+    return float(value) * (100 if probability is None else probability) / 100
+
+
 DEAL = EntitySpec(
     name="deal",
     table="deals",
