@@ -20,9 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,13 +29,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import pytest
-import uvicorn
 
 from dealbase.api.app import create_app
 from dealbase.query.ast import Offset, Query
 from dealbase.service import Service
 from dealbase.settings import Settings
 from dealbase.store.database import Database
+from tests.live_server import serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
@@ -96,40 +94,6 @@ class Site:
     deals: dict[str, int] = field(default_factory=dict)  # title -> id
     crowded_pipeline_id: int = 0  # (``site`` only) "Inbound", whose stage
     crowded_stage_id: int = 0  # "New" holds CROWD deals
-
-
-class _ThreadServer(uvicorn.Server):
-    """Leaves signal handling to the main thread (pytest's)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, access_log=False, log_config=None, log_level="warning",
-                            lifespan="off", ws="none", timeout_graceful_shutdown=5)
-    server = _ThreadServer(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name="uvicorn-e2e-tests")
-    thread.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped during startup"
-            assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-        assert not thread.is_alive(), "uvicorn did not stop"
 
 
 class Clock:
@@ -302,7 +266,7 @@ def server() -> Iterator[Server]:
         service.clock = Clock()
         app = create_app(settings, service)
         try:
-            with _serve(app) as url:
+            with serve(app, "e2e-tests") as url:
                 yield Server(url, service)
         finally:
             service.close()

@@ -2,56 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dealbase.api.app import service_of
 from dealbase.service import NewCompany
 from pipeliner_api import PipelinerRestApi
-
-
-class _ThreadServer(uvicorn.Server):
-    """Leaves signal handling to the main thread (pytest's)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+from tests.live_server import serve
 
 
 @pytest.fixture(scope="session")
 def live_url(app: Any) -> Iterator[str]:
     """``http://127.0.0.1:PORT`` of a real HTTP server running ``app`` in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, access_log=False, log_config=None, log_level="warning",
-                            lifespan="off", ws="none", timeout_graceful_shutdown=5)
-    server = _ThreadServer(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name="uvicorn-sdk-tests")
-    thread.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped during startup"
-            assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-        assert not thread.is_alive(), "uvicorn did not stop"
+    with serve(app, "sdk-tests") as url:
+        yield url
 
 
 @dataclass
