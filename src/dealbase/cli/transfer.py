@@ -245,8 +245,10 @@ def _format(path: Path, given: str | None) -> str:
     return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv"
 
 
-def _rows(text: IO[str], fmt: str) -> tuple[list[str], Iterator[tuple[int, Mapping[str, Any]]]]:
-    """The file's columns and its rows as (row number as an editor shows it, cells)."""
+def _rows(text: IO[str], fmt: str
+          ) -> tuple[list[str], Iterator[tuple[int, Mapping[str, Any] | list[str]]]]:
+    """The file's columns and its rows as (row number as an editor shows it, cells): a CSV
+    row of the header's width as its list of cells, any other row as a mapping."""
     if fmt == "csv":
         reader = csv.reader(text)
         try:
@@ -256,7 +258,7 @@ def _rows(text: IO[str], fmt: str) -> tuple[list[str], Iterator[tuple[int, Mappi
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
 
-        def rows() -> Iterator[tuple[int, Mapping[str, Any]]]:
+        def rows() -> Iterator[tuple[int, Mapping[str, Any] | list[str]]]:
             width = len(header)
             for number, cells in enumerate(reader, start=2):
                 if not cells:
@@ -264,7 +266,7 @@ def _rows(text: IO[str], fmt: str) -> tuple[list[str], Iterator[tuple[int, Mappi
                 if len(cells) != width:
                     yield number, {"": f"has {len(cells)} cells; the header has {width}"}
                     continue
-                yield number, dict(zip(header, cells, strict=True))
+                yield number, cells
         return header, rows()
     first = text.readline()
     if not first.strip():
@@ -319,6 +321,31 @@ class Plan:
             except (ValueError, TypeError) as exc:
                 problems.append((column, str(exc)))
         return values, problems
+
+    def cells(self, header: Sequence[str]
+              ) -> Callable[[list[str]], tuple[dict[str, Any], list[tuple[str, str]]]]:
+        """``row`` of a CSV row given as its list of cells (the header's width), without
+        making the mapping: the same values and problems, in the same order (a column
+        named twice reads its last cell, where the first one stands)."""
+        if "" in header:  # (``row`` reads a lone "" column as a problem: keep its way)
+            return lambda cells: self.row(dict(zip(header, cells, strict=True)))
+        last = {name: n for n, name in enumerate(header)}
+        picks = [(last[name], name, *self.columns[name]) for name in dict.fromkeys(header)
+                 if name in self.columns]
+
+        def read(cells: list[str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            values: dict[str, Any] = {}
+            problems: list[tuple[str, str]] = []
+            for n, column, spec, convert in picks:
+                raw = cells[n]
+                if raw == "":
+                    continue
+                try:
+                    values[spec.name] = convert(raw)
+                except (ValueError, TypeError) as exc:
+                    problems.append((column, str(exc)))
+            return values, problems
+        return read
 
     def key_of(self, values: Mapping[str, Any]) -> Any:
         if self.key_field is None:
@@ -562,6 +589,7 @@ def run_import(service: Service, ctx: Context, entity: str, source: IO[bytes], f
     if not header:
         raise click.ClickException("the file has no header row" if fmt == "csv" else "the file is empty")
     plan = make_plan(spec, header, maps, key)
+    read = plan.cells(header)
     pending: list[tuple[int, dict[str, Any]]] = []
     keys: set[Any] = set()
 
@@ -576,7 +604,7 @@ def run_import(service: Service, ctx: Context, entity: str, source: IO[bytes], f
     with _long_lived_frozen():
         try:
             for number, cells in rows:
-                values, problems = plan.row(cells)
+                values, problems = read(cells) if isinstance(cells, list) else plan.row(cells)
                 if problems:
                     tally.failed += 1
                     for column, message in problems:

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table
@@ -293,42 +292,6 @@ def _created(clean: Mapping[str, Any]) -> dict[str, Sequence[Any]]:
     (old, new) = (None, value): tuples, cheaper to make than lists, which the log's JSON
     writes as the same arrays."""
     return {k: (None, v) for k, v in clean.items() if v is not None}
-
-
-def _getter(names: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
-    """A function giving the items ``names`` (keys, indexes) of a mapping or a sequence,
-    as a tuple (one C call)."""
-    if len(names) > 1:
-        return itemgetter(*names)
-    if names:
-        name = names[0]
-        return lambda values: (values[name],)
-    return lambda values: ()
-
-
-def _widener(columns: tuple[str, ...], into: tuple[str, ...]
-             ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """A function giving a row of ``columns`` as a row of ``into`` (null where it has no
-    value), ``into`` holding every column of ``columns``."""
-    place = {c: n for n, c in enumerate(columns)}
-    pick = _getter([place.get(c, len(columns)) for c in into])
-
-    def widen(row: tuple[Any, ...]) -> tuple[Any, ...]:
-        return pick((*row, None))
-    return widen
-
-
-@dataclass(frozen=True, eq=False)
-class _RowPlan:
-    """How a prepared record whose keys are, in order, those of the plan becomes the row
-    its INSERT writes (``Records._row``, compiled once per entity spec and such keys)."""
-
-    columns: tuple[str, ...]  # of the row: the stored fields, company_id, custom, slots
-    stored: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # the stored fields' values
-    not_null: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None  # None: use ``_row``
-    custom: tuple[tuple[str, str], ...]  # (field, key) of the custom fields among the keys
-    slots: tuple[tuple[str, Kind], ...]  # (field, kind) of the slotted custom fields
-    has_custom: bool  # whether the row has a ``custom`` column
 
 
 class _Lookup:
@@ -839,30 +802,26 @@ class Records:
                 for c, convert in self._plan(entity, backend, columns)]
 
     def _encoded_rows(self, entity: str, backend: str, columns: tuple[str, ...],
-                      rows: Sequence[tuple[Any, ...]], omittable: frozenset[str]
+                      rows: Sequence[Mapping[str, Any]], omittable: frozenset[str]
                       ) -> tuple[tuple[str, ...], builtins.list[tuple[Any, ...]]]:
-        """``_encoded`` of many rows (values in ``columns`` order), a column at a time: a
-        date-time or date repeated down a column (the batch's time) is encoded once, and
-        so is an empty list. The columns of ``omittable`` that are null in every row are
-        left out: the columns written and the rows' parameters."""
+        """``_encoded`` of many rows, a column at a time: a date-time or date repeated down
+        a column (the batch's time) is encoded once, and so is an empty list. The columns
+        of ``omittable`` that are null in every row are left out: the columns written and
+        the rows' parameters."""
         names: builtins.list[str] = []
-        encoded: builtins.list[Sequence[Any]] = []
+        encoded: builtins.list[builtins.list[Any]] = []
         kinds = self._kinds[entity]
-        count = len(rows)
-        for (c, convert), values in zip(self._plan(entity, backend, columns), zip(*rows, strict=True),
-                                        strict=True):
-            if c in omittable and values.count(None) == count:
+        for c, convert in self._plan(entity, backend, columns):
+            values = [r.get(c) for r in rows] if c in omittable else [r[c] for r in rows]
+            if c in omittable and values.count(None) == len(values):
                 continue
             if convert is not None and kinds[c] is Kind.JSON:
                 empty = convert([])
-                values = tuple(v if v is None else empty if v == [] else convert(v)
-                               for v in values)
+                values = [v if v is None else empty if v == [] else convert(v) for v in values]
             elif convert is not None:
-                done = dict.fromkeys(values)  # (dates and date-times: a few distinct ones)
-                for v in done:
-                    if v is not None:
-                        done[v] = convert(v)
-                values = tuple(map(done.__getitem__, values))
+                done: dict[Any, Any] = {}
+                values = [v if v is None else done[v] if v in done else
+                          done.setdefault(v, convert(v)) for v in values]
             names.append(c)
             encoded.append(values)
         return tuple(names), builtins.list(zip(*encoded, strict=True))
@@ -1020,84 +979,26 @@ class Records:
         if not cleans:
             return []
         self._check_refs(lookup, spec, cleans)
-        plans, rows = self._rows(ctx, spec, cleans)
-        uids = [clean["uid"] for clean in cleans]
+        drafts = [(clean, self._row(ctx, spec, clean)) for clean in cleans]
+        uids = [row["uid"] for _, row in drafts]
         if len(set(uids)) != len(uids):
             raise _taken(next(u for u in uids if uids.count(u) > 1))
-        self._unclaimed(tx, ctx, [clean["uid"] for clean, values in zip(cleans, items, strict=True)
+        self._unclaimed(tx, ctx, [clean["uid"] for (clean, _), values in zip(drafts, items,
+                                                                          strict=True)
                                   if "uid" in values])
-        ids = self._insert_rows(tx, spec, plans, rows, uids)
+        ids = self._insert_rows(tx, spec, [row for _, row in drafts])
         made = [ids[u] for u in uids]
-        user_id = ctx.user_id
         entries: builtins.list[Entry] = [
-            (ctx.company_id, entity, record_id, "create", _created(clean), user_id, now)
+            (ctx.company_id, entity, record_id, "create", _created(clean), ctx.user_id, now)
             for clean, record_id in zip(cleans, made, strict=True)]
         self.changelog.append_many(tx, entries)
         self._derive(tx, ctx, entity, cleans)
         self._index(tx, ctx, spec, builtins.list(zip(made, cleans, strict=True)))
         return made
 
-    def _row_plan(self, spec: EntitySpec, keys: tuple[str, ...]) -> _RowPlan:
-        """The ``_RowPlan`` of records with these keys (remembered per entity spec)."""
-        memo: dict[tuple[str, ...], _RowPlan] = spec.memo.setdefault("row plans", {})
-        plan = memo.get(keys)
-        if plan is None:
-            shape = _shape(spec)
-            omittable = self._omittable[spec.name]
-            stored = tuple(k for k in keys if k not in shape.custom)
-            slots = tuple((f.name, f.slot or "", f.kind) for f in shape.slotted if f.name in keys)
-            # A record that may lack a not-null value, or whose null slot could not be
-            # written as an absent column, goes through ``_row`` (which says what is wrong).
-            exact = all(n in keys for n in shape.not_null) and all(
-                slot in omittable for _, slot, _ in slots)
-            plan = _RowPlan(
-                columns=(*stored, "company_id", *(("custom",) if spec.has_custom_fields else ()),
-                         *(slot for _, slot, _ in slots)),
-                stored=_getter(stored),
-                not_null=_getter(shape.not_null) if exact else None,
-                custom=tuple((f.name, f.custom_key or f.name) for f in spec.custom
-                             if f.name in keys),
-                slots=tuple((name, kind) for name, _, kind in slots),
-                has_custom=spec.has_custom_fields)
-            if len(memo) >= 256:  # (a few shapes per entity in practice)
-                memo.clear()
-            memo[keys] = plan
-        return plan
-
-    def _rows(self, ctx: Context, spec: EntitySpec, cleans: Sequence[Mapping[str, Any]]
-              ) -> tuple[builtins.list[_RowPlan], builtins.list[tuple[Any, ...]]]:
-        """``_row`` of each prepared record, as its plan (the row's columns) and the
-        row's values in that order. A slot of a null custom value is a null column here
-        where ``_row`` leaves it out: the same stored row (``_RowPlan`` makes sure the
-        column may be left out)."""
-        company_id = ctx.company_id
-        plans: builtins.list[_RowPlan] = []
-        rows: builtins.list[tuple[Any, ...]] = []
-        last_keys: tuple[str, ...] | None = None
-        plan: _RowPlan | None = None
-        for clean in cleans:
-            keys = tuple(clean)
-            if keys != last_keys or plan is None:
-                plan, last_keys = self._row_plan(spec, keys), keys
-            if plan.not_null is None or None in plan.not_null(clean):
-                row = self._row(ctx, spec, clean)  # (raises for a missing value)
-                plans.append(_RowPlan(tuple(row), _getter(()), None, (), (), False))
-                rows.append(tuple(row.values()))
-                continue
-            values = (*plan.stored(clean), company_id)
-            if plan.has_custom:
-                values = (*values, {key: value for name, key in plan.custom
-                                    if (value := clean[name]) is not None})
-            if plan.slots:
-                values = (*values, *[None if (value := clean[name]) is None
-                                     else slot_value(kind, value) for name, kind in plan.slots])
-            plans.append(plan)
-            rows.append(values)
-        return plans, rows
-
-    def _insert_rows(self, tx: Tx, spec: EntitySpec, plans: Sequence[_RowPlan],
-                     rows: Sequence[tuple[Any, ...]], uids: Sequence[str]) -> dict[str, int]:
-        """Insert new rows of one entity (``_rows``); their ids by uid.
+    def _insert_rows(self, tx: Tx, spec: EntitySpec, rows: Sequence[Mapping[str, Any]]
+                     ) -> dict[str, int]:
+        """Insert new rows of one entity; their ids by uid.
 
         Rows go in grouped by the columns they set, a row that leaves out only columns
         whose own default is null going with the rows that set them (as null), so that
@@ -1110,28 +1011,17 @@ class Records:
         """
         entity, table = spec.name, spec.table
         omittable = self._omittable[entity]
-        distinct = dict.fromkeys(plans)
-        union = tuple(dict.fromkeys(c for plan in distinct for c in plan.columns))
-        # Per plan: how its rows are widened to its group's columns (None: as they are),
-        # and the group's rows and uids.
-        groups: dict[tuple[str, ...], tuple[builtins.list[tuple[Any, ...]], builtins.list[str]]] = {}
-        route: dict[_RowPlan, tuple[Callable[[tuple[Any, ...]], tuple[Any, ...]] | None,
-                                    builtins.list[tuple[Any, ...]], builtins.list[str]]] = {}
-        for plan in distinct:
-            columns = plan.columns
-            into = union if omittable.issuperset(set(union).difference(columns)) else columns
-            into_rows, into_uids = groups.setdefault(into, ([], []))
-            route[plan] = (None if into == columns else _widener(columns, into), into_rows,
-                           into_uids)
-        for plan, row, uid in zip(plans, rows, uids, strict=True):
-            widen, into_rows, into_uids = route[plan]
-            into_rows.append(row if widen is None else widen(row))
-            into_uids.append(uid)
+        kinds = [tuple(row) for row in rows]
+        distinct = dict.fromkeys(kinds)
+        union = tuple(dict.fromkeys(c for shape in distinct for c in shape))
+        into = {shape: union if omittable.issuperset(set(union).difference(shape)) else shape
+                for shape in distinct}
+        shapes: dict[tuple[str, ...], builtins.list[Mapping[str, Any]]] = {}
+        for row, shape in zip(rows, kinds, strict=True):
+            shapes.setdefault(into[shape], []).append(row)
         ids: dict[str, int] = {}
         try:
-            for columns, (group, group_uids) in groups.items():
-                if not group:
-                    continue
+            for columns, group in shapes.items():
                 names, params = self._encoded_rows(entity, tx.backend, columns, group, omittable)
                 if tx.backend == "postgresql":  # pipelined single-row INSERTs parse once
                     found = tx.many_returning(insert_sql(table, names, tx.backend, ("id", "uid")),
@@ -1141,17 +1031,18 @@ class Records:
                 tx.many_rows(partial(insert_sql, table, names, "sqlite", ()), params)
                 last = int(tx.scalar("SELECT last_insert_rowid()"))
                 first = last - len(group) + 1
+                uids = [r["uid"] for r in group]
                 ends = dict(tx.rows(f'SELECT id, uid FROM "{table}" WHERE id IN (?, ?)',
                                     (first, last)))
-                if ends.get(first) == group_uids[0] and ends.get(last) == group_uids[-1]:
-                    ids.update(zip(group_uids, range(first, last + 1), strict=True))
+                if ends.get(first) == uids[0] and ends.get(last) == uids[-1]:
+                    ids.update(zip(uids, range(first, last + 1), strict=True))
                 else:  # not consecutive after all: read them back
-                    for start in range(0, len(group_uids), MAX_IN_VALUES):
-                        chunk = group_uids[start:start + MAX_IN_VALUES]
+                    for start in range(0, len(uids), MAX_IN_VALUES):
+                        chunk = uids[start:start + MAX_IN_VALUES]
                         ids.update({str(u): int(i) for i, u in tx.rows(
                             f'SELECT id, uid FROM "{table}" WHERE company_id = ? AND uid IN'
                             " (SELECT value FROM json_each(?))",
-                            (group[0][columns.index("company_id")], in_values(chunk, tx.backend)))})
+                            (group[0]["company_id"], in_values(chunk, tx.backend)))})
         except Exception as exc:
             if is_integrity_error(exc):
                 raise _taken("") from None
