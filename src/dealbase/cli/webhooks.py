@@ -11,13 +11,13 @@ import click
 
 from ..query.ast import Cond, Keyset, Query
 from .accounts import (
+    company_context,
     company_option,
     database_option,
     emit,
     failures,
     json_option,
     open_service,
-    pick_company,
 )
 
 
@@ -59,7 +59,7 @@ def webhook() -> None:
 def webhook_list(company_ref: str | None, as_json: bool, database_url: str | None) -> None:
     """The company's webhooks."""
     service = open_service(database_url)
-    ctx = service.owner(pick_company(service, company_ref).id)
+    ctx = company_context(service, company_ref)
     with service.unit(ctx) as unit:
         found = unit.list("webhook", Query(where=Cond("is_deleted", "eq", False),
                                            page=Keyset(None, 1000))).items
@@ -84,7 +84,7 @@ def webhook_deliveries(webhook_id: int, status: str | None, limit: int,
                        company_ref: str | None, as_json: bool, database_url: str | None) -> None:
     """A webhook's delivery log, newest first: status, attempts, latency."""
     service = open_service(database_url)
-    ctx = service.owner(pick_company(service, company_ref).id)
+    ctx = company_context(service, company_ref)
     with failures():
         found = service.webhooks.deliveries(ctx, webhook_id, status=status, limit=limit)
     rows = [(d.id, d.event_id, d.seq, f"{d.action}.{d.entity}", d.record_id, d.status,
@@ -108,7 +108,7 @@ def webhook_replay(webhook_id: int, delivery_id: int | None, since_seq: int | No
                    database_url: str | None) -> None:
     """Send deliveries again (their stored payload; the dispatcher sends them)."""
     service = open_service(database_url)
-    ctx = service.owner(pick_company(service, company_ref).id)
+    ctx = company_context(service, company_ref)
     with failures():
         count = service.webhooks.replay(ctx, webhook_id, delivery_id=delivery_id,
                                         since_seq=since_seq, since=since)

@@ -163,8 +163,7 @@ class Service:
 
     def companies(self) -> list[Company]:
         """Every company, by id."""
-        with self._db.tx() as tx:
-            return self._accounts.list_companies(tx)
+        return self._accounts.every_company()
 
     def owner(self, company_id: int) -> Context:
         """A trusted context acting as the company's first active admin user (the CLI's
@@ -175,8 +174,7 @@ class Service:
         with self._db.tx() as tx:
             if not any(c.id == company_id for c in self._accounts.list_companies(tx)):
                 raise NotFound(f"company {company_id} not found")
-            schema = self._accounts.schema(tx, company_id)
-            unit = Unit(self, tx, Context(company_id, None, schema, True))
+            unit = Unit(self, tx, self._accounts.trusted(tx, company_id))
             found = unit.find("user", all_of(Cond("is_admin", "eq", True),
                                              Cond("is_active", "eq", True), live()))
         if found is None:
@@ -205,8 +203,7 @@ class Service:
         self._accounts.set_password(company_id, user_id, password)
 
     def check_password(self, company_id: int, user_id: int, password: str) -> bool:
-        with self._db.tx() as tx:
-            return self._accounts.check_password(tx, company_id, user_id, password)
+        return self._accounts.password_matches(company_id, user_id, password)
 
     def admin(self, company_id: int, user_id: int) -> Context:
         """A trusted context acting as an admin user of a company (CLI, seeders, tests)."""

@@ -226,9 +226,13 @@ class Accounts:
         rows = tx.rows(self._companies_sql.sql)
         return [Company(int(r[0]), r[1], r[2]) for r in rows]
 
+    def trusted(self, tx: Tx, company_id: int) -> Context:
+        """A trusted context of a company acting as no user: the service's own reads."""
+        return Context(company_id, None, self.schema(tx, company_id), is_admin=True)
+
     def _user(self, tx: Tx, company_id: int, user_id: int) -> None:
         """NotFound unless ``user_id`` is a live user of the company."""
-        ctx = Context(company_id, None, self.schema(tx, company_id), is_admin=True)
+        ctx = self.trusted(tx, company_id)
         found = self.records.fetch(tx, ctx, "user", [user_id], fields=("id", "is_deleted"))
         if user_id not in found or found[user_id]["is_deleted"]:
             raise NotFound(f"user {user_id} not found")
@@ -376,7 +380,7 @@ class Accounts:
     def user_card(self, company_id: int, user_id: int) -> tuple[str, str, str] | None:
         """(company name, email, name) of a live user, or None."""
         with self.db.tx() as tx:
-            ctx = Context(company_id, None, self.schema(tx, company_id), is_admin=True)
+            ctx = self.trusted(tx, company_id)
             found = self.records.fetch(tx, ctx, "user", [user_id],
                                        fields=("id", "is_deleted", "email", "name"))
             user = found.get(user_id)

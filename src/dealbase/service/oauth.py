@@ -212,7 +212,7 @@ class OAuth:
             conn.execute(delete(a).where(a.c.company_id == company_id, a.c.id == app_id))
             # Its webhooks stop too (through the records engine: the change log says so).
             tx = Tx.of(conn)
-            ctx = Context(company_id, None, self.accounts.schema(tx, company_id), True)
+            ctx = self.accounts.trusted(tx, company_id)
             hooks = self.records.list(tx, ctx, "webhook", Query(
                 where=all_of(Cond("app_id", "eq", app_id), Cond("is_deleted", "eq", False)),
                 page=Keyset(None, 10_000), fields=("id",)))
@@ -274,7 +274,7 @@ class OAuth:
             return None
         with self.db.read() as conn:
             tx = Tx.of(conn)
-            ctx = Context(company_id, None, self.accounts.schema(tx, company_id), True)
+            ctx = self.accounts.trusted(tx, company_id)
             try:
                 page = self.records.list(tx, ctx, "user", Query(
                     where=all_of(Cond("email", "eq", email), Cond("is_deleted", "eq", False),

@@ -140,9 +140,9 @@ class Webhooks:
     def _trusted(self, tx: Tx, company_id: int) -> Context:
         """A trusted context of the company (no user): to read who a webhook's user is."""
         accounts = self._service._accounts
-        schema = accounts.schema(tx, company_id)
-        company = accounts.company(tx, Context(company_id, None, schema))
-        return Context(company_id, None, schema, True, company.name, company.space_id)
+        ctx = accounts.trusted(tx, company_id)
+        company = accounts.company(tx, ctx)
+        return dataclasses.replace(ctx, company_name=company.name, space_id=company.space_id)
 
     def _user_context(self, trusted: Unit, hook: Hook) -> Context | None:
         """The context of the webhook's user, with that user's own rights, what they see

@@ -29,7 +29,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..domain.errors import DealbaseError, NotFound, Reason, Unauthenticated
+from ..domain.errors import DealbaseError, NotFound, Reason, Unauthenticated, invalid
 from ..domain.types import parse_int
 from ..service import Credentials, Service, Unit
 
@@ -262,6 +262,18 @@ def int_param(value: str | None, default: int | None = None) -> int | None:
     return default if found is None else found
 
 
+def param_id(value: str | None, name: str, message: str | None = None) -> int | None:
+    """A record id from a query string or a form: None when missing or empty; a positive
+    whole number in ASCII digits; anything else is refused (400, ``message``)."""
+    if value is None or not value.strip():
+        return None
+    found = parse_int(value, 1)
+    if found is None:
+        text = message or f"{name} must be a positive whole number"
+        raise invalid(name, text, Reason.BAD_PARAMETER, text=text)
+    return found
+
+
 def path_id(request: Request, name: str = "id") -> int:
     """A record id of the path: a positive whole number in ASCII digits; anything else is
     a record that does not exist (NotFound), like an id nobody has."""
@@ -308,4 +320,4 @@ def day(value: Any) -> str:
 
 
 __all__ = ["COOKIE", "HEADERS", "FormError", "Handler", "Me", "Visitor", "Web", "body_of", "form_of",
-           "int_param", "path_id", "read_form", "wants_json"]
+           "int_param", "param_id", "path_id", "read_form", "wants_json"]

@@ -28,15 +28,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..domain.entities.activity import start_of
-from ..domain.entities.deal import weighted_value
+from ..domain.entities.deal import rotten_since, weighted_value
 from ..domain.errors import NotFound, Reason, ValidationError, invalid
-from ..domain.types import parse_int
 from ..query.ast import Cond, Cursor, Filter, Keyset, Query, Sort, all_of
 from ..service import Unit, live
-from .base import HEADERS, Visitor, Web, form_of, path_id
+from .base import HEADERS, Visitor, Web, form_of, param_id, path_id
 
 PAGE = 25  # cards a column shows at first, and loads at a time after
-MAX_ID = 2**63 - 1
 STATUSES = ("open", "won", "lost", "all")
 MAX_PIPELINES = 500  # pipelines (and stages of one) the board lists
 MAX_USERS = 2000  # users the owner picker lists
@@ -61,16 +59,6 @@ def _bad(field_name: str, message: str) -> ValidationError:
     return invalid(field_name, message, Reason.BAD_PARAMETER, text=message)
 
 
-def _id(value: str | None, name: str) -> int | None:
-    """A positive record id from the wire (None when missing or empty); 400 otherwise."""
-    if value is None or value.strip() == "":
-        return None
-    number = parse_int(value, 1, MAX_ID)
-    if number is None:
-        raise _bad(name, f"{name} must be a positive whole number")
-    return number
-
-
 @dataclass(frozen=True)
 class Filters:
     """The board's narrowing, from the query string (or a move's body)."""
@@ -84,8 +72,8 @@ class Filters:
         status = (values.get("status") or "open").strip()
         if status not in STATUSES:
             raise _bad("status", "status must be one of " + ", ".join(STATUSES))
-        return Filters(_id(values.get("owner"), "owner"), status,
-                       _id(values.get("filter"), "filter"))
+        return Filters(param_id(values.get("owner"), "owner"), status,
+                       param_id(values.get("filter"), "filter"))
 
     def params(self) -> dict[str, str]:
         """As query parameters (for the column links)."""
@@ -220,7 +208,7 @@ class Board:
 
     async def show(self, request: Request, visitor: Visitor) -> Response:
         q = request.query_params
-        wanted = _id(q.get("pipeline"), "pipeline")
+        wanted = param_id(q.get("pipeline"), "pipeline")
         filters = Filters.of(q)
 
         def work(unit: Unit) -> dict[str, Any]:
@@ -274,7 +262,7 @@ class Board:
     async def move(self, request: Request, visitor: Visitor) -> Response:
         deal_id = path_id(request, "deal_id")
         body = await form_of(request)
-        stage_id = _id(body.get("stage_id"), "stage_id")
+        stage_id = param_id(body.get("stage_id"), "stage_id")
         if stage_id is None:
             raise _bad("stage_id", "stage_id is required")
         filters = Filters.of(body)
@@ -307,11 +295,11 @@ class Board:
         aggregate over a big pipeline's deals takes longer than a page of cards, and runs in
         the thread pool."""
         q = request.query_params
-        wanted = _id(q.get("pipeline"), "pipeline")
+        wanted = param_id(q.get("pipeline"), "pipeline")
         if wanted is None:
             raise _bad("pipeline", "pipeline is required")
         filters = Filters.of(q)
-        only = {_id(v, "stage") for v in q.getlist("stage")[:MAX_PIPELINES]}
+        only = {param_id(v, "stage") for v in q.getlist("stage")[:MAX_PIPELINES]}
 
         def work(unit: Unit) -> dict[int, Totals]:
             pipeline = unit.get("pipeline", wanted)  # (hidden or missing: NotFound)
@@ -333,19 +321,6 @@ class Board:
                 Route("/deals/{deal_id}/move", web.action(self.move), methods=["POST"])]
 
 
-def rotten_since(deal: Mapping[str, Any], stage: Mapping[str, Any] | None, now: dt.datetime
-                 ) -> dt.datetime | None:
-    """When an open deal began to rot: its stage rots deals (``is_rotting_enabled``,
-    ``rotting_days``) and it has not changed for that many days since its last update;
-    None when it is not rotting. (The Pipedrive dialect answers ``rotten_time`` null.)"""
-    if stage is None or not stage.get("is_rotting_enabled") or not stage.get("rotting_days") \
-            or deal.get("status") != "open":
-        return None
-    since = deal.get("updated_at") or deal.get("stage_changed_at") or deal.get("created_at")
-    if not isinstance(since, dt.datetime):
-        return None
-    rots = since + dt.timedelta(days=int(stage["rotting_days"]))
-    return rots if rots <= now else None
 
 
 def routes(web: Web, saved_filter: SavedFilter | None = None) -> list[BaseRoute]:

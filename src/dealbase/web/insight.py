@@ -32,7 +32,7 @@ from ..domain import statistics
 from ..domain.errors import Forbidden, NotFound, Reason, invalid
 from ..query.ast import Cond, Filter, Keyset, Query, Sort, all_of
 from ..service import Unit, live
-from .base import Visitor, Web, money
+from .base import Visitor, Web, money, param_id
 
 WIDTH = 400  # the charts' viewBox width; they scale to the page's width
 BAR = 16  # a bar's height
@@ -141,16 +141,6 @@ def _months_before(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
-
-
-def _id(q: Mapping[str, str], name: str, words: str) -> int | None:
-    raw = (q.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
-        raise invalid(name, "must be an id", Reason.BAD_PARAMETER,
-                      text=f"The {words} must be given by its id (a whole number).")
-    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -262,8 +252,9 @@ def insight(unit: Unit, q: Mapping[str, str]) -> Insight:
     """Everything the page shows, read in one transaction (as the signed-in user)."""
     today = unit.now().date()
     period = period_of(q, today)
-    wanted = _id(q, "pipeline", "pipeline")
-    owner = _id(q, "user", "owner")
+    wanted = param_id(q.get("pipeline"), "pipeline",
+                      "The pipeline must be given by its id (a whole number).")
+    owner = param_id(q.get("user"), "user", "The owner must be given by its id (a whole number).")
     pipelines = [(int(p["id"]), str(p["name"])) for p in unit.list("pipeline", Query(
         where=live(), sort=(Sort("order_nr"), Sort("id")), page=Keyset(None, MAX_ROWS),
         fields=("id", "name", "order_nr"))).items]

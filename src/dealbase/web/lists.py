@@ -22,7 +22,7 @@ from ..domain.errors import Reason, ValidationError, invalid
 from ..domain.types import parse_int
 from ..query.ast import Cond, Cursor, Filter, Keyset, Query, Sort, all_of, any_of
 from ..service import Hit, Unit, decode_cursor, encode_cursor
-from .base import Visitor, Web
+from .base import Visitor, Web, param_id
 from .fields import PATHS, Link, Names, choice_labels, plain_text
 
 DEFAULT_LIMIT = 50
@@ -161,12 +161,9 @@ class Lists:
         filters: dict[str, int] = {}
         parts: list[Filter | None] = [Cond("is_deleted", "eq", False)]
         for name in listing.filters:
-            raw = q.get(name)
-            if not raw:
-                continue
-            found = parse_int(raw, 1)
+            found = param_id(q.get(name), name, f"{name} must be a record id")
             if found is None:
-                raise _bad(name, "must be a record id")
+                continue
             filters[name] = found
             parts.append(Cond(REF_FILTERS[name], "eq", found))
         status, due, done = "all", "all", "0"

@@ -7,6 +7,7 @@ in that pipeline's first stage; status changes stamp the won/lost/close times.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,6 +104,22 @@ def _archive(values: dict[str, Any], before: Mapping[str, Any] | None, lookup: L
     else:
         values["archived_at"] = None
 
+
+
+def rotten_since(deal: Mapping[str, Any], stage: Mapping[str, Any] | None, now: dt.datetime
+                 ) -> dt.datetime | None:
+    """When an open deal began to rot: its stage rots deals (``is_rotting_enabled``,
+    ``rotting_days``) and it has not changed for that many days since its last update;
+    None when it is not rotting. (The web app's board shows it; the Pipedrive dialect
+    answers ``rotten_time`` null.)"""
+    if stage is None or not stage.get("is_rotting_enabled") or not stage.get("rotting_days") \
+            or deal.get("status") != "open":
+        return None
+    since = deal.get("updated_at") or deal.get("stage_changed_at") or deal.get("created_at")
+    if not isinstance(since, dt.datetime):
+        return None
+    rots = since + dt.timedelta(days=int(stage["rotting_days"]))
+    return rots if rots <= now else None
 
 
 def weighted_value(value: float, probability: int | None, stage: Mapping[str, Any] | None,
