@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..domain.entities.activity import start_of
+from ..domain.entities.deal import STATUSES as DEAL_STATUSES
 from ..domain.entities.deal import rotten_since, weighted_value
 from ..domain.errors import NotFound, Reason, ValidationError, invalid
 from ..query.ast import Cond, Cursor, Filter, Keyset, Query, Sort, all_of
@@ -35,7 +36,7 @@ from ..service import Unit, live
 from .base import HEADERS, Visitor, Web, form_of, param_id, path_id
 
 PAGE = 25  # cards a column shows at first, and loads at a time after
-STATUSES = ("open", "won", "lost", "all")
+STATUSES = (*DEAL_STATUSES, "all")  # (a deal's, or every one)
 MAX_PIPELINES = 500  # pipelines (and stages of one) the board lists
 MAX_USERS = 2000  # users the owner picker lists
 MAX_FILTERS = 500  # saved filters the filter picker lists
@@ -237,7 +238,7 @@ class Board:
 
         # (an owner or a saved filter reads rows the board's index does not hold)
         found = await self.web.read(visitor, work, long=filters != Filters())
-        return self.web.render(request, visitor, "board.html", filters=filters,
+        return self.web.render(request, visitor, "board.html", filters=filters, statuses=STATUSES,
                                params=filters.params(), **found)
 
     async def more(self, request: Request, visitor: Visitor) -> Response:

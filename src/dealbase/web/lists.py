@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ..domain.entities.deal import STATUSES as DEAL_STATUSES
 from ..domain.errors import Reason, ValidationError, invalid
 from ..domain.types import parse_int
 from ..query.ast import Cond, Cursor, Filter, Keyset, Query, Sort, all_of, any_of
@@ -87,7 +88,7 @@ LISTINGS = {
 }
 DUE = ("all", "today", "overdue")
 DONE_CHOICES = ("0", "1", "all")
-STATUSES = ("all", "open", "won", "lost")
+STATUSES = ("all", *DEAL_STATUSES)
 
 
 def _bad(name: str, message: str) -> ValidationError:

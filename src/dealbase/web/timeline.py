@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import search
+from ..domain.entities._common import ACTIVITY_DONE
 from ..domain.errors import Reason, invalid
 from ..domain.spec import EntitySpec
 from ..domain.types import INT_MAX, Kind
@@ -31,7 +32,6 @@ _CURSOR = (Sort("change"), Sort("activity_at"), Sort("activity_id"), Sort("note_
 _NEWEST = (Sort("created_at", True), Sort("id", True))
 # Fields a change does not mention (bookkeeping every write touches).
 _QUIET = frozenset({"updated_at", "created_at", "uid", "updated_by"})
-_DONE = 4
 
 
 @dataclass
@@ -238,7 +238,7 @@ def _activity(record: Mapping[str, Any], names: Names) -> Entry:
     entry.title = search.plain(record.get("subject")) or "Activity"
     entry.text = str(record.get("type") or "")
     entry.href = f"/{PATHS['activity']}/{record['id']}"
-    entry.done = record.get("status") == _DONE
+    entry.done = record.get("status") == ACTIVITY_DONE
     due = record.get("due_date")
     entry.due = (due.isoformat() if isinstance(due, dt.date) else "") + (
         f" {record['due_time'][:5]}" if record.get("due_time") else "")
