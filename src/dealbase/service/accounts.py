@@ -331,11 +331,11 @@ class Accounts:
             conn.execute(delete(t).where(  # (the company's expired ones go)
                 t.c.company_id == company_id, t.c.kind.in_((SESSION_KIND, INVITE_KIND)),
                 t.c.expires_at <= now))
-            token_id = int(conn.execute(insert(self.tokens).values(
+            conn.execute(insert(self.tokens).values(
                 company_id=company_id, user_id=user_id, kind=kind, token_hash=hash_secret(token),
-                created_at=self.records.clock(), expires_at=expires_at
-            ).returning(self.tokens.c.id)).scalar_one())
-            self._forget(tx, company_id, token_id, "create")
+                created_at=now, expires_at=expires_at))
+        # (nothing remembered a token that did not exist: no sign-in needs forgetting, and
+        # the company's other sessions stay remembered)
         return token
 
     def holder(self, token: str, kind: str) -> tuple[int, int] | None:

@@ -23,6 +23,7 @@ from ..domain.spec import EntitySpec, FieldSpec
 from ..domain.types import Kind, loosen
 from ..query.ast import Cond, Keyset, Query, Sort, all_of
 from ..service import Unit
+from .base import money, when
 
 # The record pages, by entity (and the entity of each page path).
 PATHS = {"deal": "deals", "person": "persons", "organization": "organizations",
@@ -191,11 +192,11 @@ def plain_text(value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return when(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+        return money(value)
     if isinstance(value, list) and all(isinstance(v, dict) and "value" in v for v in value):
         return ", ".join(str(v["value"]) for v in value)
     if isinstance(value, list | dict):
