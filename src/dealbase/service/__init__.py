@@ -44,7 +44,7 @@ from .projects import (
     place_in_plan,
     plan_of,
 )
-from .records import MAX_BULK, Context, Hit, Page, Records, new_uid, utcnow
+from .records import MAX_BULK, Context, Draft, Hit, Page, Records, new_uid, utcnow
 from .roles import Roles, Teams
 from .sessions import Choice, Invitation, Sessions
 from .subscriptions import Subscriptions
@@ -233,7 +233,7 @@ class Service:
 
 
 __all__ = ["MAX_BULK", "TOKEN_KINDS", "Aggregate", "App", "Consent", "NewApp", "OAuth",
-           "Tokens", "Change", "Choice", "Company", "Invitation", "Sessions", "Context", "Credentials",
+           "Tokens", "Change", "Choice", "Company", "Invitation", "Sessions", "Context", "Credentials", "Draft",
            "Hit", "NewCompany", "NewToken", "Outcome", "Page", "Token",
            "Attempt", "Delivery", "DispatchLock", "Hook", "Horizon", "Webhooks",
            "Remove", "Roles", "Save", "Service", "Subscriptions", "Teams", "Unit", "decode_cursor",

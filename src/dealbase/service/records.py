@@ -13,6 +13,7 @@ data is unchanged.
 from __future__ import annotations
 
 import builtins
+import copy
 import datetime as dt
 import secrets
 import time
@@ -52,7 +53,7 @@ from ..query.memory import ListMemory
 from ..query.operators import MAX_IN_VALUES, in_values
 from ..query.statistics import compile_statistics, read_statistics
 from ..store import search as search_index
-from ..store.changelog import Change, ChangeLog, Entry
+from ..store.changelog import Change, ChangeLog
 from ..store.codec import decoder, encoder, slot_value
 from ..store.database import Database, Tx, is_integrity_error
 from ..store.rows import Decoders
@@ -294,11 +295,36 @@ def _created(clean: Mapping[str, Any]) -> dict[str, Sequence[Any]]:
     return {k: (None, v) for k, v in clean.items() if v is not None}
 
 
+@dataclass(frozen=True, eq=False)
+class Draft:
+    """New records of one entity made ready to go in by one transaction
+    (``Records.draft``), to be written by it or by a later one (``Records.insert``):
+    the items as given, their validated values, string ids, INSERT parameters (grouped
+    by the columns they set), change-log entries (encoded) and index texts, and what the
+    drafting read (``reads``: asked again by the transaction that writes them)."""
+
+    company_id: int
+    entity: str
+    backend: str
+    items: tuple[Mapping[str, Any], ...]
+    now: dt.datetime
+    cleans: builtins.list[dict[str, Any]]
+    uids: builtins.list[str]
+    chosen: builtins.list[str]  # the string ids the client chose (new to the company?)
+    groups: builtins.list[tuple[tuple[str, ...], builtins.list[int],
+                                builtins.list[tuple[Any, ...]]]]
+    changes: builtins.list[Any]
+    texts: builtins.list[dict[int, str]]
+    reads: tuple[tuple[str, tuple[Any, ...], Any], ...]
+
+
 class _Lookup:
     """Reads that entity rules and reference checks need, on the caller's transaction.
 
     Within one call (one record, or one batch) a record read once is not read again;
-    a batch writes one entity, whose own records are never memoised.
+    a batch writes one entity, whose own records are never memoised. Every read is
+    noted with its answer (``reads``), so that another transaction can tell whether it
+    would have read the same (``confirms``).
     """
 
     def __init__(self, records: Records, tx: Tx, ctx: Context, writing: str,
@@ -314,6 +340,11 @@ class _Lookup:
         # The caller signed in a moment ago: their user is live.
         self._live: dict[tuple[str, int], bool] = (
             {} if ctx.user_id is None or writing == "user" else {("user", ctx.user_id): True})
+        self.reads: list[tuple[str, tuple[Any, ...], Any]] = []  # (what, asked, answer)
+
+    def confirms(self, reads: Sequence[tuple[str, tuple[Any, ...], Any]]) -> bool:
+        """Whether every read of another lookup has the same answer here."""
+        return all(getattr(self, what)(*asked) == answer for what, asked, answer in reads)
 
     def fetch(self, entity: str, record_id: int) -> Mapping[str, Any] | None:
         key = (entity, record_id)
@@ -322,6 +353,7 @@ class _Lookup:
             self._records[key] = found.get(record_id)
             if entity != self.writing:  # (read as the writer: its reference check's answer)
                 self._live[key] = key[1] in found
+            self.reads.append(("fetch", key, copy.deepcopy(self._records[key])))
         return self._records[key]
 
     def check(self, wanted: Mapping[str, Sequence[int]]) -> dict[str, set[int]]:
@@ -340,6 +372,8 @@ class _Lookup:
                 for i in ids:
                     self._live[(e, i)] = (e, i) in found
         out = {e: {i for i in ids if self._live[(e, i)]} for e, ids in wanted.items()}
+        self.reads.append(("check", ({e: builtins.list(ids) for e, ids in wanted.items()},),
+                           copy.deepcopy(out)))
         for e in wanted:  # the entity being written is never remembered
             if e == self.writing:
                 for i in wanted[e]:
@@ -360,6 +394,7 @@ class _Lookup:
         found = page.items[0] if page.items else None
         if entity != self.writing:
             self._firsts[key] = found
+        self.reads.append(("first", (entity, dict(where), order_by), copy.deepcopy(found)))
         return found
 
     def now(self) -> dt.datetime:
@@ -374,7 +409,9 @@ class _Lookup:
             return None
         if self._sight is None:
             self._sight = self.records.sight(self.tx, self.ctx)
-        return self._sight.default_visibility(entity)
+        answer = self._sight.default_visibility(entity)
+        self.reads.append(("default_visibility", (entity,), answer))
+        return answer
 
     now_at: dt.datetime
 
@@ -915,13 +952,15 @@ class Records:
             return clean
         return prepare
 
-    def _row(self, ctx: Context, spec: EntitySpec, clean: Mapping[str, Any]) -> dict[str, Any]:
-        """What the INSERT of a prepared record writes."""
+    def _row(self, ctx: Context, spec: EntitySpec, clean: Mapping[str, Any], *,
+             with_id: bool = False) -> dict[str, Any]:
+        """What the INSERT of a prepared record writes (``with_id``: an ``id`` first, to be
+        given its value when the row goes in)."""
         shape = _shape(spec)
         if None in map(clean.get, shape.not_null):
             missing = [name for name in shape.not_null if clean.get(name) is None]
             raise combined([Problem(m, "must not be empty", Reason.REQUIRED) for m in missing])
-        row = dict(clean)
+        row = {"id": 0, **clean} if with_id else dict(clean)
         custom: dict[str, Any] = {}
         if shape.custom:  # (custom values go in the ``custom`` column, by key)
             for f in spec.custom:
@@ -966,88 +1005,121 @@ class Records:
 
     def create_many(self, tx: Tx, ctx: Context, entity: str,
                     items: Sequence[Mapping[str, Any]]) -> builtins.list[int]:
-        """Insert many records in the caller's transaction; their ids, in order.
+        """Insert many records in the caller's transaction; their ids, in order
+        (``draft`` then ``_write``, in one transaction)."""
+        return self._write(tx, ctx, self.draft(tx, ctx, entity, items))
 
-        Every item is validated, ruled and reference-checked as ``create`` does (reads
-        shared across the batch, ``_preparer``); the rows go in as ``_insert_rows`` says.
-        """
+    def draft(self, tx: Tx, ctx: Context, entity: str, items: Sequence[Mapping[str, Any]]
+              ) -> Draft:
+        """New records made ready to go in (``Draft``): every item validated, ruled and
+        reference-checked as ``create`` does (reads shared across the batch,
+        ``_preparer``), then its row, change-log entry and index texts made. Nothing is
+        written: ``insert`` writes them, in this transaction or a later one."""
         spec = ctx.schema.entity(entity)
         now = self.clock()
         lookup = _Lookup(self, tx, ctx, entity, now)
         prepare = self._preparer(lookup, spec, now, len(items))
         cleans = [prepare(values) for values in items]
-        if not cleans:
-            return []
-        self._check_refs(lookup, spec, cleans)
-        drafts = [(clean, self._row(ctx, spec, clean)) for clean in cleans]
-        uids = [row["uid"] for _, row in drafts]
+        if cleans:
+            self._check_refs(lookup, spec, cleans)
+        rows = [self._row(ctx, spec, clean, with_id=tx.backend == "sqlite") for clean in cleans]
+        uids = [row["uid"] for row in rows]
         if len(set(uids)) != len(uids):
             raise _taken(next(u for u in uids if uids.count(u) > 1))
-        self._unclaimed(tx, ctx, [clean["uid"] for (clean, _), values in zip(drafts, items,
-                                                                          strict=True)
-                                  if "uid" in values])
-        ids = self._insert_rows(tx, spec, [row for _, row in drafts])
-        made = [ids[u] for u in uids]
-        entries: builtins.list[Entry] = [
-            (ctx.company_id, entity, record_id, "create", _created(clean), ctx.user_id, now)
-            for clean, record_id in zip(cleans, made, strict=True)]
-        self.changelog.append_many(tx, entries)
-        self._derive(tx, ctx, entity, cleans)
-        self._index(tx, ctx, spec, builtins.list(zip(made, cleans, strict=True)))
-        return made
+        json = encoder(Kind.JSON, tx.backend) or (lambda v: v)
+        return Draft(
+            company_id=ctx.company_id, entity=entity, backend=tx.backend, items=tuple(items),
+            now=now, cleans=cleans, uids=uids,
+            chosen=[clean["uid"] for clean, values in zip(cleans, items, strict=True)
+                    if "uid" in values],
+            groups=self._grouped(entity, tx.backend, rows),
+            changes=[json(_created(clean)) for clean in cleans],
+            texts=([search.texts(spec, clean) for clean in cleans]
+                   if entity in search.ENTITY_CODES else []),
+            reads=tuple(lookup.reads))
 
-    def _insert_rows(self, tx: Tx, spec: EntitySpec, rows: Sequence[Mapping[str, Any]]
-                     ) -> dict[str, int]:
-        """Insert new rows of one entity; their ids by uid.
+    def insert(self, tx: Tx, ctx: Context, draft: Draft) -> builtins.list[int]:
+        """Write a draft made by an earlier transaction (``draft``); the ids, in order.
+        What the drafting read is asked again here first: if any answer differs (another
+        writer changed it since), the items are drafted again in this transaction, so the
+        records are what ``create_many`` here would have made."""
+        if draft.company_id != ctx.company_id:
+            raise NotFound(f"{draft.entity.capitalize()} not found")
+        lookup = _Lookup(self, tx, ctx, draft.entity, draft.now)
+        if draft.backend != tx.backend or not lookup.confirms(draft.reads):
+            draft = self.draft(tx, ctx, draft.entity, draft.items)
+        return self._write(tx, ctx, draft, behind=True)
 
-        Rows go in grouped by the columns they set, a row that leaves out only columns
-        whose own default is null going with the rows that set them (as null), so that
-        rows usually go in as one group, in their order (a column null in all of a
-        group's rows goes unwritten there: fewer values to bind). PostgreSQL pipelines
-        single-row INSERTs that return their ids. SQLite runs multi-row INSERTs
-        (``Tx.many_rows``): the transaction holds SQLite's one write lock, so the rows
-        take consecutive ids ending at ``last_insert_rowid()``; the first and the last
-        row's uids confirm it (otherwise the ids are read back by uid).
+    def _write(self, tx: Tx, ctx: Context, draft: Draft, *, behind: bool = False
+               ) -> builtins.list[int]:
+        """Insert a draft's rows, change-log rows and index rows; their ids, in order
+        (``behind``: on a writer's thread of its own, ``search_index.put``'s
+        ``per_statement``).
+
+        SQLite: the rows take the ids that follow the table's last (``_next_id``: the
+        transaction holds the one write lock), written with them in multi-row INSERTs
+        (``Tx.many_rows``), which need nothing back. PostgreSQL pipelines single-row
+        INSERTs that return their ids.
         """
-        entity, table = spec.name, spec.table
+        if not draft.cleans:
+            return []
+        spec = ctx.schema.entity(draft.entity)
+        self._unclaimed(tx, ctx, draft.chosen)
+        try:
+            if tx.backend == "sqlite":
+                first = int(tx.scalar(f'SELECT coalesce(max(id), 0) + 1 FROM "{spec.table}"'))
+                for names, places, params in draft.groups:  # (each row's id is its first value)
+                    tx.many_rows(partial(insert_sql, spec.table, names, "sqlite", ()),
+                                 [(first + n, *p[1:]) for n, p in zip(places, params,
+                                                                      strict=True)])
+                ids = builtins.list(range(first, first + len(draft.cleans)))
+            else:
+                made: dict[str, int] = {}
+                for names, _, params in draft.groups:
+                    made.update({uid: int(i) for i, uid in tx.many_returning(
+                        insert_sql(spec.table, names, tx.backend, ("id", "uid")), params)})
+                ids = [made[uid] for uid in draft.uids]
+        except Exception as exc:
+            if is_integrity_error(exc):
+                raise _taken("") from None
+            raise
+        entity, company_id, user_id, now = draft.entity, ctx.company_id, ctx.user_id, draft.now
+        self.changelog.append_many(tx, [
+            (company_id, entity, record_id, "create", changes, user_id, now)
+            for record_id, changes in zip(ids, draft.changes, strict=True)], encoded=True)
+        self._derive(tx, ctx, entity, draft.cleans)
+        if draft.texts:
+            search_index.put(tx, company_id, [
+                (search.key(entity, record_id) + code, text)
+                for record_id, texts in zip(ids, draft.texts, strict=True)
+                for code, text in texts.items()], per_statement=behind)
+        return ids
+
+    def _grouped(self, entity: str, backend: str, rows: Sequence[Mapping[str, Any]]
+                 ) -> builtins.list[tuple[tuple[str, ...], builtins.list[int],
+                                          builtins.list[tuple[Any, ...]]]]:
+        """New rows of one entity as their INSERTs take them: grouped by the columns they
+        set, a row that leaves out only columns whose own default is null going with the
+        rows that set them (as null), so that rows usually go in as one group, in their
+        order (a column null in all of a group's rows goes unwritten there: fewer values
+        to bind). Per group: its columns, its rows' places in ``rows``, their parameters."""
         omittable = self._omittable[entity]
         kinds = [tuple(row) for row in rows]
         distinct = dict.fromkeys(kinds)
         union = tuple(dict.fromkeys(c for shape in distinct for c in shape))
         into = {shape: union if omittable.issuperset(set(union).difference(shape)) else shape
                 for shape in distinct}
-        shapes: dict[tuple[str, ...], builtins.list[Mapping[str, Any]]] = {}
-        for row, shape in zip(rows, kinds, strict=True):
-            shapes.setdefault(into[shape], []).append(row)
-        ids: dict[str, int] = {}
-        try:
-            for columns, group in shapes.items():
-                names, params = self._encoded_rows(entity, tx.backend, columns, group, omittable)
-                if tx.backend == "postgresql":  # pipelined single-row INSERTs parse once
-                    found = tx.many_returning(insert_sql(table, names, tx.backend, ("id", "uid")),
-                                              params)
-                    ids.update({uid: int(i) for i, uid in found})
-                    continue
-                tx.many_rows(partial(insert_sql, table, names, "sqlite", ()), params)
-                last = int(tx.scalar("SELECT last_insert_rowid()"))
-                first = last - len(group) + 1
-                uids = [r["uid"] for r in group]
-                ends = dict(tx.rows(f'SELECT id, uid FROM "{table}" WHERE id IN (?, ?)',
-                                    (first, last)))
-                if ends.get(first) == uids[0] and ends.get(last) == uids[-1]:
-                    ids.update(zip(uids, range(first, last + 1), strict=True))
-                else:  # not consecutive after all: read them back
-                    for start in range(0, len(uids), MAX_IN_VALUES):
-                        chunk = uids[start:start + MAX_IN_VALUES]
-                        ids.update({str(u): int(i) for i, u in tx.rows(
-                            f'SELECT id, uid FROM "{table}" WHERE company_id = ? AND uid IN'
-                            " (SELECT value FROM json_each(?))",
-                            (group[0]["company_id"], in_values(chunk, tx.backend)))})
-        except Exception as exc:
-            if is_integrity_error(exc):
-                raise _taken("") from None
-            raise
-        return ids
+        shapes: dict[tuple[str, ...], tuple[builtins.list[int],
+                                            builtins.list[Mapping[str, Any]]]] = {}
+        for place, (row, shape) in enumerate(zip(rows, kinds, strict=True)):
+            places, group = shapes.setdefault(into[shape], ([], []))
+            places.append(place)
+            group.append(row)
+        out = []
+        for columns, (places, group) in shapes.items():
+            names, params = self._encoded_rows(entity, backend, columns, group, omittable)
+            out.append((names, places, params))
+        return out
 
     def update(self, tx: Tx, ctx: Context, entity: str, record_id: int,
                values: Mapping[str, Any]) -> None:
@@ -1368,4 +1440,4 @@ class Records:
                 tx.run(compiled.sql, compiled.params)
 
 
-__all__ = ["MAX_BULK", "Context", "Hit", "Page", "Records", "new_uid", "utcnow"]
+__all__ = ["MAX_BULK", "Context", "Draft", "Hit", "Page", "Records", "new_uid", "utcnow"]

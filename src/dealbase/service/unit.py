@@ -32,7 +32,7 @@ from ..domain.statistics import Statistics
 from ..query.ast import Cond, Filter, Keyset, Query, all_of
 from ..store.changelog import Change
 from ..store.database import Tx
-from .records import CONVERTS_TO, MAX_BULK, Aggregate, Context, Hit, Page
+from .records import CONVERTS_TO, MAX_BULK, Aggregate, Context, Draft, Hit, Page
 from .visibility import Sight
 
 if TYPE_CHECKING:
@@ -383,6 +383,22 @@ class Unit:
         self._need_write()
         self._service._permissions.write(self.ctx, entity)
         return self._records.create_many(self._tx, self.ctx, entity, items)
+
+    def draft(self, entity: str, items: Sequence[Mapping[str, Any]]) -> Draft:
+        """New records of ``entity`` made ready to go in, all or nothing (as
+        ``create_many`` would refuse them), writing nothing: a read unit may make them
+        while a write unit writes the ones before (``insert``)."""
+        self._service._permissions.write(self.ctx, entity)
+        return self._records.draft(self._tx, self.ctx, entity, items)
+
+    def insert(self, draft: Draft) -> builtins.list[int]:
+        """Write records drafted by an earlier unit (``draft``) of the same company; their
+        ids, in order. What the drafting read is read again: if anything it relied on
+        changed since, they are drafted again here (and may then be refused), so the
+        records are what ``create_many`` in this unit would make."""
+        self._need_write()
+        self._service._permissions.write(self.ctx, draft.entity)
+        return self._records.insert(self._tx, self.ctx, draft)
 
     def batch(self, items: Sequence[T], plan: Callable[[int, T], Save | Remove], *,
               skip_failures: bool,

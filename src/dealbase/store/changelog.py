@@ -78,9 +78,12 @@ class ChangeLog:
         tx.run(self._sql(tx.backend), self._params(
             tx.backend, (company_id, entity, record_id, action, changes, user_id, at)))
 
-    def append_many(self, tx: Tx, entries: Sequence[Entry]) -> None:
+    def append_many(self, tx: Tx, entries: Sequence[Entry], *, encoded: bool = False) -> None:
+        """Append rows (``encoded``: their changes are already the JSON parameter,
+        ``encoder(Kind.JSON, backend)``'s)."""
         backend = tx.backend
-        json = encoder(Kind.JSON, backend) or (lambda v: v)
+        json = None if encoded else encoder(Kind.JSON, backend)
+        json = json or (lambda v: v)
         times: dict[dt.datetime, Any] = {}  # (a batch's entries share their time)
         tx.many_rows(partial(self._sql, backend), [
             (company_id, entity, record_id, action, json(changes), user_id,

@@ -22,9 +22,10 @@ client: the statements bind the words
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache, partial
 from typing import Any
 
-from .database import Tx
+from .database import Tx, placeholder
 
 TABLE = "search_index"
 # The tables a backend's index consists of (FTS5 keeps shadow tables of its own).
@@ -53,15 +54,27 @@ def clear(tx: Tx, company_id: int) -> None:
 
 
 def put(tx: Tx, company_id: int, rows: Iterable[tuple[int, str]],
-        replacing: Sequence[int] = ()) -> None:
-    """Write index rows (key, words), after dropping the rows of ``replacing``."""
+        replacing: Sequence[int] = (), *, per_statement: bool = False) -> None:
+    """Write index rows (key, words), after dropping the rows of ``replacing``.
+
+    One prepared single-row INSERT run over the rows: on SQLite a multi-row INSERT into
+    the FTS5 table costs more a row (a statement journal for each), measured in
+    bench/RESULTS.md ("Import", 2026-12-06). ``per_statement``: multi-row INSERTs
+    (``Tx.many_rows``) all the same, for a writer on a thread of its own, which would
+    otherwise wait for the interpreter's lock after every row SQLite stepped."""
     remove(tx, replacing)
-    m, k = tx.mark, _key(tx.backend)
-    # One prepared single-row INSERT over the rows: on SQLite a multi-row INSERT into the
-    # FTS5 table costs more a row (a statement journal for each), measured in
-    # bench/RESULTS.md ("Import", 2026-12-06).
-    tx.many(f"INSERT INTO {TABLE} ({k}, company_id, words) VALUES ({m}, {m}, {m})",
-            [(key, company_id, text) for key, text in rows])
+    params = [(key, company_id, text) for key, text in rows]
+    if per_statement:
+        tx.many_rows(partial(_insert_sql, tx.backend), params)
+    else:
+        tx.many(_insert_sql(tx.backend, 1), params)
+
+
+@lru_cache(maxsize=16)
+def _insert_sql(backend: str, rows: int) -> str:
+    m = placeholder(backend)
+    values = ", ".join([f"({m}, {m}, {m})"] * rows)
+    return f"INSERT INTO {TABLE} ({_key(backend)}, company_id, words) VALUES {values}"
 
 
 def query(tx: Tx, company_id: int, words: Sequence[str], exact: bool, codes: Sequence[int],
