@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from dealbase.query.ast import Keyset, Query
 from dealbase.service import live
 from dealbase.store.database import Database
@@ -203,3 +205,98 @@ def test_references_by_name_e_mail_or_id(database: Database, tenant: Tenant,
     assert (one["organization_id"], one["person_id"], one["owner_id"], one["stage_id"]) == (
         initech["id"], milton["id"], kim["id"], stage["id"])
     assert (two["organization_id"], two["owner_id"]) == (initech["id"], kim["id"])
+
+
+def _mixed_csv(path: Path, rows: int) -> None:
+    """Deals with every kind of row an import meets: good ones (custom fields, names of
+    organizations), cells refused on reading, names that resolve to none, rows the
+    records service refuses."""
+    lines = ["Title,Value,Lead source,Contract months,Organization,Expected close date"]
+    for n in range(rows):
+        value = "oops" if n % 97 == 5 else str(n * 10)
+        source = "Nope" if n % 89 == 7 else ("Web", "Referral")[n % 2]
+        org = ("Initech", "", "Nobody")[n % 3] if n % 13 == 0 else ("Initech" if n % 2 else "")
+        when = "not a date" if n % 83 == 3 else f"2031-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
+        lines.append(f"Deal {n},{value},{source},{n % 36},{org},{when}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _stored(tenant: Tenant) -> list[tuple[object, ...]]:
+    spec = tenant.ctx.schema.entity("deal")
+    source = next(f for f in spec.fields if f.label == "Lead source")
+    months = next(f for f in spec.fields if f.label == "Contract months")
+    labels = {o.id: o.label for o in source.options or ()}
+    orgs = {r["id"]: r["name"] for r in tenant.records.list(
+        "organization", Query(page=Keyset(None, 100))).items}
+    deals: list[dict[str, object]] = []
+    after = None
+    while True:
+        page = tenant.records.list("deal", Query(where=live(), page=Keyset(after, 500)))
+        deals.extend(page.items)
+        after = page.last_key()
+        if after is None:
+            break
+    return [(d["title"], d["value"], labels.get(d[source.name]), d[months.name],  # type: ignore[arg-type]
+             orgs.get(d["organization_id"]), str(d["expected_close_date"]), d["status"])  # type: ignore[arg-type]
+            for d in deals]
+
+
+def test_a_pipelined_import_writes_what_the_batch_path_writes(
+        database: Database, tenant: Tenant, other: Tenant, tmp_path: Path) -> None:
+    """Without --key, each batch is drafted while the one before is written; with a key
+    that matches nothing, the rows go through Unit.batch in line: the same records, ids in
+    the file's order, the same tally and the same report, row by row."""
+    for t in (tenant, other):
+        _fields(t)
+        t.records.create("organization", {"name": "Initech"})
+    source = tmp_path / "deals.csv"
+    _mixed_csv(source, 2600)
+    outcomes = []
+    for t, extra in ((tenant, ()), (other, ("--key", "title"))):
+        report = tmp_path / f"errors-{t.company.company_id}.csv"
+        result = run(database, "import", "deals", str(source), "--batch-size", "700",
+                     "--errors", str(report), *extra, "--company", str(t.company.company_id))
+        outcomes.append((result.exit_code, result.stdout, report.read_text(encoding="utf-8")))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == 1 and "0 updated" in outcomes[0][1]
+    lines = outcomes[0][2].splitlines()
+    assert len(lines) > 100 and {"Value", "Lead source", "Organization",
+                                 "Expected close date"} <= {ln.split(",")[1] for ln in lines[1:]}
+    mine = _stored(tenant)
+    assert mine == _stored(other) and len(mine) > 2000
+    assert [m[0] for m in mine] == sorted((m[0] for m in mine), key=lambda t: int(str(t)[5:]))
+
+
+def test_an_import_whose_draft_went_stale_writes_what_the_database_holds_then(
+        database: Database, tenant: Tenant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An organization deleted by another writer after a batch was drafted, before it is
+    written: the rows naming it are refused, as if the batch had been read after it."""
+    from dealbase.cli import transfer
+
+    _fields(tenant)
+    initech = tenant.records.create("organization", {"name": "Initech"})
+    source = tmp_path / "deals.csv"
+    _mixed_csv(source, 900)
+    written = transfer.write_drafted
+    calls: list[int] = []
+
+    def meanwhile(*args: object, **kwargs: object) -> None:
+        if len(calls) == 1:  # the second batch: drafted while Initech was still there
+            tenant.records.delete("organization", [initech["id"]])
+        calls.append(1)
+        written(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transfer, "write_drafted", meanwhile)
+    report = tmp_path / "errors.csv"
+    result = run(database, "import", "deals", str(source), "--batch-size", "400", "--errors",
+                 str(report), "--company", str(tenant.company.company_id))
+    assert result.exit_code == 1 and len(calls) == 3
+    refused = list(csv.DictReader(report.read_text(encoding="utf-8").splitlines()))
+    gone = [int(r["row"]) for r in refused if r["message"] == "no organization is named 'Initech'"]
+    assert gone and min(gone) > 401  # rows of the first batch went in beside Initech
+    stored = _stored(tenant)
+    by_title = {s[0]: s for s in stored}
+    assert all(f"Deal {row - 2}" not in by_title for row in gone)
+    assert any(s[4] == "Initech" for s in stored) and all(  # (title "Deal n": row n + 2)
+        int(str(s[0])[5:]) + 2 < min(gone) for s in stored if s[4] == "Initech")

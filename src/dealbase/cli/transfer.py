@@ -557,10 +557,12 @@ def draft_batch(service: Service, ctx: Context, plan: Plan,
     is refused: ``write_batch`` then writes the batch, telling which)."""
     from ..domain.errors import DealbaseError
 
+    # (a copy: ``rows`` keep their names, for ``write_batch`` to resolve them again)
+    resolved = [(number, dict(values)) for number, values in rows]
     with service.unit(ctx) as unit:
-        unresolved = _resolve_names(unit, plan, rows)
+        unresolved = _resolve_names(unit, plan, resolved)
         items = [{k: v for k, v in values.items() if k != "id"}  # (the key's, not a field)
-                 for index, (_, values) in enumerate(rows) if index not in unresolved]
+                 for index, (_, values) in enumerate(resolved) if index not in unresolved]
         try:
             return unresolved, unit.draft(plan.entity, items)
         except DealbaseError:
