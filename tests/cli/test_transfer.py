@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,16 +208,18 @@ def test_references_by_name_e_mail_or_id(database: Database, tenant: Tenant,
     assert (two["organization_id"], two["owner_id"]) == (initech["id"], kim["id"])
 
 
-def _mixed_csv(path: Path, rows: int) -> None:
+def _mixed_csv(path: Path, rows: int, *, bad: bool = True) -> None:
     """Deals with every kind of row an import meets: good ones (custom fields, names of
-    organizations), cells refused on reading, names that resolve to none, rows the
-    records service refuses."""
+    organizations), and (``bad``) cells refused on reading, names that resolve to none,
+    and, between rows 1,000 and 1,010 only, rows the records service refuses."""
     lines = ["Title,Value,Lead source,Contract months,Organization,Expected close date"]
     for n in range(rows):
-        value = "oops" if n % 97 == 5 else str(n * 10)
-        source = "Nope" if n % 89 == 7 else ("Web", "Referral")[n % 2]
-        org = ("Initech", "", "Nobody")[n % 3] if n % 13 == 0 else ("Initech" if n % 2 else "")
-        when = "not a date" if n % 83 == 3 else f"2031-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
+        value = "oops" if bad and n % 97 == 5 else str(n * 10)
+        source = "Nope" if bad and n % 89 == 7 else ("Web", "Referral")[n % 2]
+        org = ("Initech", "", "Nobody")[n % 3] if bad and n % 13 == 0 else (
+            "Initech" if n % 2 else "")
+        when = ("not a date" if bad and 1000 <= n < 1010 and n % 3 == 0
+                else f"2031-{n % 12 + 1:02d}-{n % 28 + 1:02d}")
         lines.append(f"Deal {n},{value},{source},{n % 36},{org},{when}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -241,22 +244,51 @@ def _stored(tenant: Tenant) -> list[tuple[object, ...]]:
             for d in deals]
 
 
+def _counting(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
+    """Calls of ``owner.name`` from now on (one entry per call)."""
+    calls: list[int] = []
+    original = getattr(owner, name)
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
 def test_a_pipelined_import_writes_what_the_batch_path_writes(
-        database: Database, tenant: Tenant, other: Tenant, tmp_path: Path) -> None:
+        database: Database, tenant: Tenant, other: Tenant, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Without --key, each batch is drafted while the one before is written; with a key
     that matches nothing, the rows go through Unit.batch in line: the same records, ids in
     the file's order, the same tally and the same report, row by row."""
+    from dealbase.cli import transfer
+    from dealbase.service.records import Records, _Lookup
+
     for t in (tenant, other):
         _fields(t)
         t.records.create("organization", {"name": "Initech"})
     source = tmp_path / "deals.csv"
     _mixed_csv(source, 2600)
+    batches = _counting(monkeypatch, transfer, "write_drafted")
+    inserts = _counting(monkeypatch, Records, "insert")
+    confirmed: list[bool] = []
+    confirms = _Lookup.confirms
+
+    def noted(lookup: _Lookup, reads: Any) -> bool:
+        confirmed.append(confirms(lookup, reads))
+        return confirmed[-1]
+
+    monkeypatch.setattr(_Lookup, "confirms", noted)
     outcomes = []
     for t, extra in ((tenant, ()), (other, ("--key", "title"))):
         report = tmp_path / f"errors-{t.company.company_id}.csv"
         result = run(database, "import", "deals", str(source), "--batch-size", "700",
                      "--errors", str(report), *extra, "--company", str(t.company.company_id))
         outcomes.append((result.exit_code, result.stdout, report.read_text(encoding="utf-8")))
+        if not extra:  # one batch (rows 1,000-1,010) refused by its draft, written in line
+            assert len(batches) == 4 and len(inserts) == 3 and confirmed == [True] * 3
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0] == 1 and "0 updated" in outcomes[0][1]
     lines = outcomes[0][2].splitlines()
@@ -277,7 +309,7 @@ def test_an_import_whose_draft_went_stale_writes_what_the_database_holds_then(
     _fields(tenant)
     initech = tenant.records.create("organization", {"name": "Initech"})
     source = tmp_path / "deals.csv"
-    _mixed_csv(source, 900)
+    _mixed_csv(source, 1200, bad=False)  # (every row good: batch k is rows 400k-398..400k+1)
     written = transfer.write_drafted
     calls: list[int] = []
 
@@ -293,10 +325,29 @@ def test_an_import_whose_draft_went_stale_writes_what_the_database_holds_then(
                  str(report), "--company", str(tenant.company.company_id))
     assert result.exit_code == 1 and len(calls) == 3
     refused = list(csv.DictReader(report.read_text(encoding="utf-8").splitlines()))
-    gone = [int(r["row"]) for r in refused if r["message"] == "no organization is named 'Initech'"]
-    assert gone and min(gone) > 401  # rows of the first batch went in beside Initech
+    assert {r["message"] for r in refused} == {"no organization is named 'Initech'"}
+    naming = [n + 2 for n in range(1200) if n % 2]  # (the rows that name Initech)
+    assert [int(r["row"]) for r in refused] == [row for row in naming if row > 401]
     stored = _stored(tenant)
-    by_title = {s[0]: s for s in stored}
-    assert all(f"Deal {row - 2}" not in by_title for row in gone)
-    assert any(s[4] == "Initech" for s in stored) and all(  # (title "Deal n": row n + 2)
-        int(str(s[0])[5:]) + 2 < min(gone) for s in stored if s[4] == "Initech")
+    assert len(stored) == 1200 - len(refused)
+    assert sorted(int(str(s[0])[5:]) + 2 for s in stored if s[4] == "Initech") == [
+        row for row in naming if row <= 401]
+
+
+def test_a_record_named_by_a_row_of_the_batch_before_is_found(
+        database: Database, tenant: Tenant, tmp_path: Path) -> None:
+    """Organizations whose parent is an organization of the file, named, 300 rows
+    earlier: the batch before went in by the time a batch is written, even if not yet when
+    it was drafted; every parent is found."""
+    source = tmp_path / "orgs.csv"
+    source.write_text("name,parent_organization_id\n" + "".join(
+        f"Org {n},{f'Org {n - 300}' if n >= 300 else ''}\n" for n in range(1200)),
+        encoding="utf-8")
+    result = run(database, "import", "organizations", str(source), "--batch-size", "300",
+                 "--company", str(tenant.company.company_id))
+    assert result.exit_code == 0, result.output
+    assert "1200 organization record(s) created, 0 updated, 0 row(s) refused" in result.stdout
+    orgs = tenant.records.list("organization", Query(page=Keyset(None, 2000))).items
+    by_id = {o["id"]: o["name"] for o in orgs}
+    assert sorted((o["name"], by_id.get(o["parent_organization_id"])) for o in orgs) == sorted(
+        (f"Org {n}", f"Org {n - 300}" if n >= 300 else None) for n in range(1200))

@@ -137,3 +137,19 @@ def test_another_companys_draft_and_a_string_id_taken_meanwhile_are_refused(
         with pinned.unit(company.ctx) as unit:
             assert [r["title"] for r in unit.list("deal", Query(
                 where=live(), page=Keyset(None, 10))).items] == titles
+
+
+def test_a_draft_written_by_another_user_is_drafted_again_as_theirs(
+        pinned: Service, drafts: list[int]) -> None:  # noqa: F811
+    company = Company(pinned, "Two")
+    with pinned.unit(company.ctx, write=True) as unit:
+        kim = unit.create("user", {"name": "Kim", "email": "kim@two.example"})["id"]
+    as_kim = pinned.admin(company.ctx.company_id, kim)
+    with pinned.unit(company.ctx) as unit:
+        draft = unit.draft("deal", [{"title": "Theirs"}])
+    with pinned.unit(as_kim, write=True) as unit:
+        [made] = unit.insert(draft)
+    assert drafts == [1, 1]
+    with pinned.unit(as_kim) as unit:
+        record, log = unit.get("deal", made), unit.changes("deal", made)
+    assert (record["creator_id"], record["owner_id"], log[0].user_id) == (kim, kim, kim)

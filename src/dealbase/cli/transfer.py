@@ -8,8 +8,9 @@ rows go in. ``--key`` updates the record that already has the row's value of tha
 instead of creating a duplicate. An import of new records (no ``--key``, no dry run) is
 pipelined: each batch is drafted in a read unit (names resolved, ``Unit.draft``) while a
 thread of its own writes the batch before (``Unit.insert``, which reads again what the
-draft relied on and drafts again if it changed); a batch with a refused row is written by
-``Unit.batch``, as above, so the outcomes are the same either way. An export streams the
+draft relied on and drafts again if it changed); a batch with a refused row, or whose
+names resolve otherwise in its write unit, is written by ``Unit.batch``, as above, so
+the outcomes are the same either way. An export streams the
 live records, a page at a time, in one read transaction (one consistent snapshot).
 """
 
@@ -431,6 +432,10 @@ class _DryRun(Exception):
     """Raised at the end of a dry run's write unit, to roll it back."""
 
 
+class _Redo(Exception):
+    """Raised in a drafted batch's write unit when its names resolve otherwise now."""
+
+
 def _problems(error: Exception, plan: Plan) -> list[tuple[str, str]]:
     from ..domain.errors import DealbaseError
 
@@ -548,42 +553,60 @@ def write_batch(service: Service, ctx: Context, plan: Plan,
             tally.created += 1
 
 
+@dataclass(frozen=True)
+class Drafted:
+    """A batch drafted by ``draft_batch``: its rows with the names of records they refer
+    to resolved, the places of those whose names did not resolve (and why), and the
+    draft of the others (None when one of them is refused)."""
+
+    resolved: list[tuple[int, dict[str, Any]]]
+    unresolved: dict[int, tuple[str, str]]
+    draft: Draft | None
+
+
+def _resolved(unit: Unit, plan: Plan, rows: list[tuple[int, dict[str, Any]]]
+              ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, tuple[str, str]]]:
+    """``_resolve_names`` on a copy (``rows`` keep their names)."""
+    resolved = [(number, dict(values)) for number, values in rows]
+    return resolved, _resolve_names(unit, plan, resolved)
+
+
 def draft_batch(service: Service, ctx: Context, plan: Plan,
-                rows: list[tuple[int, dict[str, Any]]]
-                ) -> tuple[dict[int, tuple[str, str]], Draft | None]:
+                rows: list[tuple[int, dict[str, Any]]]) -> Drafted:
     """A batch of new records drafted in a read unit (``Unit.draft``), to be written by
-    ``write_drafted`` while the next batch is read and drafted: the rows whose reference
-    names did not resolve (by place), and the draft of the others (None when one of them
-    is refused: ``write_batch`` then writes the batch, telling which)."""
+    ``write_drafted`` while the next batch is read and drafted."""
     from ..domain.errors import DealbaseError
 
-    # (a copy: ``rows`` keep their names, for ``write_batch`` to resolve them again)
-    resolved = [(number, dict(values)) for number, values in rows]
     with service.unit(ctx) as unit:
-        unresolved = _resolve_names(unit, plan, resolved)
+        resolved, unresolved = _resolved(unit, plan, rows)
         items = [{k: v for k, v in values.items() if k != "id"}  # (the key's, not a field)
                  for index, (_, values) in enumerate(resolved) if index not in unresolved]
         try:
-            return unresolved, unit.draft(plan.entity, items)
+            draft: Draft | None = unit.draft(plan.entity, items)
         except DealbaseError:
-            return unresolved, None
+            draft = None
+    return Drafted(resolved, unresolved, draft)
 
 
 def write_drafted(service: Service, ctx: Context, plan: Plan,
-                  rows: list[tuple[int, dict[str, Any]]],
-                  drafted: tuple[dict[int, tuple[str, str]], Draft | None], tally: Tally,
+                  rows: list[tuple[int, dict[str, Any]]], drafted: Drafted, tally: Tally,
                   report: Callable[[int, str, str], None]) -> None:
     """One write unit for a batch drafted by ``draft_batch`` (``Unit.insert``), counted
     and reported as ``write_batch`` would; ``write_batch`` itself when the draft was
-    refused or its insert is (a row's string id taken meanwhile, say)."""
+    refused, when the names resolve otherwise now (a record named by a row went in with
+    the batch before, or was renamed or deleted since), or when the insert is refused
+    (a row's string id taken meanwhile, say)."""
     from ..domain.errors import DealbaseError, Reason, invalid
 
-    unresolved, draft = drafted
+    unresolved, draft = drafted.unresolved, drafted.draft
     if draft is not None:
         try:
             with service.unit(ctx, write=True) as unit:
+                named = any(type(v) is Named for _, values in rows for v in values.values())
+                if named and _resolved(unit, plan, rows) != (drafted.resolved, unresolved):
+                    raise _Redo
                 unit.insert(draft)
-        except DealbaseError:
+        except (DealbaseError, _Redo):
             draft = None
     if draft is None:
         write_batch(service, ctx, plan, rows, tally, False, report)
@@ -730,6 +753,10 @@ def run_import(service: Service, ctx: Context, entity: str, source: IO[bytes], f
             if behind is not None:
                 behind.wait()
         except (UnicodeDecodeError, csv.Error) as exc:
+            pending.clear()  # (the rows read since the last batch are reported, not written)
+            flush()
+            if behind is not None:
+                behind.wait()
             raise click.ClickException(f"cannot read the file: {' '.join(str(exc).split())}") from None
     return tally
 

@@ -304,6 +304,7 @@ class Draft:
     drafting read (``reads``: asked again by the transaction that writes them)."""
 
     company_id: int
+    writer: tuple[int | None, int | None]  # the user and the app that drafted them
     entity: str
     backend: str
     items: tuple[Mapping[str, Any], ...]
@@ -1028,7 +1029,8 @@ class Records:
             raise _taken(next(u for u in uids if uids.count(u) > 1))
         json = encoder(Kind.JSON, tx.backend) or (lambda v: v)
         return Draft(
-            company_id=ctx.company_id, entity=entity, backend=tx.backend, items=tuple(items),
+            company_id=ctx.company_id, writer=(ctx.user_id, ctx.app_id), entity=entity,
+            backend=tx.backend, items=tuple(items),
             now=now, cleans=cleans, uids=uids,
             chosen=[clean["uid"] for clean, values in zip(cleans, items, strict=True)
                     if "uid" in values],
@@ -1041,12 +1043,14 @@ class Records:
     def insert(self, tx: Tx, ctx: Context, draft: Draft) -> builtins.list[int]:
         """Write a draft made by an earlier transaction (``draft``); the ids, in order.
         What the drafting read is asked again here first: if any answer differs (another
-        writer changed it since), the items are drafted again in this transaction, so the
-        records are what ``create_many`` here would have made."""
+        writer changed it since), or another user or app of the company drafted them, the
+        items are drafted again in this transaction, so the records are what
+        ``create_many`` here would have made. (Their times are the draft's.)"""
         if draft.company_id != ctx.company_id:
             raise NotFound(f"{draft.entity.capitalize()} not found")
         lookup = _Lookup(self, tx, ctx, draft.entity, draft.now)
-        if draft.backend != tx.backend or not lookup.confirms(draft.reads):
+        if (draft.backend != tx.backend or draft.writer != (ctx.user_id, ctx.app_id)
+                or not lookup.confirms(draft.reads)):
             draft = self.draft(tx, ctx, draft.entity, draft.items)
         return self._write(tx, ctx, draft, behind=True)
 
