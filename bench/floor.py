@@ -38,6 +38,10 @@ _UID = re.compile(r"PY-7FFFFFFF-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-
 # change log's rows, as the statistics' and goals' stage moves, are the floor's.)
 _NOT_FLOOR = ("api_tokens", "FROM custom_fields", "SELECT seq FROM change_log")
 _INDEX_INSERT = "INSERT INTO search_index"
+# SQLite: a batch of new records takes the ids after the table's last, read first
+# (``Records._write``); a replay gives its rows the ids its own read answers.
+_NEXT_ID = re.compile(r'SELECT coalesce\(max\(id\), 0\) \+ 1 FROM "?(\w+)"?')
+_ID_INSERT = re.compile(r'INSERT INTO "?(\w+)"? \("?id"?, ')
 
 
 @dataclass(frozen=True)
@@ -119,12 +123,18 @@ class Replay:
         if sqlite:
             cursor.execute("BEGIN IMMEDIATE" if self.writes else "BEGIN")
         ids: dict[str, str] = {}
+        next_ids: dict[str, int] = {}  # (table: the id its next new row takes)
         results: list[list[dict[str, Any]]] = []
         try:
             for s in self.statements:
                 params = _fresh(s.params, ids) if self.writes else s.params
                 if self.writes and s.sql.startswith(_INDEX_INSERT):
                     params = self._fresh_keys(params)
+                elif self.writes and s.many and (m := _ID_INSERT.match(s.sql)) \
+                        and m.group(1) in next_ids:
+                    first = next_ids[m.group(1)]
+                    params = [(first + n, *row[1:]) for n, row in enumerate(params)]
+                    next_ids[m.group(1)] = first + len(params)
                 if s.many:
                     cursor.executemany(s.sql, params)
                 else:
@@ -132,6 +142,8 @@ class Replay:
                 if cursor.description:
                     names = [d[0] for d in cursor.description]
                     results.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+                    if m := _NEXT_ID.match(s.sql):
+                        next_ids[m.group(1)] = int(results[-1][0][names[0]])
         except BaseException:
             if sqlite:
                 cursor.execute("ROLLBACK")
