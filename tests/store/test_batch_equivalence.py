@@ -287,7 +287,7 @@ def test_a_batch_halves_a_failed_run_down_to_the_bad_items(service: Service) -> 
 @pytest.mark.parametrize("width", [3, 70])  # (70 columns: 500 rows would pass SQLite's limit)
 def test_many_rows_inserts_every_row_once(database: Database, width: int) -> None:
     columns = [f"c{n}" for n in range(width)]
-    sizes = [0, 1, 4, 5, 49, 50, 51, 499, 500, 501, 1234]
+    sizes = [0, 1, 4, 5, 49, 50, 51, 499, 500, 501, 999, 1000, 1234, 1999, 2000, 4321]
     mark = "?" if database.backend == "sqlite" else "%s"
     one = f"({', '.join(mark for _ in columns)})"
     with database.tx(write=True) as tx:
