@@ -270,7 +270,7 @@ def test_a_clean_stop_leaves_every_deal_in_the_database_file(
     setup.close()
     server, port = _serve(served_url, tmp_path, "--workers", str(workers))
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}",
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,  # (a loaded CI)
                           headers={"x-api-token": company.api_token}) as client:
             for n in range(40):
                 r = client.post("/v1/deals", json={"title": f"deal {n}", "value": n})
@@ -294,7 +294,7 @@ def test_the_access_log_and_the_log_level(tmp_path: Path) -> None:
     runs: list[tuple[str, str]] = []
     for args in ((), ("--access-log", "--log-level", "info"), ("--access-log", "--log-level", "error")):
         server, port = _serve(url, tmp_path, *args)
-        httpx.get(f"http://127.0.0.1:{port}/healthz", params={"probe": "x"})
+        httpx.get(f"http://127.0.0.1:{port}/healthz", params={"probe": "x"}, timeout=60)
         runs.append(_stop(server, signal.SIGTERM))
     quiet, loud, errors_only = ("".join(run) for run in runs)
     line = '"GET /healthz?probe=x HTTP/1.1" 200'
