@@ -10,8 +10,8 @@ pipelined: each batch is drafted in a read unit (names resolved, ``Unit.draft``)
 thread of its own writes the batch before (``Unit.insert``, which reads again what the
 draft relied on and drafts again if it changed); a batch with a refused row, or whose
 names resolve otherwise in its write unit, is written by ``Unit.batch``, as above, so
-the outcomes are the same either way. An export streams the
-live records, a page at a time, in one read transaction (one consistent snapshot).
+the outcomes are the same either way. An export streams the live records, a page at a
+time, in one read transaction (one consistent snapshot).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import click
 from .accounts import company_context, company_option, database_option, failures, open_service
 
 if TYPE_CHECKING:
+    from ..domain.errors import ValidationError
     from ..domain.spec import EntitySpec, FieldSpec
     from ..service import Context, Draft, Outcome, Service, Unit
 
@@ -436,6 +437,19 @@ class _Redo(Exception):
     """Raised in a drafted batch's write unit when its names resolve otherwise now."""
 
 
+def _unnamed(failure: tuple[str, str]) -> ValidationError:
+    """The refusal of a row whose name of a record resolved to none or several
+    (``_resolve_names``: the field, and why)."""
+    from ..domain.errors import Reason, invalid
+
+    return invalid(*failure, Reason.MISSING_RELATED)
+
+
+def _written_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A row's values to write: an ``id`` column is the key's value, not a field."""
+    return {k: v for k, v in values.items() if k != "id"} if "id" in values else values
+
+
 def _problems(error: Exception, plan: Plan) -> list[tuple[str, str]]:
     from ..domain.errors import DealbaseError
 
@@ -509,7 +523,6 @@ def write_batch(service: Service, ctx: Context, plan: Plan,
                 rows: list[tuple[int, dict[str, Any]]], tally: Tally, dry_run: bool,
                 report: Callable[[int, str, str], None]) -> None:
     """One write unit: the rows each all or nothing; the outcomes counted and reported."""
-    from ..domain.errors import Reason, invalid
     from ..service import Save
 
     outcomes: list[Outcome] = []
@@ -525,13 +538,11 @@ def write_batch(service: Service, ctx: Context, plan: Plan,
         def save(index: int, item: tuple[int, dict[str, Any]]) -> Save:
             if index in unresolved:
                 updates.append(False)
-                raise invalid(*unresolved[index], Reason.MISSING_RELATED)
+                raise _unnamed(unresolved[index])
             values = item[1]
             record_id = known.get(plan.key_of(values)) if plan.key is not None else None
             updates.append(record_id is not None)
-            if "id" in values:  # (the key's value, not a field to write)
-                values = {k: v for k, v in values.items() if k != "id"}
-            return Save(plan.entity, values, record_id)
+            return Save(plan.entity, _written_values(values), record_id)
 
         outcomes.extend(unit.batch(rows, save, skip_failures=True))
 
@@ -579,8 +590,8 @@ def draft_batch(service: Service, ctx: Context, plan: Plan,
 
     with service.unit(ctx) as unit:
         resolved, unresolved = _resolved(unit, plan, rows)
-        items = [{k: v for k, v in values.items() if k != "id"}  # (the key's, not a field)
-                 for index, (_, values) in enumerate(resolved) if index not in unresolved]
+        items = [_written_values(values) for index, (_, values) in enumerate(resolved)
+                 if index not in unresolved]
         try:
             draft: Draft | None = unit.draft(plan.entity, items)
         except DealbaseError:
@@ -596,7 +607,7 @@ def write_drafted(service: Service, ctx: Context, plan: Plan,
     refused, when the names resolve otherwise now (a record named by a row went in with
     the batch before, or was renamed or deleted since), or when the insert is refused
     (a row's string id taken meanwhile, say)."""
-    from ..domain.errors import DealbaseError, Reason, invalid
+    from ..domain.errors import DealbaseError
 
     unresolved, draft = drafted.unresolved, drafted.draft
     if draft is not None:
@@ -614,8 +625,7 @@ def write_drafted(service: Service, ctx: Context, plan: Plan,
     for index, (number, _) in enumerate(rows):
         if index in unresolved:
             tally.failed += 1
-            refused = invalid(*unresolved[index], Reason.MISSING_RELATED)
-            for column, message in _problems(refused, plan):
+            for column, message in _problems(_unnamed(unresolved[index]), plan):
                 report(number, column, message)
         else:
             tally.created += 1

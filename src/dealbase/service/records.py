@@ -1052,18 +1052,18 @@ class Records:
         if (draft.backend != tx.backend or draft.writer != (ctx.user_id, ctx.app_id)
                 or not lookup.confirms(draft.reads)):
             draft = self.draft(tx, ctx, draft.entity, draft.items)
-        return self._write(tx, ctx, draft, behind=True)
+        return self._write(tx, ctx, draft, per_statement=True)
 
-    def _write(self, tx: Tx, ctx: Context, draft: Draft, *, behind: bool = False
+    def _write(self, tx: Tx, ctx: Context, draft: Draft, *, per_statement: bool = False
                ) -> builtins.list[int]:
         """Insert a draft's rows, change-log rows and index rows; their ids, in order
-        (``behind``: on a writer's thread of its own, ``search_index.put``'s
-        ``per_statement``).
+        (``per_statement``: the index rows as ``search_index.put`` says, for a writer on
+        a thread of its own).
 
-        SQLite: the rows take the ids that follow the table's last (``_next_id``: the
-        transaction holds the one write lock), written with them in multi-row INSERTs
-        (``Tx.many_rows``), which need nothing back. PostgreSQL pipelines single-row
-        INSERTs that return their ids.
+        SQLite: the rows take the ids that follow the table's last (the transaction holds
+        the one write lock), written with them in multi-row INSERTs (``Tx.many_rows``),
+        which need nothing back. PostgreSQL pipelines single-row INSERTs that return
+        their ids.
         """
         if not draft.cleans:
             return []
@@ -1093,10 +1093,9 @@ class Records:
             for record_id, changes in zip(ids, draft.changes, strict=True)], encoded=True)
         self._derive(tx, ctx, entity, draft.cleans)
         if draft.texts:
-            search_index.put(tx, company_id, [
-                (search.key(entity, record_id) + code, text)
-                for record_id, texts in zip(ids, draft.texts, strict=True)
-                for code, text in texts.items()], per_statement=behind)
+            self._put_index(tx, company_id, entity, builtins.list(zip(ids, draft.texts,
+                                                                      strict=True)),
+                            per_statement=per_statement)
         return ids
 
     def _grouped(self, entity: str, backend: str, rows: Sequence[Mapping[str, Any]]
@@ -1295,11 +1294,21 @@ class Records:
         """Write the index rows of these records (``replacing``: their old rows go first)."""
         if spec.name not in search.ENTITY_CODES or not records:
             return
-        rows = [(search.key(spec.name, record_id) + code, text)
-                for record_id, record in records
-                for code, text in search.texts(spec, record).items()]
-        search_index.put(tx, ctx.company_id, rows,
-                         [search.key(spec.name, i) for i, _ in records] if replacing else ())
+        self._put_index(tx, ctx.company_id, spec.name,
+                        [(record_id, search.texts(spec, record)) for record_id, record in records],
+                        replacing=replacing)
+
+    @staticmethod
+    def _put_index(tx: Tx, company_id: int, entity: str,
+                   texts: Sequence[tuple[int, Mapping[int, str]]], *, replacing: bool = False,
+                   per_statement: bool = False) -> None:
+        """Write the index rows of records, given their texts by group code (``replacing``:
+        their old rows go first; ``per_statement``: see ``search_index.put``)."""
+        search_index.put(tx, company_id, [(search.key(entity, record_id) + code, text)
+                                          for record_id, by_code in texts
+                                          for code, text in by_code.items()],
+                         [search.key(entity, i) for i, _ in texts] if replacing else (),
+                         per_statement=per_statement)
 
     def reindex(self, tx: Tx, ctx: Context) -> None:
         """The company's index rows made afresh from its live records (after rows were
